@@ -1,0 +1,76 @@
+"""Margins: how far a request is from a deadline, in the period's own unit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from policycheck.calendar.errors import CalendarError
+from policycheck.calendar.local_time import as_instant, local_date
+from policycheck.calendar.units import Unit
+
+if TYPE_CHECKING:
+    from policycheck.calendar.deadline import Deadline
+
+_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Margin:
+    """`value` units early (late=False, 0 on the last day itself) or late (late=True, value >= 1).
+
+    Late by k means k more units of period would have made the request in time; early by k
+    means the period could have been k units shorter.
+    """
+
+    value: int
+    unit: Unit
+    late: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form: `{"value": 1, "unit": "ouvrables", "late": true}`."""
+        return {"value": self.value, "unit": self.unit.value, "late": self.late}
+
+    def describe(self, language: str = "en") -> str:
+        """`late by 1 jour ouvrable`, `2 days to spare`, `on the last day`."""
+        amount = self.unit.label(self.value, language)
+        if language == "fr":
+            if self.late:
+                return f"en retard de {amount}"
+            return "le dernier jour" if self.value == 0 else f"{amount} d'avance"
+        if self.late:
+            return f"late by {amount}"
+        return "on the last day" if self.value == 0 else f"{amount} to spare"
+
+
+def measure_margin(when: date, deadline: Deadline) -> Margin:
+    """The margin of a request made at `when` (date, or datetime read in the deadline's zone)."""
+    unit = deadline.period.unit
+    if unit is Unit.HOURS:
+        return _hours_margin(when, deadline)
+    when_ordinal = local_date(when, deadline.tz).toordinal()
+    last_ordinal = deadline.last_day.toordinal()
+    rest_days = unit.rest_days
+    if rest_days is None:
+        gap = when_ordinal - last_ordinal
+        return Margin(abs(gap), unit.margin_unit, gap > 0)
+    calendar = deadline.calendar
+    if when_ordinal <= last_ordinal:
+        return Margin(
+            calendar.working_days_between(when_ordinal, last_ordinal, rest_days), unit, False
+        )
+    late = calendar.working_days_between(last_ordinal, when_ordinal, rest_days)
+    if not calendar.is_working_day(date.fromordinal(when_ordinal), rest_days):
+        late += 1  # only the next working day would have covered a request on a rest day
+    return Margin(late, unit, True)
+
+
+def _hours_margin(when: date, deadline: Deadline) -> Margin:
+    if not isinstance(when, datetime):
+        raise CalendarError("a period in hours is measured against a date and time, not a date")
+    gap = as_instant(when, deadline.tz) - deadline.ends_at
+    if gap > timedelta(0):
+        return Margin(math.ceil(gap / _HOUR), Unit.HOURS, True)
+    return Margin(math.floor(-gap / _HOUR), Unit.HOURS, False)
