@@ -57,14 +57,14 @@ def measure_margin(when: date, deadline: Deadline) -> Margin:
         gap = when_ordinal - last_ordinal
         return Margin(abs(gap), unit.margin_unit, gap > 0)
     calendar = deadline.calendar
+    on_rest_day = not calendar.is_working_day(date.fromordinal(when_ordinal), rest_days)
     if when_ordinal <= last_ordinal:
-        return Margin(
-            calendar.working_days_between(when_ordinal, last_ordinal, rest_days), unit, False
-        )
+        spare = calendar.working_days_between(when_ordinal, last_ordinal, rest_days)
+        # A request on a rest day still needs the period to reach the next working day.
+        return Margin(max(0, spare - on_rest_day), unit, False)
     late = calendar.working_days_between(last_ordinal, when_ordinal, rest_days)
-    if not calendar.is_working_day(date.fromordinal(when_ordinal), rest_days):
-        late += 1  # only the next working day would have covered a request on a rest day
-    return Margin(late, unit, True)
+    # Only the next working day would have covered a request made on a rest day.
+    return Margin(late + on_rest_day, unit, True)
 
 
 def _hours_margin(when: date, deadline: Deadline) -> Margin:

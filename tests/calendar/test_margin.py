@@ -31,6 +31,7 @@ def tomtom_paris():  # type: ignore[no-untyped-def]
         ("2012-04-21", Margin(0, Unit.OUVRABLES, late=False)),
         ("2012-04-20", Margin(1, Unit.OUVRABLES, late=False)),
         ("2012-04-16", Margin(5, Unit.OUVRABLES, late=False)),
+        ("2012-04-15", Margin(5, Unit.OUVRABLES, late=False)),  # Sunday: must still reach Mon 16
         ("2012-04-23", Margin(1, Unit.OUVRABLES, late=True)),  # Monday after Saturday
         ("2012-04-22", Margin(1, Unit.OUVRABLES, late=True)),  # Sunday: Monday would cover it
         ("2012-04-24", Margin(2, Unit.OUVRABLES, late=True)),
