@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from policycheck.calendar.errors import CalendarError
 from policycheck.calendar.local_time import as_instant, local_date
+from policycheck.calendar.period import Direction
 from policycheck.calendar.units import Unit
 
 if TYPE_CHECKING:
@@ -60,8 +61,14 @@ def measure_margin(when: date, deadline: Deadline) -> Margin:
     on_rest_day = not calendar.is_working_day(date.fromordinal(when_ordinal), rest_days)
     if when_ordinal <= last_ordinal:
         spare = calendar.working_days_between(when_ordinal, last_ordinal, rest_days)
-        # A request on a rest day still needs the period to reach the next working day.
-        return Margin(max(0, spare - on_rest_day), unit, False)
+        # A request on a rest day inside the period still needs it to reach the next working
+        # day; one made on or before the anchor day is covered by a period of 0.
+        before_count = deadline.period.direction is Direction.AFTER and (
+            when_ordinal <= deadline.anchor.toordinal()
+        )
+        if on_rest_day and not before_count:
+            spare -= 1
+        return Margin(max(0, spare), unit, False)
     late = calendar.working_days_between(last_ordinal, when_ordinal, rest_days)
     # Only the next working day would have covered a request made on a rest day.
     return Margin(late + on_rest_day, unit, True)

@@ -107,3 +107,13 @@ def test_period_count_must_be_a_whole_non_negative_number(count: object) -> None
 def test_dates_outside_the_supported_years_are_a_clear_error(anchor: str, period: Period) -> None:
     with pytest.raises(CalendarError, match="1900 to 2199"):
         compute_deadline(D(anchor), period, calendar_for("FR"))
+
+
+def test_backwards_slack_counts_how_much_longer_the_period_could_be() -> None:
+    """3 business days before Fri 3 May 2024 end Mon 29 Apr. Four would end Fri 26 Apr: a
+    request on Fri 26 has 1 to spare, one on Sun 28 has none."""
+    period = Period(3, Unit.OUVRES, Direction.BEFORE)
+    deadline = compute_deadline(D("2024-05-03"), period, calendar_for("FR"))
+    assert deadline.margin(D("2024-04-28")) == Margin(0, Unit.OUVRES, late=False)
+    assert deadline.margin(D("2024-04-26")) == Margin(1, Unit.OUVRES, late=False)
+    assert deadline.margin(D("2024-04-30")) == Margin(1, Unit.OUVRES, late=True)
