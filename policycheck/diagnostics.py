@@ -1,0 +1,123 @@
+"""Diagnostics: the product's face for legal teams (STYLE.md §3).
+
+One headline in lowercase with user text in backticks, a location, the source line with carets
+under the primary span (and dashes under secondary ones), and one help line.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from policycheck.source import Source, Span
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is; errors stop a rule file from being compiled."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+#: Every diagnostic code and its one-line meaning. A retired code is never reused.
+CODES: dict[str, str] = {
+    "PC101": "unexpected text",
+    "PC102": "unexpected end of file",
+    "PC103": "unknown character",
+    "PC104": "unterminated text",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A secondary span with a short note (`a date`)."""
+
+    span: Span
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem found in a rule file, with where it is and how to fix it."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    file: str
+    note: str = ""  # printed after the carets under the primary span
+    help: str = ""
+    labels: tuple[Label, ...] = field(default=())
+
+    def sort_key(self) -> tuple[str, Span, str]:
+        """Order of reporting: by file, position, then code."""
+        return (self.file, self.span, self.code)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form, as served by the API and `--format json`."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            **self.span.to_dict(),
+            "help": self.help or None,
+        }
+
+
+def error(
+    code: str, message: str, span: Span, source: Source, *, note: str = "", help: str = ""
+) -> Diagnostic:
+    """An error diagnostic in `source`, with the note under its carets and a help line."""
+    assert code in CODES, code
+    return Diagnostic(code, Severity.ERROR, message, span, source.name, note=note, help=help)
+
+
+def render_text(diagnostic: Diagnostic, source: Source) -> str:
+    """The diagnostic as text, in the rustc-like layout of STYLE.md §3."""
+    span = diagnostic.span
+    gutter = " " * len(str(span.line))
+    lines = [
+        f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}",
+        f"{gutter}--> {diagnostic.file}:{span.line}:{span.col}",
+        f"{gutter} |",
+        f"{span.line} | {source.line(span.line)}".rstrip(),
+    ]
+    lines += [f"{gutter} | {row}".rstrip() for row in _underlines(diagnostic, source)]
+    if diagnostic.help:
+        lines.append(f"{gutter} = help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def _underlines(diagnostic: Diagnostic, source: Source) -> list[str]:
+    """Marker rows under the source line: primary `^`, secondary `-`, notes hanging from them."""
+    span = diagnostic.span
+    width = len(source.line(span.line))
+    marks = [(span.col, _width(span, width), "^", diagnostic.note)]
+    marks += [
+        (label.span.col, _width(label.span, width), "-", label.note)
+        for label in diagnostic.labels
+        if label.span.line == span.line
+    ]
+    marks.sort()
+    row = ""
+    for col, size, char, _ in marks:
+        row = row.ljust(col - 1) + char * size
+    *hanging, (_, _, _, last_note) = marks
+    rows = [f"{row} {last_note}".rstrip()]
+    for index in range(len(hanging) - 1, -1, -1):
+        bars = ""
+        for col, *_ in hanging[: index + 1]:
+            bars = bars.ljust(col - 1) + "|"
+        rows.append(bars)
+        text = ""
+        for col, *_ in hanging[:index]:
+            text = text.ljust(col - 1) + "|"
+        rows.append(text.ljust(hanging[index][0] - 1) + hanging[index][3])
+    return rows
+
+
+def _width(span: Span, line_width: int) -> int:
+    if span.end_line != span.line:
+        return max(1, line_width - span.col + 1)
+    return max(1, span.end_col - span.col)
