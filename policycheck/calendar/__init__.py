@@ -14,13 +14,8 @@ weeks, months and years; public holidays by country and region; deadlines and ma
 from __future__ import annotations
 
 from policycheck.calendar.deadline import Deadline, add_months, compute_deadline
-from policycheck.calendar.errors import CalendarError
-from policycheck.calendar.holiday_calendar import (
-    MAX_YEAR,
-    MIN_YEAR,
-    HolidayCalendar,
-    get_calendar,
-)
+from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR, CalendarError
+from policycheck.calendar.holiday_calendar import HolidayCalendar, get_calendar
 from policycheck.calendar.local_time import parse_when
 from policycheck.calendar.margin import Margin
 from policycheck.calendar.period import Direction, ExtendTo, Period

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from policycheck.calendar.errors import CalendarError
-from policycheck.calendar.holiday_calendar import MAX_YEAR, MIN_YEAR, HolidayCalendar
+from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR, CalendarError, out_of_range
+from policycheck.calendar.holiday_calendar import HolidayCalendar
 from policycheck.calendar.local_time import as_instant, end_of_day, local_date, zone
 from policycheck.calendar.margin import Margin, measure_margin
 from policycheck.calendar.period import Direction, ExtendTo, Period
@@ -139,7 +139,7 @@ def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _out_of_range()
+        raise out_of_range()
     last_day = gregorian.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last_day))
 
@@ -147,19 +147,13 @@ def add_months(day: date, months: int) -> date:
 def _shift(day: date, days: int) -> date:
     ordinal = day.toordinal() + days
     if not _FIRST_ORDINAL <= ordinal <= _LAST_ORDINAL:
-        raise _out_of_range()
+        raise out_of_range()
     return date.fromordinal(ordinal)
 
 
 def _check_year(day: date) -> None:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise _out_of_range()
-
-
-def _out_of_range() -> CalendarError:
-    return CalendarError(
-        f"dates from {MIN_YEAR} to {MAX_YEAR} are supported; this period reaches beyond them"
-    )
+        raise out_of_range()
 
 
 _FIRST_ORDINAL = date(MIN_YEAR, 1, 1).toordinal()

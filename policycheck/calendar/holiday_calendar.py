@@ -17,11 +17,9 @@ from datetime import date
 
 import holidays
 
-from policycheck.calendar.errors import CalendarError
+from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR, out_of_range
 from policycheck.calendar.regions import Region
 
-MIN_YEAR = 1900
-MAX_YEAR = 2199
 _CHUNK_YEARS = 10
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -129,10 +127,7 @@ class HolidayCalendar:
         """A table that covers `year` and `ordinal`'s year; built once, then reused."""
         needed = {year, _year_of(ordinal)}
         if not all(MIN_YEAR <= y <= MAX_YEAR for y in needed):
-            raise CalendarError(
-                f"dates from {MIN_YEAR} to {MAX_YEAR} are supported; this period reaches "
-                f"beyond them"
-            )
+            raise out_of_range()
         with self._lock:
             for y in needed:
                 self._cover(y)
@@ -150,7 +145,7 @@ class HolidayCalendar:
         if years is not None and years[0] <= year <= years[1]:
             return
         if not MIN_YEAR <= year <= MAX_YEAR:
-            raise CalendarError(f"dates from {MIN_YEAR} to {MAX_YEAR} are supported, not {year}")
+            raise out_of_range()
         with self._lock:
             self._load_years(year)
 
