@@ -23,7 +23,8 @@ class Margin:
     """`value` units early (late=False, 0 on the last day itself) or late (late=True, value >= 1).
 
     Late by k means k more units of period would have made the request in time; early by k
-    means the period could have been k units shorter.
+    means the period could have been k units shorter (longer, for a period counted backwards).
+    After an extension, margins are counted from the extended last day.
     """
 
     value: int
@@ -60,18 +61,28 @@ def measure_margin(when: date, deadline: Deadline) -> Margin:
     calendar = deadline.calendar
     on_rest_day = not calendar.is_working_day(date.fromordinal(when_ordinal), rest_days)
     if when_ordinal <= last_ordinal:
-        spare = calendar.working_days_between(when_ordinal, last_ordinal, rest_days)
-        # A request on a rest day inside the period still needs it to reach the next working
-        # day; one made on or before the anchor day is covered by a period of 0.
-        before_count = deadline.period.direction is Direction.AFTER and (
-            when_ordinal <= deadline.anchor.toordinal()
-        )
-        if on_rest_day and not before_count:
-            spare -= 1
-        return Margin(max(0, spare), unit, False)
+        return Margin(_spare_working_days(when_ordinal, on_rest_day, deadline), unit, False)
     late = calendar.working_days_between(last_ordinal, when_ordinal, rest_days)
     # Only the next working day would have covered a request made on a rest day.
     return Margin(late + on_rest_day, unit, True)
+
+
+def _spare_working_days(when_ordinal: int, on_rest_day: bool, deadline: Deadline) -> int:
+    """By how many units the period could change and still cover an early request.
+
+    Forwards: how much shorter it could be. A request on a rest day inside the period still
+    needs it to reach the next working day; one on or before the anchor day fits a period of 0.
+    Backwards: how much longer it could be: the working days from the request to the last day.
+    """
+    rest_days = deadline.period.unit.rest_days
+    assert rest_days is not None
+    calendar, last_ordinal = deadline.calendar, deadline.last_day.toordinal()
+    if deadline.period.direction is Direction.BEFORE:
+        return calendar.working_days_between(when_ordinal - 1, last_ordinal - 1, rest_days)
+    spare = calendar.working_days_between(when_ordinal, last_ordinal, rest_days)
+    if on_rest_day and when_ordinal > deadline.anchor.toordinal():
+        spare -= 1
+    return max(0, spare)
 
 
 def _hours_margin(when: date, deadline: Deadline) -> Margin:
