@@ -25,6 +25,7 @@ CODES: dict[str, str] = {
     "PC102": "unexpected end of file",
     "PC103": "unknown character",
     "PC104": "unterminated text",
+    "PC105": "impossible date",
 }
 
 

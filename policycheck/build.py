@@ -1,0 +1,275 @@
+"""Parse tree -> AST (`nodes.RuleFile`): one Lark Transformer, plus PC105 for impossible dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+from lark.tree import Meta
+
+from policycheck import nodes
+from policycheck.diagnostics import Diagnostic, error
+from policycheck.source import Source, Span
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def build(tree: Tree[Token], source: Source) -> tuple[nodes.RuleFile, list[Diagnostic]]:
+    """The AST of a parsed rule file, and the diagnostics found while building it."""
+    builder = _Builder(source)
+    rule_file = builder.transform(tree)
+    assert isinstance(rule_file, nodes.RuleFile)
+    return rule_file, builder.diagnostics
+
+
+def _span(meta: Meta) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(token: Token) -> Span:
+    return Span(
+        token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1
+    )
+
+
+def _text(token: Token) -> str:
+    return _ESCAPE.sub(r"\1", str(token)[1:-1])
+
+
+def _span_of(node: Any) -> Span:
+    span = getattr(node, "span", None)
+    assert isinstance(span, Span), node
+    return span
+
+
+def _join(first: Span, last: Span) -> Span:
+    return Span(first.line, first.col, last.end_line, last.end_col)
+
+
+@v_args(meta=True)
+class _Builder(Transformer[Token, Any]):
+    """Builds nodes bottom-up; each method is named after a grammar rule or alias."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self._file = source
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- whole file ----------------------------------------------------------------------------
+
+    def start(self, meta: Meta, children: list[Any]) -> nodes.RuleFile:
+        header, *rest = children
+        facts: list[nodes.FactDecl] = []
+        for child in rest:
+            if isinstance(child, list):
+                facts.extend(child)
+        return nodes.RuleFile(
+            header=header,
+            calendars=tuple(c for c in rest if isinstance(c, nodes.CalendarDecl)),
+            facts=tuple(facts),
+            groups=tuple(c for c in rest if isinstance(c, nodes.GroupDecl)),
+            clauses=tuple(c for c in rest if isinstance(c, nodes.ClauseDecl)),
+        )
+
+    def header(self, meta: Meta, children: list[Any]) -> nodes.Header:
+        policy_id, title, *fields = children
+        values: dict[str, Any] = {}
+        for name, value in fields:
+            values.update(value) if name == "many" else values.__setitem__(name, value)
+        return nodes.Header(id=str(policy_id), title=_text(title), span=_span(meta), **values)
+
+    def version(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
+        return ("version", _text(children[0]))
+
+    def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
+        dates = [self._date(token) for token in children]
+        return ("many", {"effective_from": dates[0], "effective_until": dates[1] if len(dates) > 1
+                         else None})  # fmt: skip
+
+    def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
+        return ("many", {"timezone": _text(children[0]), "timezone_span": _span(meta)})
+
+    def language(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
+        return ("language", str(children[0]))
+
+    def document(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
+        return ("document", _text(children[0]))
+
+    # -- calendars and facts -------------------------------------------------------------------
+
+    def calendar(self, meta: Meta, children: list[Any]) -> nodes.CalendarDecl:
+        name, first, last, *options = children
+        country, region, extended = None, None, False
+        for option in options:
+            if option == "extended":
+                extended = True
+            else:
+                country, region = option
+        return nodes.CalendarDecl(
+            name=str(name), first_day=_WEEKDAYS.index(str(first)),
+            last_day=_WEEKDAYS.index(str(last)), country=country, region_fact=region,
+            extended=extended, span=_span(meta),
+        )  # fmt: skip
+
+    def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.Ref | None]:
+        return (str(children[0]), children[1] if len(children) > 1 else None)
+
+    def extended(self, meta: Meta, children: list[Any]) -> str:
+        return "extended"
+
+    def facts(self, meta: Meta, children: list[list[nodes.FactDecl]]) -> list[nodes.FactDecl]:
+        return [fact for group in children for fact in group]
+
+    def fact(self, meta: Meta, children: list[Any]) -> list[nodes.FactDecl]:
+        refs = [c for c in children if isinstance(c, nodes.Ref)]
+        fact_type = next(c for c in children if isinstance(c, nodes.FactType))
+        tokens = [c for c in children if isinstance(c, Token)]
+        personal = any(t.type == "PERSONAL" for t in tokens)
+        question = next((_text(t) for t in tokens if t.type == "STRING"), None)
+        return [
+            nodes.FactDecl(ref.name, fact_type, personal, question, ref.span) for ref in refs
+        ]
+
+    def enum_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
+        return nodes.FactType("enum", tuple(str(c) for c in children))
+
+    def simple_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
+        return nodes.FactType(str(children[0]))
+
+    # -- groups and clauses --------------------------------------------------------------------
+
+    def group(self, meta: Meta, children: list[Any]) -> nodes.GroupDecl:
+        return nodes.GroupDecl(str(children[0]), children[1], _span(meta))
+
+    def clause(self, meta: Meta, children: list[Any]) -> nodes.ClauseDecl:
+        clause_id, title, *parts = children
+        fields: dict[str, Any] = {}
+        lists = ("rules", "requirements", "obligations", "fees", "discretions",
+                 "exception_to", "overrides")  # fmt: skip
+        for name, value in parts:
+            if name in lists:
+                fields[name] = fields.get(name, ()) + tuple(value)
+            elif name == "otherwise":
+                fields["otherwise"], fields["otherwise_span"] = value
+            else:
+                fields[name] = value
+        return nodes.ClauseDecl(
+            id=str(clause_id), title=_text(title), span=_token_span(clause_id), **fields
+        )
+
+    def source(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
+        return ("source", _text(children[0]))
+
+    def applies(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.Scope]:
+        kinds = children[0]
+        group = children[1] if len(children) > 1 else None
+        return ("scope", nodes.Scope(tuple(kinds), group, _span(meta)))
+
+    def kinds(self, meta: Meta, children: list[Token]) -> list[nodes.Ref]:
+        return [nodes.Ref(str(token), _token_span(token)) for token in children]
+
+    def scope_group(self, meta: Meta, children: list[Token]) -> nodes.Ref:
+        return nodes.Ref(str(children[0]), _token_span(children[0]))
+
+    def allow_when(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Rule]]:
+        return ("rules", [nodes.Rule("allow", children[0], _span(meta))])
+
+    def refuse_when(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Rule]]:
+        return ("rules", [nodes.Rule("refuse", children[0], _span(meta))])
+
+    def otherwise(self, meta: Meta, children: list[Token]) -> tuple[str, tuple[str, Span]]:
+        return ("otherwise", (str(children[0]), _span(meta)))
+
+    def requires(self, meta: Meta, children: list[Any]) -> tuple[str, list[Any]]:
+        return ("requirements", children)
+
+    def obligations(self, meta: Meta, children: list[Token]) -> tuple[str, list[str]]:
+        return ("obligations", [_text(c) for c in children])
+
+    def fees(self, meta: Meta, children: list[Token]) -> tuple[str, list[str]]:
+        return ("fees", [_text(c) for c in children if c.type == "STRING"])
+
+    def remedy(self, meta: Meta, children: list[Token]) -> tuple[str, tuple[str, str | None]]:
+        return ("remedy", (str(children[0]), _text(children[1]) if len(children) > 1 else None))
+
+    def discretion(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Discretion]]:
+        level = str(children[0])
+        reason, tolerance, unit = children[1] if len(children) > 1 else ("always", 0, None)
+        return ("discretions", [nodes.Discretion(level, reason, tolerance, unit, _span(meta))])
+
+    def near_miss(self, meta: Meta, children: list[Token]) -> tuple[str, int, str]:
+        return ("near_miss", int(children[0]), str(children[1]))
+
+    def formal_only(self, meta: Meta, children: list[Token]) -> tuple[str, int, None]:
+        return ("formal", 0, None)
+
+    def exception_to(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
+        return ("exception_to", [nodes.Ref(str(children[0]), _token_span(children[0]))])
+
+    def overrides(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
+        return ("overrides", [nodes.Ref(str(children[0]), _token_span(children[0]))])
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def or_(self, meta: Meta, children: list[Any]) -> nodes.Or:
+        left, right = children
+        items = (*left.items, right) if isinstance(left, nodes.Or) else (left, right)
+        return nodes.Or(items, _span(meta))
+
+    def and_(self, meta: Meta, children: list[Any]) -> nodes.And:
+        left, right = children
+        items = (*left.items, right) if isinstance(left, nodes.And) else (left, right)
+        return nodes.And(items, _span(meta))
+
+    def not_(self, meta: Meta, children: list[Any]) -> nodes.Not:
+        return nodes.Not(children[0], _span(meta))
+
+    def compare(self, meta: Meta, children: list[Any]) -> nodes.Compare:
+        return nodes.Compare(children[0], str(children[1]), children[2], _span(meta))
+
+    def member(self, meta: Meta, children: list[Any]) -> nodes.Member:
+        return nodes.Member(children[0], tuple(children[1:]), _span(meta))
+
+    def within(self, meta: Meta, children: list[Any]) -> nodes.Within:
+        subject, count, unit, direction, anchor = children
+        return nodes.Within(
+            subject, int(count), str(unit), _token_span(unit), direction.type == "BEFORE",
+            anchor, _span(meta),
+        )  # fmt: skip
+
+    def known(self, meta: Meta, children: list[Any]) -> nodes.Known:
+        return nodes.Known(children[0], str(children[1]) == "known", _span(meta))
+
+    def path(self, meta: Meta, children: list[Token]) -> nodes.Ref:
+        return nodes.Ref(".".join(str(c) for c in children), _span(meta))
+
+    def enum_value(self, meta: Meta, children: list[Token]) -> nodes.Ref:
+        return nodes.Ref(str(children[0]), _span(meta))
+
+    def date(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        return nodes.Literal(self._date(children[0]), _span(meta))
+
+    def number(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        return nodes.Literal(Decimal(str(children[0])), _span(meta))
+
+    def text(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        return nodes.Literal(_text(children[0]), _span(meta))
+
+    def boolean(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        return nodes.Literal(str(children[0]) == "true", _span(meta))
+
+    def _date(self, token: Token) -> date:
+        try:
+            return date.fromisoformat(str(token))
+        except ValueError:
+            self.diagnostics.append(
+                error(
+                    "PC105", f"`{token}` is not a date", _token_span(token), self._file,
+                    note="no such day", help="write a real day of the calendar as YYYY-MM-DD",
+                )  # fmt: skip
+            )
+            return date(1970, 1, 1)

@@ -1,0 +1,215 @@
+"""The AST of a rule file: frozen dataclasses, each with the span of the text it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from policycheck.source import Span
+
+# -- expressions -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A dotted name: a fact, a group, or (in a comparison with an enum fact) one of its values."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A date, number, text or true/false written in the rule file."""
+
+    value: date | Decimal | str | bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`left op right`, op one of = != < <= > >=."""
+
+    left: Expr
+    op: str
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """`operand in [v1, v2]`."""
+
+    operand: Expr
+    values: tuple[Ref | Literal, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Within:
+    """`subject within COUNT UNIT after|before anchor`: a period from the anchor's date."""
+
+    subject: Expr
+    count: int
+    unit: str
+    unit_span: Span
+    before: bool
+    anchor: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """`operand is known` / `operand is unknown`."""
+
+    operand: Expr
+    known: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """`not operand`."""
+
+    operand: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """`a and b and ...`."""
+
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """`a or b or ...`."""
+
+    items: tuple[Expr, ...]
+    span: Span
+
+
+Expr = Ref | Literal | Compare | Member | Within | Known | Not | And | Or
+
+# -- declarations ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """`policy ID "title"` and its fields."""
+
+    id: str
+    title: str
+    span: Span
+    version: str | None = None
+    effective_from: date | None = None
+    effective_until: date | None = None
+    timezone: str = "UTC"
+    timezone_span: Span | None = None
+    language: str = "en"
+    document: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDecl:
+    """`calendar NAME: monday to saturday, closed on public holidays of FR at fact, extended...`."""
+
+    name: str
+    first_day: int  # 0 = monday
+    last_day: int
+    country: str | None
+    region_fact: Ref | None
+    extended: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FactType:
+    """A fact's type: bool, date, datetime, number, money, text, or enum with its values."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FactDecl:
+    """`name: type [personal] ["question?"]`."""
+
+    name: str
+    type: FactType
+    personal: bool
+    question: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDecl:
+    """`group NAME: condition`: a named condition, usable in scopes and conditions."""
+
+    name: str
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """`applies to KIND [or KIND...] [of GROUP]`."""
+
+    kinds: tuple[Ref, ...]
+    group: Ref | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """`allow when condition` or `refuse when condition`."""
+
+    outcome: str
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Discretion:
+    """`discretion LEVEL [when late by at most N UNIT | when formal]`; no `when`: always."""
+
+    level: str
+    reason: str  # "always", "near_miss" or "formal"
+    tolerance: int
+    unit: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseDecl:
+    """One paragraph of the terms, formalised."""
+
+    id: str
+    title: str
+    span: Span
+    source: str | None = None
+    scope: Scope | None = None
+    rules: tuple[Rule, ...] = ()
+    otherwise: str | None = None
+    otherwise_span: Span | None = None
+    requirements: tuple[Expr, ...] = ()
+    obligations: tuple[str, ...] = ()
+    fees: tuple[str, ...] = ()
+    remedy: tuple[str, str | None] | None = None
+    discretions: tuple[Discretion, ...] = ()
+    exception_to: tuple[Ref, ...] = ()
+    overrides: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFile:
+    """A whole rule file: one policy."""
+
+    header: Header
+    calendars: tuple[CalendarDecl, ...]
+    facts: tuple[FactDecl, ...]
+    groups: tuple[GroupDecl, ...]
+    clauses: tuple[ClauseDecl, ...]
