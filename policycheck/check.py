@@ -1,0 +1,410 @@
+"""The checker: names, types, scopes and precedence of a rule file -> every diagnostic, sorted."""
+
+from __future__ import annotations
+
+from policycheck import nodes
+from policycheck.calendar import CalendarError, resolve_region
+from policycheck.calendar.local_time import zone
+from policycheck.diagnostics import Diagnostic, Label, Severity, error
+from policycheck.source import Source, Span
+from policycheck.symbols import DATES, KIND_FACT, NUMBERS, ORDERED, Symbols, Type
+
+_UNITS_HELP = "use a declared calendar or days, francs, hours, weeks, months, years"
+
+
+class _Checker:
+    def __init__(self, rule_file: nodes.RuleFile, source: Source) -> None:
+        self.file = rule_file
+        self.source = source
+        self.symbols = Symbols.of(rule_file)
+        self.found: list[Diagnostic] = []
+
+    def report(self, code: str, message: str, span: Span, note: str = "", help: str = "",
+               labels: tuple[Label, ...] = (), warning: bool = False) -> None:  # fmt: skip
+        diagnostic = error(code, message, span, self.source, note=note, help=help)
+        if labels or warning:
+            diagnostic = Diagnostic(
+                diagnostic.code, Severity.WARNING if warning else Severity.ERROR,
+                diagnostic.message, span, diagnostic.file, note, help, labels,
+            )  # fmt: skip
+        self.found.append(diagnostic)
+
+    # -- declarations --------------------------------------------------------------------------
+
+    def run(self) -> list[Diagnostic]:
+        self.header(self.file.header)
+        self.duplicates("fact", [(f.name, f.span) for f in self.file.facts], "PC206")
+        self.duplicates("group", [(g.name, g.span) for g in self.file.groups], "PC207")
+        self.duplicates("calendar", [(c.name, c.span) for c in self.file.calendars], "PC209")
+        self.duplicates("clause", [(c.id, c.span) for c in self.file.clauses], "PC205")
+        for calendar in self.file.calendars:
+            self.calendar(calendar)
+        for group in self.file.groups:
+            self.condition(group.expr)
+        self.group_cycles()
+        for clause in self.file.clauses:
+            self.clause(clause)
+        self.precedence_cycles()
+        self.visible_overlaps()
+        return sorted(self.found, key=Diagnostic.sort_key)
+
+    def header(self, header: nodes.Header) -> None:
+        try:
+            zone(header.timezone)
+        except CalendarError:
+            self.report("PC406", f"unknown time zone `{header.timezone}`",
+                        header.timezone_span or header.span, note="not an IANA time zone",
+                        help="use a name such as Europe/Paris or America/Guadeloupe")  # fmt: skip
+        start, end = header.effective_from, header.effective_until
+        if start and end and end < start:
+            self.report("PC405", "the policy ends before it starts", header.span,
+                        note=f"until {end} is before {start}", help="swap the two dates")  # fmt: skip
+
+    def duplicates(self, what: str, names: list[tuple[str, Span]], code: str) -> None:
+        seen: dict[str, Span] = {}
+        for name, span in names:
+            if name in seen:
+                first = seen[name]
+                self.report(code, f"{what} `{name}` is declared twice", span,
+                            note="declared again here",
+                            help=f"the first declaration is on line {first.line}; remove or "
+                            "rename one")  # fmt: skip
+            else:
+                seen[name] = span
+
+    def calendar(self, calendar: nodes.CalendarDecl) -> None:
+        if self.symbols.unit_of(calendar.name) is None:
+            self.report("PC307", f"calendar `{calendar.name}` cannot be counted", calendar.span,
+                        note="its working days are not monday to saturday, monday to friday "
+                        "or monday to sunday",
+                        help="write `monday to saturday` (jours ouvrables), `monday to friday` "
+                        "(jours ouvrés) or `monday to sunday` (calendar days)")  # fmt: skip
+        if calendar.country is not None:
+            try:
+                resolve_region(calendar.country)
+            except CalendarError as problem:
+                self.report("PC310", f"unknown country `{calendar.country}`", calendar.span,
+                            note="no public holidays are known for it", help=str(problem))
+        if calendar.region_fact is not None:
+            fact_type = self.ref(calendar.region_fact)
+            if fact_type is not None and fact_type.kind not in ("text", "value"):
+                self.report("PC308", "a region is read from a postcode or region code",
+                            calendar.region_fact.span, note=f"this is {fact_type.words()}",
+                            help="declare the fact as `text`")  # fmt: skip
+
+    def group_cycles(self) -> None:
+        for group in self.file.groups:
+            if self.reaches_group(group.expr, group.name, set()):
+                self.report("PC404", f"group `{group.name}` is defined by itself", group.span,
+                            note="it refers back to itself",
+                            help="define it from facts and other groups only")  # fmt: skip
+
+    def reaches_group(self, expr: nodes.Expr, target: str, seen: set[str]) -> bool:
+        for ref in _refs(expr):
+            if ref.name == target:
+                return True
+            group = self.symbols.groups.get(ref.name)
+            if group is not None and ref.name not in seen:
+                seen.add(ref.name)
+                if self.reaches_group(group.expr, target, seen):
+                    return True
+        return False
+
+    # -- clauses -------------------------------------------------------------------------------
+
+    def clause(self, clause: nodes.ClauseDecl) -> None:
+        if clause.scope is not None:
+            self.scope(clause.scope)
+        for rule in clause.rules:
+            self.condition(rule.expr)
+        for requirement in clause.requirements:
+            self.condition(requirement)
+        if not clause.rules and clause.otherwise is None:
+            self.report("PC401", f"clause `{clause.id}` decides nothing", clause.span,
+                        note="no `allow when`, `refuse when` or `otherwise`",
+                        help="add the decision the clause makes, e.g. `otherwise allow`")  # fmt: skip
+        units = {w.unit for rule in clause.rules for w in _withins(rule.expr)}
+        for discretion in clause.discretions:
+            if discretion.reason == "near_miss" and discretion.unit not in units:
+                self.report("PC309", "a near miss needs a `within` period in the same unit",
+                            discretion.span,
+                            note=f"no `within ... {discretion.unit}` in this clause's decision",
+                            help="measure lateness in the unit of the clause's period"
+                            + (f" ({', '.join(sorted(units))})" if units else ""))  # fmt: skip
+        for ref in (*clause.exception_to, *clause.overrides):
+            if ref.name not in self.symbols.clauses:
+                self.report("PC203", f"unknown clause `{ref.name}`", ref.span,
+                            note="no clause has this id",
+                            help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
+                            or "write the id of a clause of this policy")  # fmt: skip
+            elif ref.name == clause.id:
+                self.report("PC403", f"clause `{clause.id}` takes precedence over itself",
+                            ref.span, note="a clause cannot be its own exception",
+                            help="name another clause")  # fmt: skip
+
+    def scope(self, scope: nodes.Scope) -> None:
+        kind_fact = self.symbols.facts.get(KIND_FACT)
+        if kind_fact is None or kind_fact.type.kind != "enum":
+            self.report("PC306", f"`applies to` needs the fact `{KIND_FACT}`", scope.span,
+                        note="the kind of request is not declared",
+                        help=f"declare `{KIND_FACT}: one of cancellation, return, refund` "
+                        "under `facts`")  # fmt: skip
+        else:
+            for kind in scope.kinds:
+                self.enum_value(kind, kind_fact)
+        if scope.group is not None and scope.group.name not in self.symbols.groups:
+            self.report("PC202", f"unknown group `{scope.group.name}`", scope.group.span,
+                        note="not declared with `group`",
+                        help=self.symbols.suggest(scope.group.name, list(self.symbols.groups))
+                        or "declare it: group NAME: condition")  # fmt: skip
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def condition(self, expr: nodes.Expr) -> None:
+        """Check an expression that must be true or false."""
+        found = self.expr(expr)
+        if found is not None and found.kind != "bool":
+            self.report("PC301", f"`{self.text(expr)}` is not a condition", expr.span,
+                        note=f"this is {found.words()}",
+                        help="compare it, e.g. `x = value`, or test it with `is known`")  # fmt: skip
+
+    def expr(self, expr: nodes.Expr) -> Type | None:
+        """The type of `expr` after checking it; None when an error was already reported."""
+        if isinstance(expr, nodes.Ref):
+            return self.ref(expr)
+        if isinstance(expr, nodes.Literal):
+            return self.symbols.type_of(expr)
+        if isinstance(expr, nodes.Not):
+            self.condition(expr.operand)
+        elif isinstance(expr, nodes.And | nodes.Or):
+            for item in expr.items:
+                self.condition(item)
+        elif isinstance(expr, nodes.Compare):
+            self.compare(expr)
+        elif isinstance(expr, nodes.Member):
+            self.member(expr)
+        elif isinstance(expr, nodes.Within):
+            self.within(expr)
+        elif isinstance(expr, nodes.Known) and not (
+            isinstance(expr.operand, nodes.Ref) and expr.operand.name in self.symbols.facts
+        ):
+            self.ref_must_be_fact(expr.operand)
+        return Type("bool")
+
+    def ref(self, ref: nodes.Ref) -> Type | None:
+        found = self.symbols.type_of(ref)
+        if found.kind != "value":
+            return found
+        if "." in ref.name:
+            self.report("PC201", f"unknown fact `{ref.name}`", ref.span,
+                        note="not declared under `facts`",
+                        help=self.symbols.suggest(ref.name) or "declare it under `facts`")
+        else:
+            self.report("PC208", f"unknown name `{ref.name}`", ref.span,
+                        note="not a fact, a group or a value compared with an enum fact",
+                        help=self.symbols.suggest(ref.name)
+                        or "declare it as a group, or compare it with a fact")  # fmt: skip
+        return None
+
+    def ref_must_be_fact(self, expr: nodes.Expr) -> None:
+        if isinstance(expr, nodes.Ref):
+            self.ref(expr) if expr.name not in self.symbols.groups else self.report(
+                "PC311", f"`{expr.name}` is a group, always known", expr.span,
+                note="`is known` applies to facts", help="test a fact instead")
+        else:
+            self.report("PC311", "`is known` applies to facts", expr.span,
+                        note="not a fact", help="test a fact, e.g. `delivery.date is known`")
+
+    def operand(self, expr: nodes.Expr) -> Type | None:
+        """Type of a comparison operand, where a bare name may be an enum value."""
+        if isinstance(expr, nodes.Ref) and self.symbols.type_of(expr).kind == "value":
+            return Type("value")
+        return self.expr(expr)
+
+    def compare(self, expr: nodes.Compare) -> None:
+        left, right = self.operand(expr.left), self.operand(expr.right)
+        if left is None or right is None:
+            return
+        for side, other, other_expr in ((left, right, expr.right), (right, left, expr.left)):
+            if side.kind == "enum" and side.fact is not None:
+                if other.kind in ("value", "text") and isinstance(other_expr, nodes.Ref | nodes.Literal):
+                    self.enum_value(other_expr, side.fact)
+                    if expr.op not in ("=", "!="):
+                        self.unordered(expr, side)
+                    return
+        if left.kind == "value" or right.kind == "value":
+            bare = expr.left if left.kind == "value" else expr.right
+            assert isinstance(bare, nodes.Ref)
+            self.ref(bare)
+            return
+        if not _comparable(left, right):
+            self.report("PC302", f"cannot compare {left.words()} with {right.words()}",
+                        expr.right.span, note=right.words(),
+                        labels=(Label(expr.left.span, left.words()),),
+                        help=_compare_help(left, right))  # fmt: skip
+        elif expr.op not in ("=", "!=") and left.kind not in ORDERED:
+            self.unordered(expr, left)
+
+    def unordered(self, expr: nodes.Compare, found: Type) -> None:
+        self.report("PC305", f"`{expr.op}` does not order {found.words()}", expr.span,
+                    note="only dates and numbers have an order",
+                    help="use `=`, `!=` or `in [...]`")  # fmt: skip
+
+    def member(self, expr: nodes.Member) -> None:
+        found = self.expr(expr.operand)
+        if found is None:
+            return
+        if found.kind == "enum" and found.fact is not None:
+            for value in expr.values:
+                self.enum_value(value, found.fact)
+        elif found.kind == "text":
+            for value in expr.values:
+                if not (isinstance(value, nodes.Literal) and isinstance(value.value, str)):
+                    self.report("PC302", f"cannot compare a text with `{self.text(value)}`",
+                                value.span, note="not text in quotes",
+                                help='write the text in quotes: "..."')  # fmt: skip
+        else:
+            self.report("PC302", f"`in [...]` needs an enum or text fact, not {found.words()}",
+                        expr.operand.span, note=found.words(),
+                        help="compare dates and numbers with <, <=, >, >=")  # fmt: skip
+
+    def enum_value(self, value: nodes.Ref | nodes.Literal, fact: nodes.FactDecl) -> None:
+        name = value.name if isinstance(value, nodes.Ref) else str(value.value)
+        if name not in fact.type.values:
+            allowed = ", ".join(fact.type.values)
+            self.report("PC303", f"`{name}` is not a value of `{fact.name}`", value.span,
+                        note=f"`{fact.name}` is one of: {allowed}",
+                        help=self.symbols.suggest(name, list(fact.type.values))
+                        or f"use one of: {allowed}")  # fmt: skip
+
+    def within(self, expr: nodes.Within) -> None:
+        unit = self.symbols.unit_of(expr.unit)
+        if unit is None:
+            declared = list(self.symbols.calendars)
+            self.report("PC204", f"unknown calendar `{expr.unit}`", expr.unit_span,
+                        note="not a declared calendar nor a unit that needs none",
+                        help=self.symbols.suggest(expr.unit, declared)
+                        or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
+                        f"public holidays of FR`, or {_UNITS_HELP}")  # fmt: skip
+        for side in (expr.subject, expr.anchor):
+            found = self.expr(side)
+            if found is not None and found.kind not in DATES:
+                self.report("PC304", f"`within` needs dates, and `{self.text(side)}` is "
+                            f"{found.words()}", side.span, note=found.words(),
+                            help="count periods between two date facts")  # fmt: skip
+
+    def text(self, node: nodes.Expr) -> str:
+        return source_text(self.source, node.span)
+
+    # -- precedence and overlaps ---------------------------------------------------------------
+
+    def precedence_cycles(self) -> None:
+        beats = _precedence(self.file)
+        for clause in self.file.clauses:
+            stack, seen = list(beats.get(clause.id, ())), set()
+            while stack:
+                other = stack.pop()
+                if other == clause.id:
+                    self.report("PC403", f"clause `{clause.id}` takes precedence over itself",
+                                clause.span, note="through a cycle of exceptions/overrides",
+                                help="remove one `exception to` or `overrides` of the cycle")
+                    break
+                if other not in seen:
+                    seen.add(other)
+                    stack.extend(beats.get(other, ()))
+
+    def visible_overlaps(self) -> None:
+        beats = _precedence(self.file)
+        by_scope: dict[tuple[frozenset[str], str | None], list[nodes.ClauseDecl]] = {}
+        for clause in self.file.clauses:
+            if clause.scope is not None:
+                key = (frozenset(k.name for k in clause.scope.kinds),
+                       clause.scope.group.name if clause.scope.group else None)  # fmt: skip
+                by_scope.setdefault(key, []).append(clause)
+        for clauses in by_scope.values():
+            for i, first in enumerate(clauses):
+                for second in clauses[i + 1 :]:
+                    ordered = second.id in beats.get(first.id, ()) or first.id in beats.get(
+                        second.id, ()
+                    )
+                    if not ordered and _outcomes(first) != _outcomes(second):
+                        self.report(
+                            "PC402", f"clauses `{first.id}` and `{second.id}` overlap",
+                            second.span, warning=True,
+                            note=f"same scope as clause `{first.id}` (line {first.span.line}), "
+                            "with another outcome",
+                            help=f"declare `exception to {first.id}` or `overrides {first.id}` "
+                            "in the clause that should win",
+                        )  # fmt: skip
+
+
+def check(rule_file: nodes.RuleFile, source: Source) -> list[Diagnostic]:
+    """Every name, type, scope and precedence problem of a rule file, sorted by position."""
+    return _Checker(rule_file, source).run()
+
+
+def source_text(source: Source, span: Span) -> str:
+    """The rule-file text under a span, on one line with spaces collapsed."""
+    if span.line == span.end_line:
+        text = source.line(span.line)[span.col - 1 : span.end_col - 1]
+    else:
+        parts = [source.line(span.line)[span.col - 1 :]]
+        parts += [source.line(n) for n in range(span.line + 1, span.end_line)]
+        parts.append(source.line(span.end_line)[: span.end_col - 1])
+        text = " ".join(parts)
+    return " ".join(text.split())
+
+
+def _refs(expr: nodes.Expr) -> list[nodes.Ref]:
+    if isinstance(expr, nodes.Ref):
+        return [expr]
+    if isinstance(expr, nodes.Not | nodes.Known):
+        return _refs(expr.operand)
+    if isinstance(expr, nodes.And | nodes.Or):
+        return [ref for item in expr.items for ref in _refs(item)]
+    if isinstance(expr, nodes.Compare):
+        return _refs(expr.left) + _refs(expr.right)
+    if isinstance(expr, nodes.Member):
+        return _refs(expr.operand)
+    if isinstance(expr, nodes.Within):
+        return _refs(expr.subject) + _refs(expr.anchor)
+    return []
+
+
+def _withins(expr: nodes.Expr) -> list[nodes.Within]:
+    if isinstance(expr, nodes.Within):
+        return [expr]
+    if isinstance(expr, nodes.Not):
+        return _withins(expr.operand)
+    if isinstance(expr, nodes.And | nodes.Or):
+        return [w for item in expr.items for w in _withins(item)]
+    return []
+
+
+def _comparable(left: Type, right: Type) -> bool:
+    if left.kind in DATES and right.kind in DATES:
+        return True
+    if left.kind in NUMBERS and right.kind in NUMBERS:
+        return True
+    return left.kind == right.kind and left.kind != "enum"
+
+
+def _compare_help(left: Type, right: Type) -> str:
+    if DATES & {left.kind, right.kind} and NUMBERS & {left.kind, right.kind}:
+        return ('for "more than 30 days after delivery" write '
+                "`not request.date within 30 days after delivery.date`")  # fmt: skip
+    return "compare values of the same type"
+
+
+def _precedence(rule_file: nodes.RuleFile) -> dict[str, set[str]]:
+    """Clause id -> the ids of the clauses it takes precedence over."""
+    return {c.id: {r.name for r in (*c.exception_to, *c.overrides)} for c in rule_file.clauses}
+
+
+def _outcomes(clause: nodes.ClauseDecl) -> frozenset[str]:
+    outcomes = {rule.outcome for rule in clause.rules}
+    if clause.otherwise:
+        outcomes.add(clause.otherwise)
+    elif clause.rules:
+        outcomes.add("refuse" if clause.rules[-1].outcome == "allow" else "allow")
+    return frozenset(outcomes)

@@ -1,0 +1,95 @@
+"""Names declared by a rule file and the types of its expressions; shared by check and compile."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from policycheck import nodes
+from policycheck.calendar import CalendarError, Unit, parse_unit
+
+#: The fact that `applies to KIND` tests.
+KIND_FACT = "request.kind"
+ORDERED = frozenset({"date", "datetime", "number", "money"})
+DATES = frozenset({"date", "datetime"})
+NUMBERS = frozenset({"number", "money"})
+# A weekday range -> the unit it counts in.
+CALENDAR_UNITS = {(0, 6): Unit.DAYS, (0, 5): Unit.OUVRABLES, (0, 4): Unit.OUVRES}
+
+
+@dataclass(frozen=True, slots=True)
+class Type:
+    """An expression's type: `bool`, `date`, `datetime`, `number`, `money`, `text`, an enum
+    (`kind="enum"`, with the fact that declares it), or `value` (a bare name: maybe an enum value).
+    """
+
+    kind: str
+    fact: nodes.FactDecl | None = None
+
+    def words(self) -> str:
+        """`a date`, `an enum of product.category`: the type in a diagnostic."""
+        if self.kind == "enum" and self.fact is not None:
+            return f"a value of `{self.fact.name}`"
+        article = "an" if self.kind[0] in "aeiou" else "a"
+        return {"value": "a bare name", "bool": "a condition (true/false)"}.get(
+            self.kind, f"{article} {self.kind}"
+        )
+
+
+@dataclass
+class Symbols:
+    """Facts, groups, calendars and clauses of a rule file, by name (first declaration wins)."""
+
+    rule_file: nodes.RuleFile
+    facts: dict[str, nodes.FactDecl] = field(default_factory=dict)
+    groups: dict[str, nodes.GroupDecl] = field(default_factory=dict)
+    calendars: dict[str, nodes.CalendarDecl] = field(default_factory=dict)
+    clauses: dict[str, nodes.ClauseDecl] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rule_file: nodes.RuleFile) -> Symbols:
+        """The symbol table of a rule file."""
+        table = cls(rule_file)
+        for fact in rule_file.facts:
+            table.facts.setdefault(fact.name, fact)
+        for group in rule_file.groups:
+            table.groups.setdefault(group.name, group)
+        for calendar in rule_file.calendars:
+            table.calendars.setdefault(calendar.name, calendar)
+        for clause in rule_file.clauses:
+            table.clauses.setdefault(clause.id, clause)
+        return table
+
+    def type_of(self, expr: nodes.Expr) -> Type:
+        """The type of an expression, assuming its parts are well-typed."""
+        if isinstance(expr, nodes.Ref):
+            fact = self.facts.get(expr.name)
+            if fact is not None:
+                return Type("enum", fact) if fact.type.kind == "enum" else Type(fact.type.kind)
+            return Type("bool") if expr.name in self.groups else Type("value")
+        if isinstance(expr, nodes.Literal):
+            value = expr.value
+            if isinstance(value, bool):
+                return Type("bool")
+            if isinstance(value, str):
+                return Type("text")
+            return Type("number") if not hasattr(value, "year") else Type("date")
+        return Type("bool")
+
+    def unit_of(self, name: str) -> tuple[Unit, nodes.CalendarDecl | None] | None:
+        """The unit a `within` counts in: a declared calendar's, or a built-in unit word's."""
+        calendar = self.calendars.get(name)
+        if calendar is not None:
+            unit = CALENDAR_UNITS.get((calendar.first_day, calendar.last_day))
+            return (unit, calendar) if unit is not None else None
+        try:
+            unit = parse_unit(name)
+        except CalendarError:
+            return None
+        return (unit, None) if not unit.counts_working_days else None
+
+    def suggest(self, name: str, candidates: list[str] | None = None) -> str:
+        """`did you mean `x`?` for a close name, else an empty string."""
+        pool = candidates if candidates is not None else [*self.facts, *self.groups]
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        return f"did you mean `{close[0]}`?" if close else ""
