@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,9 +31,7 @@ def _span(meta: Meta) -> Span:
 
 
 def _token_span(token: Token) -> Span:
-    return Span(
-        token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1
-    )
+    return Span(token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1)
 
 
 def _text(token: Token) -> str:
@@ -79,7 +77,10 @@ class _Builder(Transformer[Token, Any]):
         policy_id, title, *fields = children
         values: dict[str, Any] = {}
         for name, value in fields:
-            values.update(value) if name == "many" else values.__setitem__(name, value)
+            if name == "many":
+                values.update(value)
+            else:
+                values[name] = value
         return nodes.Header(id=str(policy_id), title=_text(title), span=_span(meta), **values)
 
     def version(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
@@ -87,8 +88,10 @@ class _Builder(Transformer[Token, Any]):
 
     def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         dates = [self._date(token) for token in children]
-        return ("many", {"effective_from": dates[0], "effective_until": dates[1] if len(dates) > 1
-                         else None})  # fmt: skip
+        return (
+            "many",
+            {"effective_from": dates[0], "effective_until": dates[1] if len(dates) > 1 else None},
+        )
 
     def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         return ("many", {"timezone": _text(children[0]), "timezone_span": _span(meta)})
@@ -110,10 +113,14 @@ class _Builder(Transformer[Token, Any]):
             else:
                 country, region = option
         return nodes.CalendarDecl(
-            name=str(name), first_day=_WEEKDAYS.index(str(first)),
-            last_day=_WEEKDAYS.index(str(last)), country=country, region_fact=region,
-            extended=extended, span=_span(meta),
-        )  # fmt: skip
+            name=str(name),
+            first_day=_WEEKDAYS.index(str(first)),
+            last_day=_WEEKDAYS.index(str(last)),
+            country=country,
+            region_fact=region,
+            extended=extended,
+            span=_span(meta),
+        )
 
     def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.Ref | None]:
         return (str(children[0]), children[1] if len(children) > 1 else None)
@@ -130,9 +137,7 @@ class _Builder(Transformer[Token, Any]):
         tokens = [c for c in children if isinstance(c, Token)]
         personal = any(t.type == "PERSONAL" for t in tokens)
         question = next((_text(t) for t in tokens if t.type == "STRING"), None)
-        return [
-            nodes.FactDecl(ref.name, fact_type, personal, question, ref.span) for ref in refs
-        ]
+        return [nodes.FactDecl(ref.name, fact_type, personal, question, ref.span) for ref in refs]
 
     def enum_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
         return nodes.FactType("enum", tuple(str(c) for c in children))
@@ -148,8 +153,15 @@ class _Builder(Transformer[Token, Any]):
     def clause(self, meta: Meta, children: list[Any]) -> nodes.ClauseDecl:
         clause_id, title, *parts = children
         fields: dict[str, Any] = {}
-        lists = ("rules", "requirements", "obligations", "fees", "discretions",
-                 "exception_to", "overrides")  # fmt: skip
+        lists = (
+            "rules",
+            "requirements",
+            "obligations",
+            "fees",
+            "discretions",
+            "exception_to",
+            "overrides",
+        )
         for name, value in parts:
             if name in lists:
                 fields[name] = fields.get(name, ()) + tuple(value)
@@ -237,9 +249,14 @@ class _Builder(Transformer[Token, Any]):
     def within(self, meta: Meta, children: list[Any]) -> nodes.Within:
         subject, count, unit, direction, anchor = children
         return nodes.Within(
-            subject, int(count), str(unit), _token_span(unit), direction.type == "BEFORE",
-            anchor, _span(meta),
-        )  # fmt: skip
+            subject,
+            int(count),
+            str(unit),
+            _token_span(unit),
+            direction.type == "BEFORE",
+            anchor,
+            _span(meta),
+        )
 
     def known(self, meta: Meta, children: list[Any]) -> nodes.Known:
         return nodes.Known(children[0], str(children[1]) == "known", _span(meta))
@@ -262,14 +279,18 @@ class _Builder(Transformer[Token, Any]):
     def boolean(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(str(children[0]) == "true", _span(meta))
 
-    def _date(self, token: Token) -> date:
+    def _date(self, token: Token) -> dt.date:
         try:
-            return date.fromisoformat(str(token))
+            return dt.date.fromisoformat(str(token))
         except ValueError:
             self.diagnostics.append(
                 error(
-                    "PC105", f"`{token}` is not a date", _token_span(token), self._file,
-                    note="no such day", help="write a real day of the calendar as YYYY-MM-DD",
-                )  # fmt: skip
+                    "PC105",
+                    f"`{token}` is not a date",
+                    _token_span(token),
+                    self._file,
+                    note="no such day",
+                    help="write a real day of the calendar as YYYY-MM-DD",
+                )
             )
-            return date(1970, 1, 1)
+            return dt.date(1970, 1, 1)

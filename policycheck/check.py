@@ -19,14 +19,28 @@ class _Checker:
         self.symbols = Symbols.of(rule_file)
         self.found: list[Diagnostic] = []
 
-    def report(self, code: str, message: str, span: Span, note: str = "", help: str = "",
-               labels: tuple[Label, ...] = (), warning: bool = False) -> None:  # fmt: skip
+    def report(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        note: str = "",
+        help: str = "",
+        labels: tuple[Label, ...] = (),
+        warning: bool = False,
+    ) -> None:
         diagnostic = error(code, message, span, self.source, note=note, help=help)
         if labels or warning:
             diagnostic = Diagnostic(
-                diagnostic.code, Severity.WARNING if warning else Severity.ERROR,
-                diagnostic.message, span, diagnostic.file, note, help, labels,
-            )  # fmt: skip
+                diagnostic.code,
+                Severity.WARNING if warning else Severity.ERROR,
+                diagnostic.message,
+                span,
+                diagnostic.file,
+                note,
+                help,
+                labels,
+            )
         self.found.append(diagnostic)
 
     # -- declarations --------------------------------------------------------------------------
@@ -52,52 +66,81 @@ class _Checker:
         try:
             zone(header.timezone)
         except CalendarError:
-            self.report("PC406", f"unknown time zone `{header.timezone}`",
-                        header.timezone_span or header.span, note="not an IANA time zone",
-                        help="use a name such as Europe/Paris or America/Guadeloupe")  # fmt: skip
+            self.report(
+                "PC406",
+                f"unknown time zone `{header.timezone}`",
+                header.timezone_span or header.span,
+                note="not an IANA time zone",
+                help="use a name such as Europe/Paris or America/Guadeloupe",
+            )
         start, end = header.effective_from, header.effective_until
         if start and end and end < start:
-            self.report("PC405", "the policy ends before it starts", header.span,
-                        note=f"until {end} is before {start}", help="swap the two dates")  # fmt: skip
+            self.report(
+                "PC405",
+                "the policy ends before it starts",
+                header.span,
+                note=f"until {end} is before {start}",
+                help="swap the two dates",
+            )
 
     def duplicates(self, what: str, names: list[tuple[str, Span]], code: str) -> None:
         seen: dict[str, Span] = {}
         for name, span in names:
             if name in seen:
                 first = seen[name]
-                self.report(code, f"{what} `{name}` is declared twice", span,
-                            note="declared again here",
-                            help=f"the first declaration is on line {first.line}; remove or "
-                            "rename one")  # fmt: skip
+                self.report(
+                    code,
+                    f"{what} `{name}` is declared twice",
+                    span,
+                    note="declared again here",
+                    help=f"the first declaration is on line {first.line}; remove or rename one",
+                )
             else:
                 seen[name] = span
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:
         if self.symbols.unit_of(calendar.name) is None:
-            self.report("PC307", f"calendar `{calendar.name}` cannot be counted", calendar.span,
-                        note="its working days are not monday to saturday, monday to friday "
-                        "or monday to sunday",
-                        help="write `monday to saturday` (jours ouvrables), `monday to friday` "
-                        "(jours ouvrés) or `monday to sunday` (calendar days)")  # fmt: skip
+            self.report(
+                "PC307",
+                f"calendar `{calendar.name}` cannot be counted",
+                calendar.span,
+                note="its working days are not monday to saturday, monday to friday "
+                "or monday to sunday",
+                help="write `monday to saturday` (jours ouvrables), `monday to friday` "
+                "(jours ouvrés) or `monday to sunday` (calendar days)",
+            )
         if calendar.country is not None:
             try:
                 resolve_region(calendar.country)
             except CalendarError as problem:
-                self.report("PC310", f"unknown country `{calendar.country}`", calendar.span,
-                            note="no public holidays are known for it", help=str(problem))
+                self.report(
+                    "PC310",
+                    f"unknown country `{calendar.country}`",
+                    calendar.span,
+                    note="no public holidays are known for it",
+                    help=str(problem),
+                )
         if calendar.region_fact is not None:
             fact_type = self.ref(calendar.region_fact)
             if fact_type is not None and fact_type.kind not in ("text", "value"):
-                self.report("PC308", "a region is read from a postcode or region code",
-                            calendar.region_fact.span, note=f"this is {fact_type.words()}",
-                            help="declare the fact as `text`")  # fmt: skip
+                self.report(
+                    "PC308",
+                    "a region is read from a postcode or region code",
+                    calendar.region_fact.span,
+                    note=f"this is {fact_type.words()}",
+                    help="declare the fact as `text`",
+                )
 
     def group_cycles(self) -> None:
         for group in self.file.groups:
             if self.reaches_group(group.expr, group.name, set()):
-                self.report("PC404", f"group `{group.name}` is defined by itself", group.span,
-                            note="it refers back to itself",
-                            help="define it from facts and other groups only")  # fmt: skip
+                self.report(
+                    "PC404",
+                    f"group `{group.name}` is defined by itself",
+                    group.span,
+                    note="it refers back to itself",
+                    help="define it from facts and other groups only",
+                )
 
     def reaches_group(self, expr: nodes.Expr, target: str, seen: set[str]) -> bool:
         for ref in _refs(expr):
@@ -120,43 +163,65 @@ class _Checker:
         for requirement in clause.requirements:
             self.condition(requirement)
         if not clause.rules and clause.otherwise is None:
-            self.report("PC401", f"clause `{clause.id}` decides nothing", clause.span,
-                        note="no `allow when`, `refuse when` or `otherwise`",
-                        help="add the decision the clause makes, e.g. `otherwise allow`")  # fmt: skip
+            self.report(
+                "PC401",
+                f"clause `{clause.id}` decides nothing",
+                clause.span,
+                note="no `allow when`, `refuse when` or `otherwise`",
+                help="add the decision the clause makes, e.g. `otherwise allow`",
+            )
         units = {w.unit for rule in clause.rules for w in _withins(rule.expr)}
         for discretion in clause.discretions:
             if discretion.reason == "near_miss" and discretion.unit not in units:
-                self.report("PC309", "a near miss needs a `within` period in the same unit",
-                            discretion.span,
-                            note=f"no `within ... {discretion.unit}` in this clause's decision",
-                            help="measure lateness in the unit of the clause's period"
-                            + (f" ({', '.join(sorted(units))})" if units else ""))  # fmt: skip
+                self.report(
+                    "PC309",
+                    "a near miss needs a `within` period in the same unit",
+                    discretion.span,
+                    note=f"no `within ... {discretion.unit}` in this clause's decision",
+                    help="measure lateness in the unit of the clause's period"
+                    + (f" ({', '.join(sorted(units))})" if units else ""),
+                )
         for ref in (*clause.exception_to, *clause.overrides):
             if ref.name not in self.symbols.clauses:
-                self.report("PC203", f"unknown clause `{ref.name}`", ref.span,
-                            note="no clause has this id",
-                            help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
-                            or "write the id of a clause of this policy")  # fmt: skip
+                self.report(
+                    "PC203",
+                    f"unknown clause `{ref.name}`",
+                    ref.span,
+                    note="no clause has this id",
+                    help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
+                    or "write the id of a clause of this policy",
+                )
             elif ref.name == clause.id:
-                self.report("PC403", f"clause `{clause.id}` takes precedence over itself",
-                            ref.span, note="a clause cannot be its own exception",
-                            help="name another clause")  # fmt: skip
+                self.report(
+                    "PC403",
+                    f"clause `{clause.id}` takes precedence over itself",
+                    ref.span,
+                    note="a clause cannot be its own exception",
+                    help="name another clause",
+                )
 
     def scope(self, scope: nodes.Scope) -> None:
         kind_fact = self.symbols.facts.get(KIND_FACT)
         if kind_fact is None or kind_fact.type.kind != "enum":
-            self.report("PC306", f"`applies to` needs the fact `{KIND_FACT}`", scope.span,
-                        note="the kind of request is not declared",
-                        help=f"declare `{KIND_FACT}: one of cancellation, return, refund` "
-                        "under `facts`")  # fmt: skip
+            self.report(
+                "PC306",
+                f"`applies to` needs the fact `{KIND_FACT}`",
+                scope.span,
+                note="the kind of request is not declared",
+                help=f"declare `{KIND_FACT}: one of cancellation, return, refund` under `facts`",
+            )
         else:
             for kind in scope.kinds:
                 self.enum_value(kind, kind_fact)
         if scope.group is not None and scope.group.name not in self.symbols.groups:
-            self.report("PC202", f"unknown group `{scope.group.name}`", scope.group.span,
-                        note="not declared with `group`",
-                        help=self.symbols.suggest(scope.group.name, list(self.symbols.groups))
-                        or "declare it: group NAME: condition")  # fmt: skip
+            self.report(
+                "PC202",
+                f"unknown group `{scope.group.name}`",
+                scope.group.span,
+                note="not declared with `group`",
+                help=self.symbols.suggest(scope.group.name, list(self.symbols.groups))
+                or "declare it: group NAME: condition",
+            )
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -164,9 +229,13 @@ class _Checker:
         """Check an expression that must be true or false."""
         found = self.expr(expr)
         if found is not None and found.kind != "bool":
-            self.report("PC301", f"`{self.text(expr)}` is not a condition", expr.span,
-                        note=f"this is {found.words()}",
-                        help="compare it, e.g. `x = value`, or test it with `is known`")  # fmt: skip
+            self.report(
+                "PC301",
+                f"`{self.text(expr)}` is not a condition",
+                expr.span,
+                note=f"this is {found.words()}",
+                help="compare it, e.g. `x = value`, or test it with `is known`",
+            )
 
     def expr(self, expr: nodes.Expr) -> Type | None:
         """The type of `expr` after checking it; None when an error was already reported."""
@@ -196,24 +265,41 @@ class _Checker:
         if found.kind != "value":
             return found
         if "." in ref.name:
-            self.report("PC201", f"unknown fact `{ref.name}`", ref.span,
-                        note="not declared under `facts`",
-                        help=self.symbols.suggest(ref.name) or "declare it under `facts`")
+            self.report(
+                "PC201",
+                f"unknown fact `{ref.name}`",
+                ref.span,
+                note="not declared under `facts`",
+                help=self.symbols.suggest(ref.name) or "declare it under `facts`",
+            )
         else:
-            self.report("PC208", f"unknown name `{ref.name}`", ref.span,
-                        note="not a fact, a group or a value compared with an enum fact",
-                        help=self.symbols.suggest(ref.name)
-                        or "declare it as a group, or compare it with a fact")  # fmt: skip
+            self.report(
+                "PC208",
+                f"unknown name `{ref.name}`",
+                ref.span,
+                note="not a fact, a group or a value compared with an enum fact",
+                help=self.symbols.suggest(ref.name)
+                or "declare it as a group, or compare it with a fact",
+            )
         return None
 
     def ref_must_be_fact(self, expr: nodes.Expr) -> None:
         if isinstance(expr, nodes.Ref):
             self.ref(expr) if expr.name not in self.symbols.groups else self.report(
-                "PC311", f"`{expr.name}` is a group, always known", expr.span,
-                note="`is known` applies to facts", help="test a fact instead")
+                "PC311",
+                f"`{expr.name}` is a group, always known",
+                expr.span,
+                note="`is known` applies to facts",
+                help="test a fact instead",
+            )
         else:
-            self.report("PC311", "`is known` applies to facts", expr.span,
-                        note="not a fact", help="test a fact, e.g. `delivery.date is known`")
+            self.report(
+                "PC311",
+                "`is known` applies to facts",
+                expr.span,
+                note="not a fact",
+                help="test a fact, e.g. `delivery.date is known`",
+            )
 
     def operand(self, expr: nodes.Expr) -> Type | None:
         """Type of a comparison operand, where a bare name may be an enum value."""
@@ -226,29 +312,41 @@ class _Checker:
         if left is None or right is None:
             return
         for side, other, other_expr in ((left, right, expr.right), (right, left, expr.left)):
-            if side.kind == "enum" and side.fact is not None:
-                if other.kind in ("value", "text") and isinstance(other_expr, nodes.Ref | nodes.Literal):
-                    self.enum_value(other_expr, side.fact)
-                    if expr.op not in ("=", "!="):
-                        self.unordered(expr, side)
-                    return
+            enum_fact = side.fact if side.kind == "enum" else None
+            if (
+                enum_fact is not None
+                and other.kind in ("value", "text")
+                and isinstance(other_expr, nodes.Ref | nodes.Literal)
+            ):
+                self.enum_value(other_expr, enum_fact)
+                if expr.op not in ("=", "!="):
+                    self.unordered(expr, side)
+                return
         if left.kind == "value" or right.kind == "value":
             bare = expr.left if left.kind == "value" else expr.right
             assert isinstance(bare, nodes.Ref)
             self.ref(bare)
             return
         if not _comparable(left, right):
-            self.report("PC302", f"cannot compare {left.words()} with {right.words()}",
-                        expr.right.span, note=right.words(),
-                        labels=(Label(expr.left.span, left.words()),),
-                        help=_compare_help(left, right))  # fmt: skip
+            self.report(
+                "PC302",
+                f"cannot compare {left.words()} with {right.words()}",
+                expr.right.span,
+                note=right.words(),
+                labels=(Label(expr.left.span, left.words()),),
+                help=_compare_help(left, right),
+            )
         elif expr.op not in ("=", "!=") and left.kind not in ORDERED:
             self.unordered(expr, left)
 
     def unordered(self, expr: nodes.Compare, found: Type) -> None:
-        self.report("PC305", f"`{expr.op}` does not order {found.words()}", expr.span,
-                    note="only dates and numbers have an order",
-                    help="use `=`, `!=` or `in [...]`")  # fmt: skip
+        self.report(
+            "PC305",
+            f"`{expr.op}` does not order {found.words()}",
+            expr.span,
+            note="only dates and numbers have an order",
+            help="use `=`, `!=` or `in [...]`",
+        )
 
     def member(self, expr: nodes.Member) -> None:
         found = self.expr(expr.operand)
@@ -260,38 +358,57 @@ class _Checker:
         elif found.kind == "text":
             for value in expr.values:
                 if not (isinstance(value, nodes.Literal) and isinstance(value.value, str)):
-                    self.report("PC302", f"cannot compare a text with `{self.text(value)}`",
-                                value.span, note="not text in quotes",
-                                help='write the text in quotes: "..."')  # fmt: skip
+                    self.report(
+                        "PC302",
+                        f"cannot compare a text with `{self.text(value)}`",
+                        value.span,
+                        note="not text in quotes",
+                        help='write the text in quotes: "..."',
+                    )
         else:
-            self.report("PC302", f"`in [...]` needs an enum or text fact, not {found.words()}",
-                        expr.operand.span, note=found.words(),
-                        help="compare dates and numbers with <, <=, >, >=")  # fmt: skip
+            self.report(
+                "PC302",
+                f"`in [...]` needs an enum or text fact, not {found.words()}",
+                expr.operand.span,
+                note=found.words(),
+                help="compare dates and numbers with <, <=, >, >=",
+            )
 
     def enum_value(self, value: nodes.Ref | nodes.Literal, fact: nodes.FactDecl) -> None:
         name = value.name if isinstance(value, nodes.Ref) else str(value.value)
         if name not in fact.type.values:
             allowed = ", ".join(fact.type.values)
-            self.report("PC303", f"`{name}` is not a value of `{fact.name}`", value.span,
-                        note=f"`{fact.name}` is one of: {allowed}",
-                        help=self.symbols.suggest(name, list(fact.type.values))
-                        or f"use one of: {allowed}")  # fmt: skip
+            self.report(
+                "PC303",
+                f"`{name}` is not a value of `{fact.name}`",
+                value.span,
+                note=f"`{fact.name}` is one of: {allowed}",
+                help=self.symbols.suggest(name, list(fact.type.values)) or f"use one of: {allowed}",
+            )
 
     def within(self, expr: nodes.Within) -> None:
         unit = self.symbols.unit_of(expr.unit)
         if unit is None:
             declared = list(self.symbols.calendars)
-            self.report("PC204", f"unknown calendar `{expr.unit}`", expr.unit_span,
-                        note="not a declared calendar nor a unit that needs none",
-                        help=self.symbols.suggest(expr.unit, declared)
-                        or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
-                        f"public holidays of FR`, or {_UNITS_HELP}")  # fmt: skip
+            self.report(
+                "PC204",
+                f"unknown calendar `{expr.unit}`",
+                expr.unit_span,
+                note="not a declared calendar nor a unit that needs none",
+                help=self.symbols.suggest(expr.unit, declared)
+                or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
+                f"public holidays of FR`, or {_UNITS_HELP}",
+            )
         for side in (expr.subject, expr.anchor):
             found = self.expr(side)
             if found is not None and found.kind not in DATES:
-                self.report("PC304", f"`within` needs dates, and `{self.text(side)}` is "
-                            f"{found.words()}", side.span, note=found.words(),
-                            help="count periods between two date facts")  # fmt: skip
+                self.report(
+                    "PC304",
+                    f"`within` needs dates, and `{self.text(side)}` is {found.words()}",
+                    side.span,
+                    note=found.words(),
+                    help="count periods between two date facts",
+                )
 
     def text(self, node: nodes.Expr) -> str:
         return source_text(self.source, node.span)
@@ -305,9 +422,13 @@ class _Checker:
             while stack:
                 other = stack.pop()
                 if other == clause.id:
-                    self.report("PC403", f"clause `{clause.id}` takes precedence over itself",
-                                clause.span, note="through a cycle of exceptions/overrides",
-                                help="remove one `exception to` or `overrides` of the cycle")
+                    self.report(
+                        "PC403",
+                        f"clause `{clause.id}` takes precedence over itself",
+                        clause.span,
+                        note="through a cycle of exceptions/overrides",
+                        help="remove one `exception to` or `overrides` of the cycle",
+                    )
                     break
                 if other not in seen:
                     seen.add(other)
@@ -318,8 +439,10 @@ class _Checker:
         by_scope: dict[tuple[frozenset[str], str | None], list[nodes.ClauseDecl]] = {}
         for clause in self.file.clauses:
             if clause.scope is not None:
-                key = (frozenset(k.name for k in clause.scope.kinds),
-                       clause.scope.group.name if clause.scope.group else None)  # fmt: skip
+                key = (
+                    frozenset(k.name for k in clause.scope.kinds),
+                    clause.scope.group.name if clause.scope.group else None,
+                )
                 by_scope.setdefault(key, []).append(clause)
         for clauses in by_scope.values():
             for i, first in enumerate(clauses):
@@ -329,13 +452,15 @@ class _Checker:
                     )
                     if not ordered and _outcomes(first) != _outcomes(second):
                         self.report(
-                            "PC402", f"clauses `{first.id}` and `{second.id}` overlap",
-                            second.span, warning=True,
+                            "PC402",
+                            f"clauses `{first.id}` and `{second.id}` overlap",
+                            second.span,
+                            warning=True,
                             note=f"same scope as clause `{first.id}` (line {first.span.line}), "
                             "with another outcome",
                             help=f"declare `exception to {first.id}` or `overrides {first.id}` "
                             "in the clause that should win",
-                        )  # fmt: skip
+                        )
 
 
 def check(rule_file: nodes.RuleFile, source: Source) -> list[Diagnostic]:
@@ -391,8 +516,10 @@ def _comparable(left: Type, right: Type) -> bool:
 
 def _compare_help(left: Type, right: Type) -> str:
     if DATES & {left.kind, right.kind} and NUMBERS & {left.kind, right.kind}:
-        return ('for "more than 30 days after delivery" write '
-                "`not request.date within 30 days after delivery.date`")  # fmt: skip
+        return (
+            'for "more than 30 days after delivery" write '
+            "`not request.date within 30 days after delivery.date`"
+        )
     return "compare values of the same type"
 
 

@@ -24,6 +24,7 @@ from policycheck.calendar import (
     parse_when,
     resolve_region,
 )
+from policycheck.cli_policy import InputError, add_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"policycheck {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
+    add_commands(commands)
     _add_deadline(commands)
     return parser
 
@@ -153,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = args.handler
         status: int = handler(args)
         return status
-    except (UsageError, CalendarError) as error:
+    except (UsageError, CalendarError, InputError) as error:
         print(f"policycheck: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 

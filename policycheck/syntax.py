@@ -109,31 +109,44 @@ def _diagnostic(problem: UnexpectedInput, source: Source) -> Diagnostic:
         char = source.line(line)[col - 1 : col] or " "
         if char == '"':
             return error(
-                "PC104", "unterminated text", Span.point(line, col), source,
+                "PC104",
+                "unterminated text",
+                Span.point(line, col),
+                source,
                 note="this quote is never closed on its line",
                 help='close the text with `"` before the end of the line',
-            )  # fmt: skip
+            )
         return error(
-            "PC103", f"unexpected character `{char}`", Span.point(line, col), source,
+            "PC103",
+            f"unexpected character `{char}`",
+            Span.point(line, col),
+            source,
             note="not part of the language",
             help=_expected_help(problem.allowed or set()),
-        )  # fmt: skip
+        )
     assert isinstance(problem, UnexpectedToken)
     token = problem.token
     if token.type == "$END":
         end_line = max(1, source.line_count)
         end_col = len(source.line(end_line)) + 1
         return error(
-            "PC102", "unexpected end of file", Span.point(end_line, end_col), source,
-            note="the file stops here", help=_expected_help(problem.expected),
-        )  # fmt: skip
+            "PC102",
+            "unexpected end of file",
+            Span.point(end_line, end_col),
+            source,
+            note="the file stops here",
+            help=_expected_help(problem.expected),
+        )
     width = max(1, len(str(token)))
     span = Span(line, col, line, col + width) if "\n" not in str(token) else Span.point(line, col)
     return error(
-        "PC101", f"unexpected `{_shorten(str(token))}`", span, source,
+        "PC101",
+        f"unexpected `{_shorten(str(token))}`",
+        span,
+        source,
         note=f"expected {_expected_words(problem.expected)}",
         help=_did_you_mean(str(token), problem.expected) or _expected_help(problem.expected),
-    )  # fmt: skip
+    )
 
 
 def _expected_words(expected: set[str]) -> str:

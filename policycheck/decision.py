@@ -1,0 +1,175 @@
+"""Decisions: the outcome of evaluating facts against a policy, why, and its JSON form."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from policycheck.calendar import Margin
+from policycheck.facts import FactValue
+
+
+class Outcome(enum.Enum):
+    """What the policy says about a request."""
+
+    ALLOW = "allow"
+    REFUSE = "refuse"
+    NEEDS_INFO = "needs_info"
+    NO_CLAUSE = "no_clause"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseRef:
+    """The deciding clause, as quoted in a decision."""
+
+    id: str
+    title: str
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of an evaluation: a clause's scope, condition or requirement, and its value."""
+
+    clause: str
+    step: str  # "scope", "condition", "requirement" or "precedence"
+    text: str
+    value: bool | None
+    facts: tuple[str, ...] = ()
+    note: str = ""
+    deadline: date | None = None
+    margin: Margin | None = None
+    unit: str | None = None
+
+    def to_dict(self, facts: dict[str, FactValue]) -> dict[str, Any]:
+        """JSON form, with the values of the facts read (absent ones as null)."""
+        out: dict[str, Any] = {
+            "clause": self.clause,
+            "step": self.step,
+            "text": self.text,
+            "value": self.value,
+            "facts": {name: json_value(facts.get(name)) for name in self.facts},
+        }
+        if self.note:
+            out["note"] = self.note
+        if self.deadline is not None or self.margin is not None:
+            out["deadline"] = self.deadline.isoformat() if self.deadline else None
+            out["margin"] = margin_dict(self.margin, self.unit)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """The verdict on an agent's intended answer."""
+
+    agrees: bool
+    message: str
+    applicable_clause: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: `{"agrees", "message", "applicable_clause"}`."""
+        return {
+            "agrees": self.agrees,
+            "message": self.message,
+            "applicable_clause": self.applicable_clause,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Grounds:
+    """What the explanation is made of: reasons in the rule file's words, with fact values."""
+
+    scope: str = ""  # why the deciding clause applies
+    reasons: tuple[tuple[str, Margin | None], ...] = ()  # why it allowed or refused
+    late_only: bool = False  # every reason for a refusal is lateness
+    not_applicable: tuple[tuple[str, str], ...] = ()  # (clause id, why it does not apply)
+    conflicting: tuple[str, ...] = ()
+    formal: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The result of evaluating facts against a policy."""
+
+    policy_id: str
+    policy_version: str | None
+    policy_hash: str
+    language: str
+    outcome: Outcome
+    clause: ClauseRef | None
+    deadline: date | None
+    margin: Margin | None
+    margin_unit: str | None
+    rigid: bool
+    discretion: tuple[str, str] | None  # (level, reason)
+    missing_facts: tuple[str, ...]
+    questions: tuple[str, ...]
+    obligations: tuple[str, ...]
+    trace: tuple[TraceStep, ...]
+    facts: dict[str, FactValue] = field(repr=False)
+    grounds: Grounds = field(repr=False, default_factory=Grounds)
+    proposal: Proposal | None = None
+    decision_id: str | None = None
+
+    @cached_property
+    def explanations(self) -> dict[str, str]:
+        """The explanation in English and in the policy's language."""
+        from policycheck.explain import explain
+
+        languages = dict.fromkeys(["en", self.language])
+        return {language: explain(self, language) for language in languages}
+
+    @property
+    def explanation(self) -> str:
+        """The explanation in the policy's language."""
+        return self.explanations[self.language]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of DESIGN.md (plus `explanations` by language)."""
+        clause = self.clause
+        return {
+            "decision_id": self.decision_id,
+            "policy": {
+                "id": self.policy_id,
+                "version": self.policy_version,
+                "hash": self.policy_hash,
+            },
+            "outcome": self.outcome.value,
+            "clause": {"id": clause.id, "title": clause.title, "source": clause.source}
+            if clause
+            else None,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "margin": margin_dict(self.margin, self.margin_unit),
+            "rigid": self.rigid,
+            "discretion": {"level": self.discretion[0], "reason": self.discretion[1]}
+            if self.discretion
+            else None,
+            "missing_facts": list(self.missing_facts),
+            "questions": list(self.questions),
+            "obligations": list(self.obligations),
+            "explanation": self.explanation,
+            "explanations": self.explanations,
+            "trace": [step.to_dict(self.facts) for step in self.trace],
+            "proposal": self.proposal.to_dict() if self.proposal else None,
+        }
+
+
+def margin_dict(margin: Margin | None, unit: str | None) -> dict[str, Any] | None:
+    """`{"value": 1, "unit": "ouvrables", "late": true}`, in the unit as the rule file names it."""
+    if margin is None:
+        return None
+    return {"value": margin.value, "unit": unit or margin.unit.value, "late": margin.late}
+
+
+def json_value(value: FactValue | None) -> Any:
+    """A fact value as JSON: dates in ISO form, numbers as numbers."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -1,0 +1,426 @@
+"""CompiledPolicy x facts -> Decision: scope first, three-valued conditions, precedence, rigidity.
+
+Never raises on schema-valid facts; invalid facts raise FactsError listing every problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policycheck.calendar import Margin
+from policycheck.compile import UNSET, CompiledClause, CompiledPolicy, Ctx, Node
+from policycheck.decision import ClauseRef, Decision, Grounds, Outcome, TraceStep, json_value
+from policycheck.facts import FactProblem, FactsError
+from policycheck.proposal import check_proposal, validate_proposal
+from policycheck.symbols import KIND_FACT
+
+LEVELS = {"agent": 0, "supervisor": 1}
+
+
+@dataclass
+class Verdict:
+    """One applicable clause's answer: an outcome (None: unknown) and what it rests on."""
+
+    clause: CompiledClause
+    scope: bool | None
+    outcome: str | None = None
+    reasons: list[tuple[Node, str]] = field(default_factory=list)  # (atom, "formal"|"rule")
+    unknown: list[Node] = field(default_factory=list)
+    open: list[Node] = field(default_factory=list)  # unknown atoms that could add reasons
+    unchecked: list[Node] = field(default_factory=list)  # requirements still unknown
+
+
+def evaluate(
+    policy: CompiledPolicy, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
+) -> Decision:
+    """The decision for `facts` (nested JSON), with the verdict on `proposed` if given."""
+    problems: list[FactProblem] = []
+    try:
+        known = policy.schema.validate(facts)
+    except FactsError as invalid:
+        problems, known = invalid.problems, {}
+    problems += validate_proposal(policy, proposed)
+    if problems:
+        raise FactsError(problems)
+    ctx = Ctx(known, policy.node_count)
+    trace: list[TraceStep] = []
+    not_applicable: list[tuple[str, str]] = []
+    verdicts: list[Verdict] = []
+    for clause in policy.clauses:
+        scope, reason = _scope(clause, ctx)
+        trace.append(
+            TraceStep(
+                clause.decl.id, "scope", clause.scope_text, scope, _scope_facts(clause), reason
+            )
+        )
+        if scope is False:
+            not_applicable.append((clause.decl.id, reason))
+            continue
+        verdicts.append(_verdict(clause, scope, ctx, trace))
+    decision = _decide(policy, verdicts, ctx, trace, tuple(not_applicable))
+    if proposed is not None:
+        return check_proposal(decision, proposed, policy, not_applicable, verdicts)
+    return decision
+
+
+# -- scope ----------------------------------------------------------------------------------------
+
+
+def _scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, str]:
+    """Whether the clause applies, and in words why not (or what is unknown)."""
+    kind_ok: bool | None = True
+    if clause.kinds is not None:
+        kind = ctx.facts.get(KIND_FACT)
+        kind_ok = None if kind is None else kind in clause.kinds
+        if kind_ok is False:
+            return False, f"{KIND_FACT} = {kind} is not {' or '.join(sorted(clause.kinds))}"
+    group_ok: bool | None = True
+    if clause.group is not None:
+        group_ok = ctx.values[clause.group.index]
+        if group_ok is UNSET:
+            group_ok = clause.group.fn(ctx)
+        if group_ok is False:
+            name = (
+                clause.decl.scope.group.name
+                if clause.decl.scope and clause.decl.scope.group
+                else ""
+            )
+            return False, f"{_facts_text(clause.group, ctx)} is not {name}".strip()
+    if kind_ok is None or group_ok is None:
+        return None, "unknown: " + ", ".join(_missing(_scope_facts(clause), ctx))
+    return True, ""
+
+
+def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
+    facts = (KIND_FACT,) if clause.kinds is not None else ()
+    return facts + (clause.group.facts if clause.group is not None else ())
+
+
+# -- one clause -----------------------------------------------------------------------------------
+
+
+def _verdict(
+    clause: CompiledClause, scope: bool | None, ctx: Ctx, trace: list[TraceStep]
+) -> Verdict:
+    verdict = Verdict(clause, scope)
+    possible: list[tuple[str, Node | None, bool | None]] = []
+    for rule in clause.rules:
+        value = rule.node.fn(ctx)
+        trace.append(_step(clause, "condition", rule.node, value, ctx))
+        if value is not False:
+            possible.append((rule.outcome, rule.node, value))
+        if value is True:
+            break
+    else:
+        possible.append((clause.otherwise, None, None))
+    outcomes = {outcome for outcome, _, _ in possible}
+    failed: list[Node] = []
+    if "allow" in outcomes:
+        for requirement in clause.requirements:
+            value = requirement.fn(ctx)
+            trace.append(_step(clause, "requirement", requirement, value, ctx))
+            if value is False:
+                failed.append(requirement)
+            elif value is None:
+                verdict.unchecked.append(requirement)
+    if failed:
+        verdict.outcome = "refuse"
+        verdict.reasons = [(node, "formal") for node in failed]
+        if outcomes != {"allow"}:  # the refusal may also rest on a rule not yet known
+            verdict.unknown = [
+                n for _, node, v in possible if v is None and node for n in why(node, None, ctx)
+            ]
+    elif len(outcomes) == 1:
+        verdict.outcome = outcomes.pop()
+        verdict.reasons = [(atom, "rule") for atom in _grounds(clause, possible[-1], ctx)]
+        if verdict.outcome == "refuse":
+            deciding = [possible[-1][1]] if possible[-1][1] else [r.node for r in clause.rules]
+            verdict.open = [atom for node in deciding for atom in open_atoms(node, ctx)]
+    else:
+        verdict.unknown = [
+            n for _, node, v in possible if v is None and node for n in why(node, None, ctx)
+        ]
+    return verdict
+
+
+def _grounds(
+    clause: CompiledClause, deciding: tuple[str, Node | None, bool | None], ctx: Ctx
+) -> list[Node]:
+    """The atoms an outcome rests on: the rule that held, or every rule that did not."""
+    _, node, _ = deciding
+    if node is not None:
+        return why(node, True, ctx)
+    return [
+        atom
+        for rule in clause.rules
+        for atom in why(rule.node, False, ctx)
+        if ctx.values[rule.node.index] is False
+    ]
+
+
+def why(node: Node, value: bool | None, ctx: Ctx) -> list[Node]:
+    """The atoms that give `node` its `value`: for `a and b` false, the false ones, etc."""
+    if node.op == "atom":
+        return [node]
+    if node.op == "not":
+        child = node.children[0]
+        return why(child, None if value is None else not value, ctx)
+    decisive = (node.op == "and" and value is False) or (node.op == "or" and value is True)
+    atoms: list[Node] = []
+    for child in node.children:
+        found = ctx.values[child.index]
+        if found is UNSET:
+            continue
+        if (decisive and found is value) or (not decisive and (value is not None or found is None)):
+            atoms += why(child, found, ctx)
+    return atoms
+
+
+def open_atoms(node: Node, ctx: Ctx) -> list[Node]:
+    """Unknown atoms beside the decisive ones: once known, they could be reasons too."""
+    value = ctx.values[node.index]
+    if node.op == "atom" or value is None or value is UNSET:
+        return []
+    if node.op == "not":
+        return open_atoms(node.children[0], ctx)
+    decisive = (node.op == "and" and value is False) or (node.op == "or" and value is True)
+    atoms: list[Node] = []
+    for child in node.children:
+        found = ctx.values[child.index]
+        if decisive and found is None:
+            atoms += why(child, None, ctx)
+        elif found is value or not decisive:
+            atoms += open_atoms(child, ctx)
+    return atoms
+
+
+def _step(clause: CompiledClause, kind: str, node: Node, value: bool | None, ctx: Ctx) -> TraceStep:
+    result = next((ctx.withins[i] for i in node.withins if i in ctx.withins), None)
+    if result is None:
+        return TraceStep(clause.decl.id, kind, node.text, value, node.facts)
+    deadline = result.deadline.last_day if result.deadline else None
+    note = "the region is unknown" if result.region_unknown else ""
+    return TraceStep(
+        clause.decl.id,
+        kind,
+        node.text,
+        value,
+        node.facts,
+        note,
+        deadline,
+        result.margin,
+        result.unit,
+    )
+
+
+# -- the decision ---------------------------------------------------------------------------------
+
+
+def _decide(
+    policy: CompiledPolicy,
+    verdicts: list[Verdict],
+    ctx: Ctx,
+    trace: list[TraceStep],
+    not_applicable: tuple[tuple[str, str], ...],
+) -> Decision:
+    applicable = [v for v in verdicts if v.scope is True]
+    beaten = {b for v in applicable for b in v.clause.beats}
+    for v in verdicts:
+        if v.clause.decl.id in beaten:
+            winner = next(
+                w.clause.decl.id for w in applicable if v.clause.decl.id in w.clause.beats
+            )
+            trace.append(
+                TraceStep(
+                    v.clause.decl.id, "precedence", f"clause {winner} takes precedence", False
+                )
+            )
+    winners = [v for v in applicable if v.clause.decl.id not in beaten]
+    undecided = [v for v in verdicts if v.scope is None and v.clause.decl.id not in beaten]
+    base = _Builder(policy, ctx, trace, not_applicable)
+    if undecided:
+        unknown = [n for v in undecided for n in v.unknown]
+        facts = [f for v in undecided for f in _missing(_scope_facts(v.clause), ctx)]
+        return base.needs_info(winners[0] if len(winners) == 1 else None, unknown, facts)
+    if not winners:
+        return base.make(Outcome.NO_CLAUSE, None)
+    if any(v.outcome is None for v in winners):
+        unsure = [v for v in winners if v.outcome is None]
+        return base.needs_info(
+            winners[0] if len(winners) == 1 else None, [n for v in unsure for n in v.unknown], []
+        )
+    if len({v.outcome for v in winners}) > 1:
+        return base.make(
+            Outcome.CONFLICT, None, conflicting=tuple(v.clause.decl.id for v in winners)
+        )
+    return base.decided(winners[0])
+
+
+class _Builder:
+    """Puts a Decision together from the verdict that decides it."""
+
+    def __init__(
+        self,
+        policy: CompiledPolicy,
+        ctx: Ctx,
+        trace: list[TraceStep],
+        not_applicable: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.policy, self.ctx, self.trace, self.not_applicable = policy, ctx, trace, not_applicable
+
+    def make(self, outcome: Outcome, verdict: Verdict | None, **extra: Any) -> Decision:
+        header = self.policy.header
+        decl = verdict.clause.decl if verdict else None
+        grounds = Grounds(
+            scope=_scope_words(verdict, self.ctx) if verdict else "",
+            reasons=tuple(_reason(n, self.ctx) for n, _ in verdict.reasons) if verdict else (),
+            late_only=bool(
+                verdict
+                and verdict.reasons
+                and all(n.within and kind == "rule" for n, kind in verdict.reasons)
+            ),
+            not_applicable=self.not_applicable,
+            conflicting=extra.pop("conflicting", ()),
+            formal=bool(verdict and any(kind == "formal" for _, kind in verdict.reasons)),
+        )
+        return Decision(
+            policy_id=header.id,
+            policy_version=header.version,
+            policy_hash=self.policy.hash,
+            language=header.language,
+            outcome=outcome,
+            clause=ClauseRef(decl.id, decl.title, decl.source) if decl else None,
+            deadline=extra.pop("deadline", None),
+            margin=extra.pop("margin", None),
+            margin_unit=extra.pop("margin_unit", None),
+            rigid=extra.pop("rigid", False),
+            discretion=extra.pop("discretion", None),
+            missing_facts=extra.pop("missing", ()),
+            questions=extra.pop("questions", ()),
+            obligations=extra.pop("obligations", ()),
+            trace=tuple(self.trace),
+            facts=self.ctx.facts,
+            grounds=grounds,
+        )
+
+    def needs_info(
+        self, verdict: Verdict | None, unknown: list[Node], facts: list[str]
+    ) -> Decision:
+        missing = list(dict.fromkeys([*facts, *(f for n in unknown for f in n.facts)]))
+        return self.make(Outcome.NEEDS_INFO, verdict, **self.questions(_missing(missing, self.ctx)))
+
+    def decided(self, verdict: Verdict) -> Decision:
+        clause, ctx = verdict.clause, self.ctx
+        result = next((ctx.withins[i] for i in clause.withins if i in ctx.withins), None)
+        extra: dict[str, Any] = {}
+        if result is not None:
+            extra = {
+                "deadline": result.deadline.last_day if result.deadline else None,
+                "margin": result.margin,
+                "margin_unit": result.unit,
+            }
+        if verdict.outcome == "allow":
+            checks = tuple(f"check: {node.text}" for node in verdict.unchecked)
+            return self.make(
+                Outcome.ALLOW, verdict, obligations=clause.decl.obligations + checks, **extra
+            )
+        rigid, discretion = rigidity(verdict, ctx)
+        if rigid and verdict.open:  # whether it may be waived depends on facts still unknown
+            rigid, discretion = False, None
+            return self.make(
+                Outcome.REFUSE,
+                verdict,
+                **extra,
+                **self.questions(list(_missing([f for n in verdict.open for f in n.facts], ctx))),
+            )
+        return self.make(Outcome.REFUSE, verdict, rigid=rigid, discretion=discretion, **extra)
+
+    def questions(self, missing: list[str]) -> dict[str, tuple[str, ...]]:
+        """`missing` and `questions` for a decision: the facts and what to ask for each."""
+        declared = self.policy.schema.declared
+        questions = tuple(
+            _question(declared[name].question, name, self.policy.header.language)
+            for name in missing
+            if name in declared
+        )
+        return {"missing": tuple(missing), "questions": questions}
+
+
+def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
+    """Rigid when every reason for the refusal can be waived; who may waive it, and why."""
+    if verdict.unknown or not verdict.reasons:
+        return False, None
+    discretions = verdict.clause.decl.discretions
+    needed: list[tuple[int, str, str]] = []
+    for atom, kind in verdict.reasons:
+        result = ctx.withins.get(atom.index) if atom.within else None
+        waivers = [
+            (LEVELS[d.level], d.level, d.reason)
+            for d in discretions
+            if d.reason == "always"
+            or (d.reason == "formal" and kind == "formal")
+            or (
+                d.reason == "near_miss"
+                and result is not None
+                and result.margin is not None
+                and result.margin.late
+                and result.unit == d.unit
+                and result.margin.value <= d.tolerance
+            )
+        ]
+        if kind == "formal":
+            waivers.append((LEVELS["agent"], "agent", "formal"))
+        if not waivers:
+            return False, None
+        needed.append(min(waivers))
+    _, level, reason = max(needed)
+    return True, (level, reason)
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+
+def _missing(names: tuple[str, ...] | list[str], ctx: Ctx) -> list[str]:
+    return [name for name in dict.fromkeys(names) if name not in ctx.facts]
+
+
+def _facts_text(node: Node, ctx: Ctx) -> str:
+    return ", ".join(f"{name} = {_show(ctx.facts.get(name))}" for name in node.facts)
+
+
+def _show(value: Any) -> str:
+    shown = json_value(value)
+    if shown is None:
+        return "unknown"
+    return str(shown).lower() if isinstance(shown, bool) else str(shown)
+
+
+def _reason(node: Node, ctx: Ctx) -> tuple[str, Margin | None]:
+    """An atom with the values it read (`product.used = true`), and its margin if a period."""
+    value = ctx.values[node.index]
+    if node.facts == (node.text,):
+        return f"{node.text} = {_show(ctx.facts.get(node.text))}", None
+    result = ctx.withins.get(node.index)
+    if result is not None and result.margin is not None:
+        return node.text, result.margin
+    if node.facts and value is not None:
+        return f"{node.text} ({_facts_text(node, ctx)})", None
+    return node.text, None
+
+
+def _scope_words(verdict: Verdict, ctx: Ctx) -> str:
+    clause = verdict.clause
+    parts = []
+    if clause.kinds is not None:
+        parts.append(f"{KIND_FACT} = {_show(ctx.facts.get(KIND_FACT))}")
+    if clause.group is not None:
+        parts.append(_facts_text(clause.group, ctx))
+    return ", ".join(p for p in parts if p)
+
+
+def _question(question: str | None, name: str, language: str) -> str:
+    if question:
+        return question
+    return f"Quelle est la valeur de `{name}` ?" if language == "fr" else f"What is `{name}`?"

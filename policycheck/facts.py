@@ -1,0 +1,209 @@
+"""Facts of a request, validated against a policy's declared schema before any evaluation."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from policycheck import nodes
+
+FactValue = bool | date | datetime | Decimal | str
+Parser = Callable[[Any], FactValue]
+
+
+class PolicyError(Exception):
+    """A rule file that cannot be loaded, or input that cannot be evaluated."""
+
+
+@dataclass(frozen=True, slots=True)
+class FactProblem:
+    """One problem with the submitted facts (or proposal), with a stable code."""
+
+    code: str
+    fact: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON form: `{"code": "PC502", "fact": "product.used", "message": "..."}`."""
+        return {"code": self.code, "fact": self.fact, "message": self.message}
+
+
+class FactsError(PolicyError):
+    """Facts that do not match the schema: every problem, not just the first."""
+
+    def __init__(self, problems: list[FactProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.fact}: {p.message}" for p in problems))
+
+
+class _InvalidValueError(ValueError):
+    """A value of the wrong type or form: (code, message)."""
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _InvalidValueError("PC502", f"expected true or false, got {_show(value)}")
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _InvalidValueError("PC502", f"expected a number, got {_show(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _InvalidValueError("PC502", f"expected a finite number, got {value}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _InvalidValueError("PC502", f"expected a number, got {_show(value)}") from None
+    if not number.is_finite():
+        raise _InvalidValueError("PC502", f"expected a finite number, got {_show(value)}")
+    return number
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _InvalidValueError("PC502", f"expected text, got {_show(value)}")
+
+
+def _date_or_datetime(tz: ZoneInfo) -> Parser:
+    """A date fact: `2012-04-04`, or a date-time with offset read as its local day in `tz`."""
+
+    def parse(value: Any) -> date:
+        if not isinstance(value, str):
+            raise _InvalidValueError("PC502", f"expected a date (YYYY-MM-DD), got {_show(value)}")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise _InvalidValueError(
+                "PC503",
+                f"malformed date {_show(value)}: expected YYYY-MM-DD or a date-time "
+                "with offset such as 2012-06-01T23:30+02:00",
+            ) from None
+        if moment.tzinfo is None:
+            raise _InvalidValueError(
+                "PC503", f"date-time {_show(value)} needs an offset such as +02:00"
+            )
+        return moment.astimezone(tz).date()
+
+    return parse
+
+
+def _datetime(tz: ZoneInfo) -> Parser:
+    def parse(value: Any) -> datetime:
+        if not isinstance(value, str):
+            raise _InvalidValueError("PC502", f"expected a date-time, got {_show(value)}")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise _InvalidValueError(
+                "PC503", f"malformed date-time {_show(value)}: expected 2012-06-01T23:30+02:00"
+            ) from None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+    return parse
+
+
+def _enum(values: tuple[str, ...]) -> Parser:
+    allowed = frozenset(values)
+
+    def parse(value: Any) -> str:
+        if isinstance(value, str) and value in allowed:
+            return value
+        close = difflib.get_close_matches(str(value), values, n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise _InvalidValueError(
+            "PC504", f"{_show(value)} is not one of: {', '.join(values)}{hint}"
+        )
+
+    return parse
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class FactSchema:
+    """The declared facts of a policy, as a tree of parsers matching the nested JSON."""
+
+    def __init__(self, facts: tuple[nodes.FactDecl, ...], tz: ZoneInfo) -> None:
+        self.declared = {fact.name: fact for fact in facts}
+        self.tree: dict[str, Any] = {}
+        for fact in facts:
+            branch = self.tree
+            *parents, leaf = fact.name.split(".")
+            for part in parents:
+                branch = branch.setdefault(part, {})
+            branch[leaf] = (fact.name, self._parser(fact.type, tz))
+
+    @staticmethod
+    def _parser(fact_type: nodes.FactType, tz: ZoneInfo) -> Parser:
+        kind = fact_type.kind
+        if kind == "enum":
+            return _enum(fact_type.values)
+        if kind == "date":
+            return _date_or_datetime(tz)
+        if kind == "datetime":
+            return _datetime(tz)
+        parsers: dict[str, Parser] = {
+            "bool": _bool,
+            "number": _number,
+            "money": _number,
+            "text": _text,
+        }
+        return parsers[kind]
+
+    def validate(self, facts: Mapping[str, Any]) -> dict[str, FactValue]:
+        """Flat `{"delivery.date": date(...)}`; absent and null facts are left out (unknown)."""
+        if not isinstance(facts, Mapping):
+            raise FactsError([FactProblem("PC502", "", "facts must be a JSON object")])
+        known: dict[str, FactValue] = {}
+        problems: list[FactProblem] = []
+        self._walk(facts, self.tree, "", known, problems)
+        if problems:
+            raise FactsError(problems)
+        return known
+
+    def _walk(
+        self,
+        given: Mapping[str, Any],
+        tree: dict[str, Any],
+        prefix: str,
+        known: dict[str, FactValue],
+        problems: list[FactProblem],
+    ) -> None:
+        for key, value in given.items():
+            node = tree.get(key)
+            name = f"{prefix}{key}"
+            if node is None:
+                problems.append(self._unknown(name))
+            elif isinstance(node, dict):
+                if isinstance(value, Mapping):
+                    self._walk(value, node, name + ".", known, problems)
+                elif value is not None:
+                    problems.append(
+                        FactProblem(
+                            "PC502", name, f"expected an object with {', '.join(sorted(node))}"
+                        )
+                    )
+            elif value is not None:
+                fact_name, parse = node
+                try:
+                    known[fact_name] = parse(value)
+                except _InvalidValueError as invalid:
+                    code, message = invalid.args
+                    problems.append(FactProblem(code, fact_name, message))
+
+    def _unknown(self, name: str) -> FactProblem:
+        close = difflib.get_close_matches(name, list(self.declared), n=1, cutoff=0.75)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        return FactProblem("PC501", name, f"unknown fact `{name}`{hint}")

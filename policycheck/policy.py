@@ -1,0 +1,87 @@
+"""Loading a rule file into a Policy: parse, build, check, compile, with a cache by content hash."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policycheck.build import build
+from policycheck.check import check
+from policycheck.compile import CompiledPolicy, compile_policy, content_hash
+from policycheck.decision import Decision
+from policycheck.diagnostics import Diagnostic, Severity, render_text
+from policycheck.evaluate import evaluate
+from policycheck.facts import PolicyError
+from policycheck.source import Source
+from policycheck.syntax import parse
+
+
+class RuleFileError(PolicyError):
+    """A rule file with errors: every diagnostic, rendered in the message."""
+
+    def __init__(self, source: Source, diagnostics: list[Diagnostic]) -> None:
+        self.source = source
+        self.diagnostics = diagnostics
+        super().__init__("\n\n".join(render_text(d, source) for d in diagnostics))
+
+
+class Policy:
+    """A compiled policy: evaluate facts against it."""
+
+    def __init__(self, compiled: CompiledPolicy, warnings: tuple[Diagnostic, ...] = ()) -> None:
+        self.compiled = compiled
+        self.warnings = warnings
+
+    @property
+    def id(self) -> str:
+        """The policy's id (`tomtom-fr-2012`)."""
+        return self.compiled.header.id
+
+    @property
+    def hash(self) -> str:
+        """`sha256:` of the rule file's text."""
+        return self.compiled.hash
+
+    def evaluate(
+        self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
+    ) -> Decision:
+        """The decision for `facts`; raises FactsError (every problem) for invalid input."""
+        return evaluate(self.compiled, facts, proposed)
+
+
+def diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
+    """Every diagnostic of a rule file, and the compiled policy when it has no errors."""
+    tree, diagnostics = parse(source)
+    if tree is None:
+        return None, diagnostics
+    rule_file, diagnostics = build(tree, source)
+    diagnostics = sorted(diagnostics + check(rule_file, source), key=Diagnostic.sort_key)
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        return None, diagnostics
+    return compile_policy(rule_file, source), diagnostics
+
+
+_cache: dict[str, Policy] = {}
+_cache_lock = threading.Lock()
+
+
+def load_source(source: Source) -> Policy:
+    """A Policy from rule-file text; an unchanged text is compiled once per process."""
+    key = f"{source.name}\0{content_hash(source.text)}"
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    compiled, diagnostics = diagnose(source)
+    if compiled is None:
+        raise RuleFileError(source, [d for d in diagnostics if d.severity is Severity.ERROR])
+    policy = Policy(compiled, tuple(diagnostics))
+    with _cache_lock:
+        _cache[key] = policy
+    return policy
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load, check and compile a rule file; raises RuleFileError with every diagnostic."""
+    return load_source(Source.read(path))
