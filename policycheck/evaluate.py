@@ -327,14 +327,18 @@ class _Builder:
                 Outcome.ALLOW, verdict, obligations=clause.decl.obligations + checks, **extra
             )
         rigid, discretion = rigidity(verdict, ctx)
-        if rigid and verdict.open:  # whether it may be waived depends on facts still unknown
-            rigid, discretion = False, None
-            return self.make(
-                Outcome.REFUSE,
-                verdict,
-                **extra,
-                **self.questions(list(_missing([f for n in verdict.open for f in n.facts], ctx))),
+        if rigid and verdict.open:
+            # Facts still unknown could add reasons: rigid only if those would be waivable too.
+            worst = Verdict(
+                verdict.clause,
+                verdict.scope,
+                verdict.outcome,
+                verdict.reasons + [(atom, "open") for atom in verdict.open],
             )
+            rigid, discretion = rigidity(worst, ctx)
+            if not rigid:
+                missing = _missing([f for n in verdict.open for f in n.facts], ctx)
+                return self.make(Outcome.REFUSE, verdict, **extra, **self.questions(missing))
         return self.make(Outcome.REFUSE, verdict, rigid=rigid, discretion=discretion, **extra)
 
     def questions(self, missing: list[str]) -> dict[str, tuple[str, ...]]:
@@ -355,7 +359,7 @@ def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
     discretions = verdict.clause.decl.discretions
     needed: list[tuple[int, str, str]] = []
     for atom, kind in verdict.reasons:
-        result = ctx.withins.get(atom.index) if atom.within else None
+        result = ctx.withins.get(atom.index) if atom.within and kind != "open" else None
         waivers = [
             (LEVELS[d.level], d.level, d.reason)
             for d in discretions
