@@ -40,14 +40,16 @@ def test_console_example(command: str, expected: str) -> None:
     argv = shlex.split(command)
     assert argv[0] == "policycheck"
     result = subprocess.run(
-        [str(SCRIPT), *argv[1:]], capture_output=True, text=True, timeout=60, check=False
+        [str(SCRIPT), *argv[1:]],
+        cwd=README.parent, capture_output=True, text=True, timeout=60, check=False,
     )
     assert (result.stdout + result.stderr).rstrip("\n") == expected
     assert result.returncode == (2 if "error:" in expected else 0)
 
 
-def test_python_example() -> None:
-    (session,) = blocks("python")
+@pytest.mark.parametrize("session", blocks("python"))
+def test_python_example(session: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(README.parent)
     test = doctest.DocTestParser().get_doctest(session, {}, "README", str(README), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     result = runner.run(test)
