@@ -41,7 +41,11 @@ def test_console_example(command: str, expected: str) -> None:
     assert argv[0] == "policycheck"
     result = subprocess.run(
         [str(SCRIPT), *argv[1:]],
-        cwd=README.parent, capture_output=True, text=True, timeout=60, check=False,
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert (result.stdout + result.stderr).rstrip("\n") == expected
     assert result.returncode == (2 if "error:" in expected else 0)
