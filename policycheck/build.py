@@ -87,10 +87,17 @@ class _Builder(Transformer[Token, Any]):
         return ("version", _text(children[0]))
 
     def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
-        dates = [self._date(token) for token in children]
+        found = len(self.diagnostics)
+        dates: list[dt.date | None] = [self._date(token) for token in children]
+        if len(self.diagnostics) > found:  # an impossible date: no period to reason about
+            dates = [None, None]
         return (
             "many",
-            {"effective_from": dates[0], "effective_until": dates[1] if len(dates) > 1 else None},
+            {
+                "effective_from": dates[0],
+                "effective_until": dates[1] if len(dates) > 1 else None,
+                "effective_span": _span(meta),
+            },
         )
 
     def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
@@ -106,12 +113,12 @@ class _Builder(Transformer[Token, Any]):
 
     def calendar(self, meta: Meta, children: list[Any]) -> nodes.CalendarDecl:
         name, first, last, *options = children
-        country, region, extended = None, None, False
+        country, country_span, region, extended = None, None, None, False
         for option in options:
             if option == "extended":
                 extended = True
             else:
-                country, region = option
+                country, country_span, region = option
         return nodes.CalendarDecl(
             name=str(name),
             first_day=_WEEKDAYS.index(str(first)),
@@ -119,11 +126,13 @@ class _Builder(Transformer[Token, Any]):
             country=country,
             region_fact=region,
             extended=extended,
-            span=_span(meta),
+            span=_token_span(name),
+            country_span=country_span,
         )
 
-    def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.Ref | None]:
-        return (str(children[0]), children[1] if len(children) > 1 else None)
+    def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, Span, nodes.Ref | None]:
+        country = children[0]
+        return (str(country), _token_span(country), children[1] if len(children) > 1 else None)
 
     def extended(self, meta: Meta, children: list[Any]) -> str:
         return "extended"
@@ -148,7 +157,7 @@ class _Builder(Transformer[Token, Any]):
     # -- groups and clauses --------------------------------------------------------------------
 
     def group(self, meta: Meta, children: list[Any]) -> nodes.GroupDecl:
-        return nodes.GroupDecl(str(children[0]), children[1], _span(meta))
+        return nodes.GroupDecl(str(children[0]), children[1], _token_span(children[0]))
 
     def clause(self, meta: Meta, children: list[Any]) -> nodes.ClauseDecl:
         clause_id, title, *parts = children

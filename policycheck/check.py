@@ -78,7 +78,7 @@ class _Checker:
             self.report(
                 "PC405",
                 "the policy ends before it starts",
-                header.span,
+                header.effective_span or header.span,
                 note=f"until {end} is before {start}",
                 help="swap the two dates",
             )
@@ -112,13 +112,13 @@ class _Checker:
         if calendar.country is not None:
             try:
                 resolve_region(calendar.country)
-            except CalendarError as problem:
+            except CalendarError:
                 self.report(
                     "PC310",
                     f"unknown country `{calendar.country}`",
-                    calendar.span,
+                    calendar.country_span or calendar.span,
                     note="no public holidays are known for it",
-                    help=str(problem),
+                    help="use an ISO 3166-1 alpha-2 code such as FR, BE or DE",
                 )
         if calendar.region_fact is not None:
             fact_type = self.ref(calendar.region_fact)
@@ -207,7 +207,9 @@ class _Checker:
                 "PC306",
                 f"`applies to` needs the fact `{KIND_FACT}`",
                 scope.span,
-                note="the kind of request is not declared",
+                note="the kind of request is not declared"
+                if kind_fact is None
+                else f"`{KIND_FACT}` is not declared as `one of ...`",
                 help=f"declare `{KIND_FACT}: one of cancellation, return, refund` under `facts`",
             )
         else:
@@ -334,7 +336,7 @@ class _Checker:
                 expr.right.span,
                 note=right.words(),
                 labels=(Label(expr.left.span, left.words()),),
-                help=_compare_help(left, right),
+                help=_compare_help(left, right, self.text(expr.left), self.text(expr.right)),
             )
         elif expr.op not in ("=", "!=") and left.kind not in ORDERED:
             self.unordered(expr, left)
@@ -418,7 +420,8 @@ class _Checker:
     def precedence_cycles(self) -> None:
         beats = _precedence(self.file)
         for clause in self.file.clauses:
-            stack, seen = list(beats.get(clause.id, ())), set()
+            # A clause naming itself is reported where it does; only longer cycles here.
+            stack, seen = list(beats.get(clause.id, set()) - {clause.id}), set()
             while stack:
                 other = stack.pop()
                 if other == clause.id:
@@ -438,7 +441,11 @@ class _Checker:
         beats = _precedence(self.file)
         by_scope: dict[tuple[frozenset[str], str | None], list[nodes.ClauseDecl]] = {}
         for clause in self.file.clauses:
-            if clause.scope is not None:
+            dangling = any(  # already an error (PC203): its precedence is not known yet
+                ref.name not in self.symbols.clauses
+                for ref in (*clause.exception_to, *clause.overrides)
+            )
+            if clause.scope is not None and not dangling:
                 key = (
                     frozenset(k.name for k in clause.scope.kinds),
                     clause.scope.group.name if clause.scope.group else None,
@@ -450,7 +457,8 @@ class _Checker:
                     ordered = second.id in beats.get(first.id, ()) or first.id in beats.get(
                         second.id, ()
                     )
-                    if not ordered and _outcomes(first) != _outcomes(second):
+                    outcomes = _outcomes(first) | _outcomes(second)
+                    if not ordered and len(outcomes) > 1:
                         self.report(
                             "PC402",
                             f"clauses `{first.id}` and `{second.id}` overlap",
@@ -514,11 +522,16 @@ def _comparable(left: Type, right: Type) -> bool:
     return left.kind == right.kind and left.kind != "enum"
 
 
-def _compare_help(left: Type, right: Type) -> str:
-    if DATES & {left.kind, right.kind} and NUMBERS & {left.kind, right.kind}:
+def _compare_help(left: Type, right: Type, left_text: str, right_text: str) -> str:
+    if left.kind in DATES and right.kind in NUMBERS:
         return (
-            'for "more than 30 days after delivery" write '
-            "`not request.date within 30 days after delivery.date`"
+            f"a date compares with a date; for a period write "
+            f"`{left_text} within {right_text} days after <another date>`"
+        )
+    if right.kind in DATES and left.kind in NUMBERS:
+        return (
+            f"a date compares with a date; for a period write "
+            f"`{right_text} within {left_text} days after <another date>`"
         )
     return "compare values of the same type"
 

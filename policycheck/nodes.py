@@ -107,6 +107,7 @@ class Header:
     version: str | None = None
     effective_from: date | None = None
     effective_until: date | None = None
+    effective_span: Span | None = None
     timezone: str = "UTC"
     timezone_span: Span | None = None
     language: str = "en"
@@ -123,7 +124,8 @@ class CalendarDecl:
     country: str | None
     region_fact: Ref | None
     extended: bool
-    span: Span
+    span: Span  # the calendar's name
+    country_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ class GroupDecl:
 
     name: str
     expr: Expr
-    span: Span
+    span: Span  # the group's name
 
 
 @dataclass(frozen=True, slots=True)

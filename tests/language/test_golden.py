@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from policycheck.diagnostics import render_text
+from policycheck.diagnostics import CODES, render_text
+from policycheck.policy import diagnose
 from policycheck.source import Source
-from policycheck.syntax import parse
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.policy"))
@@ -16,7 +16,7 @@ CASES = sorted(GOLDEN.glob("*.policy"))
 
 def rendered(path: Path) -> str:
     source = Source(f"tests/golden/{path.name}", path.read_text(encoding="utf-8"))
-    _, diagnostics = parse(source)
+    _, diagnostics = diagnose(source)
     return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
 
 
@@ -30,3 +30,11 @@ def test_rendered_diagnostics_match_the_golden_file(
         expected_path.write_text(actual, encoding="utf-8")
     assert expected_path.is_file(), f"run pytest --update-golden to create {expected_path.name}"
     assert actual == expected_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_every_code_has_a_golden_file(code: str) -> None:
+    policy, expected = GOLDEN / f"{code}.policy", GOLDEN / f"{code}.expected"
+    assert policy.is_file(), f"add tests/golden/{code}.policy that triggers {code}"
+    assert expected.is_file(), f"run pytest --update-golden to create {code}.expected"
+    assert f"[{code}]" in expected.read_text(encoding="utf-8")
