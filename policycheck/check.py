@@ -438,7 +438,7 @@ class _Checker:
                     stack.extend(beats.get(other, ()))
 
     def visible_overlaps(self) -> None:
-        beats = _precedence(self.file)
+        beats = _transitive(_precedence(self.file))
         by_scope: dict[tuple[frozenset[str], str | None], list[nodes.ClauseDecl]] = {}
         for clause in self.file.clauses:
             dangling = any(  # already an error (PC203): its precedence is not known yet
@@ -539,6 +539,21 @@ def _compare_help(left: Type, right: Type, left_text: str, right_text: str) -> s
 def _precedence(rule_file: nodes.RuleFile) -> dict[str, set[str]]:
     """Clause id -> the ids of the clauses it takes precedence over."""
     return {c.id: {r.name for r in (*c.exception_to, *c.overrides)} for c in rule_file.clauses}
+
+
+def _transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Clause id -> every clause it takes precedence over, directly or through a chain."""
+    closed: dict[str, set[str]] = {}
+    for start in beats:
+        seen: set[str] = set()
+        stack = list(beats[start])
+        while stack:
+            other = stack.pop()
+            if other not in seen:
+                seen.add(other)
+                stack.extend(beats.get(other, ()))
+        closed[start] = seen
+    return closed
 
 
 def _outcomes(clause: nodes.ClauseDecl) -> frozenset[str]:

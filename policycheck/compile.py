@@ -36,6 +36,7 @@ from policycheck.calendar import (
 )
 from policycheck.calendar.local_time import zone
 from policycheck.check import source_text
+from policycheck.decision import ClauseRef
 from policycheck.facts import FactSchema, FactValue
 from policycheck.source import Source
 from policycheck.symbols import Symbols
@@ -100,6 +101,7 @@ class CompiledClause:
     requirements: tuple[Node, ...]
     beats: frozenset[str]
     withins: tuple[int, ...]  # node indices of the `within` periods of its decision, in order
+    ref: ClauseRef  # as quoted in a decision
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ class _Compiler:
             requirements=tuple(self.expr(r) for r in decl.requirements),
             beats=frozenset(r.name for r in (*decl.exception_to, *decl.overrides)),
             withins=tuple(i for rule in rules for i in rule.node.withins),
+            ref=ClauseRef(decl.id, decl.title, decl.source),
         )
 
     def group(self, name: str) -> Node:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from policycheck.calendar import Margin
 from policycheck.facts import FactValue
@@ -32,19 +33,26 @@ class ClauseRef:
     source: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
-    """One step of an evaluation: a clause's scope, condition or requirement, and its value."""
+class TraceStep(NamedTuple):
+    """One step of an evaluation: a clause's scope, condition or requirement, and its value.
+
+    A named tuple: hundreds of thousands are made per second, and they never change.
+    """
 
     clause: str
     step: str  # "scope", "condition", "requirement" or "precedence"
     text: str
     value: bool | None
     facts: tuple[str, ...] = ()
-    note: str = ""
+    note: str | Callable[[], str] = ""  # words computed only when shown
     deadline: date | None = None
     margin: Margin | None = None
     unit: str | None = None
+
+    @property
+    def note_text(self) -> str:
+        """The note in words (why a scope is false, an unknown region...)."""
+        return self.note() if callable(self.note) else self.note
 
     def to_dict(self, facts: dict[str, FactValue]) -> dict[str, Any]:
         """JSON form, with the values of the facts read (absent ones as null)."""
@@ -55,8 +63,9 @@ class TraceStep:
             "value": self.value,
             "facts": {name: json_value(facts.get(name)) for name in self.facts},
         }
-        if self.note:
-            out["note"] = self.note
+        note = self.note_text
+        if note:
+            out["note"] = note
         if self.deadline is not None or self.margin is not None:
             out["deadline"] = self.deadline.isoformat() if self.deadline else None
             out["margin"] = margin_dict(self.margin, self.unit)
@@ -92,9 +101,10 @@ class Grounds:
     formal: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class Decision:
-    """The result of evaluating facts against a policy."""
+    """The result of evaluating facts against a policy. Treat it as immutable (use
+    `dataclasses.replace`); it is not frozen only because it is made on every request."""
 
     policy_id: str
     policy_version: str | None
@@ -112,9 +122,14 @@ class Decision:
     obligations: tuple[str, ...]
     trace: tuple[TraceStep, ...]
     facts: dict[str, FactValue] = field(repr=False)
-    grounds: Grounds = field(repr=False, default_factory=Grounds)
+    make_grounds: Callable[[], Grounds] = field(repr=False, compare=False, default=Grounds)
     proposal: Proposal | None = None
     decision_id: str | None = None
+
+    @cached_property
+    def grounds(self) -> Grounds:
+        """What the explanation says, in the rule file's words (worked out when first asked)."""
+        return self.make_grounds()
 
     @cached_property
     def explanations(self) -> dict[str, str]:

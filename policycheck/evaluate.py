@@ -5,13 +5,13 @@ Never raises on schema-valid facts; invalid facts raise FactsError listing every
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from policycheck.calendar import Margin
 from policycheck.compile import UNSET, CompiledClause, CompiledPolicy, Ctx, Node
-from policycheck.decision import ClauseRef, Decision, Grounds, Outcome, TraceStep, json_value
+from policycheck.decision import Decision, Grounds, Outcome, TraceStep, json_value
 from policycheck.facts import FactProblem, FactsError
 from policycheck.proposal import check_proposal, validate_proposal
 from policycheck.symbols import KIND_FACT
@@ -46,7 +46,7 @@ def evaluate(
         raise FactsError(problems)
     ctx = Ctx(known, policy.node_count)
     trace: list[TraceStep] = []
-    not_applicable: list[tuple[str, str]] = []
+    not_applicable: list[tuple[str, Callable[[], str]]] = []
     verdicts: list[Verdict] = []
     for clause in policy.clauses:
         scope, reason = _scope(clause, ctx)
@@ -68,29 +68,34 @@ def evaluate(
 # -- scope ----------------------------------------------------------------------------------------
 
 
-def _scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, str]:
-    """Whether the clause applies, and in words why not (or what is unknown)."""
+def _scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callable[[], str]]:
+    """Whether the clause applies, and a note saying why not (or what is unknown)."""
     kind_ok: bool | None = True
     if clause.kinds is not None:
         kind = ctx.facts.get(KIND_FACT)
         kind_ok = None if kind is None else kind in clause.kinds
         if kind_ok is False:
-            return False, f"{KIND_FACT} = {kind} is not {' or '.join(sorted(clause.kinds))}"
-    group_ok: bool | None = True
-    if clause.group is not None:
-        group_ok = ctx.values[clause.group.index]
-        if group_ok is UNSET:
-            group_ok = clause.group.fn(ctx)
-        if group_ok is False:
-            name = (
-                clause.decl.scope.group.name
-                if clause.decl.scope and clause.decl.scope.group
-                else ""
+            return (
+                False,
+                lambda: f"{KIND_FACT} = {kind} is not {' or '.join(sorted(clause.kinds or ()))}",
             )
-            return False, f"{_facts_text(clause.group, ctx)} is not {name}".strip()
+    group_ok: bool | None = True
+    group = clause.group
+    if group is not None:
+        group_ok = ctx.values[group.index]
+        if group_ok is UNSET:
+            group_ok = group.fn(ctx)
+        if group_ok is False:
+            scope = clause.decl.scope
+            name = scope.group.name if scope and scope.group else ""
+            return False, lambda: f"{_facts_text(group, ctx)} is not {name}"
     if kind_ok is None or group_ok is None:
-        return None, "unknown: " + ", ".join(_missing(_scope_facts(clause), ctx))
-    return True, ""
+        return None, lambda: "unknown: " + ", ".join(_missing(_scope_facts(clause), ctx))
+    return True, _no_note
+
+
+def _no_note() -> str:
+    return ""
 
 
 def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
@@ -223,7 +228,7 @@ def _decide(
     verdicts: list[Verdict],
     ctx: Ctx,
     trace: list[TraceStep],
-    not_applicable: tuple[tuple[str, str], ...],
+    not_applicable: tuple[tuple[str, Callable[[], str]], ...],
 ) -> Decision:
     applicable = [v for v in verdicts if v.scope is True]
     beaten = {b for v in applicable for b in v.clause.beats}
@@ -266,32 +271,33 @@ class _Builder:
         policy: CompiledPolicy,
         ctx: Ctx,
         trace: list[TraceStep],
-        not_applicable: tuple[tuple[str, str], ...],
+        not_applicable: tuple[tuple[str, Callable[[], str]], ...],
     ) -> None:
         self.policy, self.ctx, self.trace, self.not_applicable = policy, ctx, trace, not_applicable
 
     def make(self, outcome: Outcome, verdict: Verdict | None, **extra: Any) -> Decision:
         header = self.policy.header
-        decl = verdict.clause.decl if verdict else None
-        grounds = Grounds(
-            scope=_scope_words(verdict, self.ctx) if verdict else "",
-            reasons=tuple(_reason(n, self.ctx) for n, _ in verdict.reasons) if verdict else (),
-            late_only=bool(
-                verdict
-                and verdict.reasons
-                and all(n.within and kind == "rule" for n, kind in verdict.reasons)
-            ),
-            not_applicable=self.not_applicable,
-            conflicting=extra.pop("conflicting", ()),
-            formal=bool(verdict and any(kind == "formal" for _, kind in verdict.reasons)),
-        )
+        ctx, not_applicable = self.ctx, self.not_applicable
+        conflicting = extra.pop("conflicting", ())
+
+        def grounds() -> Grounds:
+            reasons = verdict.reasons if verdict else []
+            return Grounds(
+                scope=_scope_words(verdict, ctx) if verdict else "",
+                reasons=tuple(_reason(n, ctx) for n, _ in reasons),
+                late_only=bool(reasons) and all(n.within and k == "rule" for n, k in reasons),
+                not_applicable=tuple((cid, note()) for cid, note in not_applicable),
+                conflicting=conflicting,
+                formal=any(kind == "formal" for _, kind in reasons),
+            )
+
         return Decision(
             policy_id=header.id,
             policy_version=header.version,
             policy_hash=self.policy.hash,
             language=header.language,
             outcome=outcome,
-            clause=ClauseRef(decl.id, decl.title, decl.source) if decl else None,
+            clause=verdict.clause.ref if verdict else None,
             deadline=extra.pop("deadline", None),
             margin=extra.pop("margin", None),
             margin_unit=extra.pop("margin_unit", None),
@@ -302,7 +308,7 @@ class _Builder:
             obligations=extra.pop("obligations", ()),
             trace=tuple(self.trace),
             facts=self.ctx.facts,
-            grounds=grounds,
+            make_grounds=grounds,
         )
 
     def needs_info(

@@ -166,11 +166,36 @@ class FactSchema:
         """Flat `{"delivery.date": date(...)}`; absent and null facts are left out (unknown)."""
         if not isinstance(facts, Mapping):
             raise FactsError([FactProblem("PC502", "", "facts must be a JSON object")])
-        known: dict[str, FactValue] = {}
+        known = self._fast(facts)
+        if known is not None:
+            return known
+        known = {}
         problems: list[FactProblem] = []
         self._walk(facts, self.tree, "", known, problems)
         if problems:
             raise FactsError(problems)
+        return known
+
+    def _fast(self, facts: Mapping[str, Any]) -> dict[str, FactValue] | None:
+        """The common case (`section.field` facts, all valid) without building any name; None
+        as soon as anything is unusual, for `_walk` to report every problem."""
+        known: dict[str, FactValue] = {}
+        tree = self.tree
+        try:
+            for section, fields in facts.items():
+                branch = tree[section]
+                if type(fields) is not dict or type(branch) is not dict:
+                    if fields is None and type(branch) is dict:
+                        continue
+                    return None
+                for key, value in fields.items():
+                    leaf = branch[key]
+                    if value is not None:
+                        if type(leaf) is dict:
+                            return None
+                        known[leaf[0]] = leaf[1](value)
+        except (KeyError, _InvalidValueError):
+            return None
         return known
 
     def _walk(
@@ -183,16 +208,16 @@ class FactSchema:
     ) -> None:
         for key, value in given.items():
             node = tree.get(key)
-            name = f"{prefix}{key}"
             if node is None:
-                problems.append(self._unknown(name))
-            elif isinstance(node, dict):
-                if isinstance(value, Mapping):
-                    self._walk(value, node, name + ".", known, problems)
+                problems.append(self._unknown(f"{prefix}{key}"))
+            elif type(node) is dict:
+                if isinstance(value, dict | Mapping):
+                    self._walk(value, node, f"{prefix}{key}.", known, problems)
                 elif value is not None:
+                    expected = ", ".join(sorted(node))
                     problems.append(
                         FactProblem(
-                            "PC502", name, f"expected an object with {', '.join(sorted(node))}"
+                            "PC502", f"{prefix}{key}", f"expected an object with {expected}"
                         )
                     )
             elif value is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +53,26 @@ class Policy:
         return evaluate(self.compiled, facts, proposed)
 
 
+@contextlib.contextmanager
+def _no_garbage_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a large rule file makes millions of objects, none
+    of them garbage, and full collections would otherwise take half of the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
     """Every diagnostic of a rule file, and the compiled policy when it has no errors."""
+    with _no_garbage_collection():
+        return _diagnose(source)
+
+
+def _diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
     tree, diagnostics = parse(source)
     if tree is None:
         return None, diagnostics

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from policycheck.decision import Decision, Outcome, Proposal
@@ -49,7 +49,7 @@ def check_proposal(
     decision: Decision,
     proposed: Mapping[str, Any],
     policy: CompiledPolicy,
-    not_applicable: list[tuple[str, str]],
+    not_applicable: list[tuple[str, Callable[[], str]]],
     verdicts: list[Verdict],
 ) -> Decision:
     """The decision with its verdict on the agent's proposal."""
@@ -62,9 +62,9 @@ def check_proposal(
         return dataclasses.replace(decision, proposal=verdict)
     words: list[str] = []
     if cited is not None and cited != deciding:
-        reason = dict(not_applicable).get(cited)
-        if reason is not None:
-            words.append(f"Clause {cited} does not apply: {reason}.")
+        note = dict(not_applicable).get(cited)
+        if note is not None:
+            words.append(f"Clause {cited} does not apply: {note()}.")
         elif any(v.clause.decl.id == cited for v in verdicts):
             words.append(f"Clause {cited} does not decide this request.")
         words.append(f"Clause {deciding} applies." if deciding else _no_clause(decision))

@@ -280,3 +280,17 @@ def test_allow_only_and_refuse_only_clauses_on_one_scope_overlap() -> None:
     compiled, diagnostics = run(text)
     assert [(d.code, d.severity) for d in diagnostics] == [("PC402", Severity.WARNING)]
     assert compiled is not None
+
+
+def test_a_chain_of_exceptions_is_not_an_overlap() -> None:
+    text = (
+        'policy chain "Chain"\nfacts\n  request.kind: one of cancellation, return\n'
+        "  product.used: bool\n"
+        'clause a "A"\n  applies to cancellation\n  otherwise allow\n'
+        'clause b "B"\n  applies to cancellation\n  refuse when product.used\n'
+        "  otherwise allow\n  exception to a\n"
+        'clause c "C"\n  applies to cancellation\n  otherwise refuse\n  exception to b\n'
+    )
+    compiled, diagnostics = run(text)
+    assert diagnostics == []
+    assert compiled is not None
