@@ -9,11 +9,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policycheck.calendar import Margin
-from policycheck.compile import UNSET, CompiledClause, CompiledPolicy, Ctx, Node
-from policycheck.decision import Decision, Grounds, Outcome, TraceStep, json_value
+from policycheck.compile import CompiledClause, CompiledPolicy
+from policycheck.decision import Decision, Grounds, Outcome, TraceStep
+from policycheck.explain import facts_text, question, reason_words, scope_words
 from policycheck.facts import FactProblem, FactsError
 from policycheck.proposal import check_proposal, validate_proposal
+from policycheck.runtime import UNSET, Ctx, Node
 from policycheck.symbols import KIND_FACT
 
 LEVELS = {"agent": 0, "supervisor": 1}
@@ -88,7 +89,7 @@ def _scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callable[[], 
         if group_ok is False:
             scope = clause.decl.scope
             name = scope.group.name if scope and scope.group else ""
-            return False, lambda: f"{_facts_text(group, ctx)} is not {name}"
+            return False, lambda: f"{facts_text(group, ctx)} is not {name}"
     if kind_ok is None or group_ok is None:
         return None, lambda: "unknown: " + ", ".join(_missing(_scope_facts(clause), ctx))
     return True, _no_note
@@ -283,8 +284,8 @@ class _Builder:
         def grounds() -> Grounds:
             reasons = verdict.reasons if verdict else []
             return Grounds(
-                scope=_scope_words(verdict, ctx) if verdict else "",
-                reasons=tuple(_reason(n, ctx) for n, _ in reasons),
+                scope=scope_words(verdict.clause, ctx) if verdict else "",
+                reasons=tuple(reason_words(n, ctx) for n, _ in reasons),
                 late_only=bool(reasons) and all(n.within and k == "rule" for n, k in reasons),
                 not_applicable=tuple((cid, note()) for cid, note in not_applicable),
                 conflicting=conflicting,
@@ -351,7 +352,7 @@ class _Builder:
         """`missing` and `questions` for a decision: the facts and what to ask for each."""
         declared = self.policy.schema.declared
         questions = tuple(
-            _question(declared[name].question, name, self.policy.header.language)
+            question(declared[name].question, name, self.policy.header.language)
             for name in missing
             if name in declared
         )
@@ -394,43 +395,3 @@ def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
 
 def _missing(names: tuple[str, ...] | list[str], ctx: Ctx) -> list[str]:
     return [name for name in dict.fromkeys(names) if name not in ctx.facts]
-
-
-def _facts_text(node: Node, ctx: Ctx) -> str:
-    return ", ".join(f"{name} = {_show(ctx.facts.get(name))}" for name in node.facts)
-
-
-def _show(value: Any) -> str:
-    shown = json_value(value)
-    if shown is None:
-        return "unknown"
-    return str(shown).lower() if isinstance(shown, bool) else str(shown)
-
-
-def _reason(node: Node, ctx: Ctx) -> tuple[str, Margin | None]:
-    """An atom with the values it read (`product.used = true`), and its margin if a period."""
-    value = ctx.values[node.index]
-    if node.facts == (node.text,):
-        return f"{node.text} = {_show(ctx.facts.get(node.text))}", None
-    result = ctx.withins.get(node.index)
-    if result is not None and result.margin is not None:
-        return node.text, result.margin
-    if node.facts and value is not None:
-        return f"{node.text} ({_facts_text(node, ctx)})", None
-    return node.text, None
-
-
-def _scope_words(verdict: Verdict, ctx: Ctx) -> str:
-    clause = verdict.clause
-    parts = []
-    if clause.kinds is not None:
-        parts.append(f"{KIND_FACT} = {_show(ctx.facts.get(KIND_FACT))}")
-    if clause.group is not None:
-        parts.append(_facts_text(clause.group, ctx))
-    return ", ".join(p for p in parts if p)
-
-
-def _question(question: str | None, name: str, language: str) -> str:
-    if question:
-        return question
-    return f"Quelle est la valeur de `{name}` ?" if language == "fr" else f"What is `{name}`?"

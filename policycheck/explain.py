@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from policycheck.decision import Decision, Outcome
+from policycheck.calendar import Margin
+from policycheck.decision import Decision, Outcome, json_value
+from policycheck.runtime import Ctx, Node
+from policycheck.symbols import KIND_FACT
+
+if TYPE_CHECKING:
+    from policycheck.compile import CompiledClause
 
 _MONTHS = {
     "en": (
@@ -133,3 +140,49 @@ def explain(decision: Decision, language: str) -> str:
     else:
         out.append(words["conflict"].format(ids=", ".join(grounds.conflicting)))
     return " ".join(out)
+
+
+# -- words from an evaluation, computed only when an explanation is shown ---------------------
+
+
+def facts_text(node: Node, ctx: Ctx) -> str:
+    """`product.category = map`: the facts a condition read, with their values."""
+    return ", ".join(f"{name} = {show(ctx.facts.get(name))}" for name in node.facts)
+
+
+def show(value: Any) -> str:
+    """A fact value as it reads in a sentence: `true`, `2012-04-04`, `unknown`."""
+    shown = json_value(value)
+    if shown is None:
+        return "unknown"
+    return str(shown).lower() if isinstance(shown, bool) else str(shown)
+
+
+def reason_words(node: Node, ctx: Ctx) -> tuple[str, Margin | None]:
+    """An atom with the values it read (`product.used = true`), and its margin if a period."""
+    value = ctx.values[node.index]
+    if node.facts == (node.text,):
+        return f"{node.text} = {show(ctx.facts.get(node.text))}", None
+    result = ctx.withins.get(node.index)
+    if result is not None and result.margin is not None:
+        return node.text, result.margin
+    if node.facts and value is not None:
+        return f"{node.text} ({facts_text(node, ctx)})", None
+    return node.text, None
+
+
+def scope_words(clause: CompiledClause, ctx: Ctx) -> str:
+    """`request.kind = cancellation, product.category = map`: why a clause applies."""
+    parts = []
+    if clause.kinds is not None:
+        parts.append(f"{KIND_FACT} = {show(ctx.facts.get(KIND_FACT))}")
+    if clause.group is not None:
+        parts.append(facts_text(clause.group, ctx))
+    return ", ".join(p for p in parts if p)
+
+
+def question(question: str | None, name: str, language: str) -> str:
+    """What to ask for a missing fact: its declared question, or a plain one."""
+    if question:
+        return question
+    return f"Quelle est la valeur de `{name}` ?" if language == "fr" else f"What is `{name}`?"

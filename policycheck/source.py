@@ -48,6 +48,17 @@ class Source:
         """The text of 1-based line `number`, without its end of line; empty past the end."""
         return self._lines[number - 1] if 1 <= number <= len(self._lines) else ""
 
+    def excerpt(self, span: Span) -> str:
+        """The text under a span, on one line with spaces collapsed."""
+        if span.line == span.end_line:
+            text = self.line(span.line)[span.col - 1 : span.end_col - 1]
+        else:
+            parts = [self.line(span.line)[span.col - 1 :]]
+            parts += [self.line(n) for n in range(span.line + 1, span.end_line)]
+            parts.append(self.line(span.end_line)[: span.end_col - 1])
+            text = " ".join(parts)
+        return " ".join(text.split())
+
     @property
     def line_count(self) -> int:
         """Number of lines."""

@@ -1,0 +1,258 @@
+"""Type checking of conditions: facts, groups, enum values, comparisons, periods (PC2xx, PC3xx)."""
+
+from __future__ import annotations
+
+from policycheck import nodes
+from policycheck.diagnostics import Diagnostic, Label, Severity, error
+from policycheck.source import Source, Span
+from policycheck.symbols import DATES, NUMBERS, ORDERED, Symbols, Type
+
+_UNITS_HELP = "use a declared calendar or days, francs, hours, weeks, months, years"
+
+
+class ExprChecker:
+    """Reports problems in conditions; `check.py` adds the declarations around them."""
+
+    def __init__(self, rule_file: nodes.RuleFile, source: Source) -> None:
+        self.file = rule_file
+        self.source = source
+        self.symbols = Symbols.of(rule_file)
+        self.found: list[Diagnostic] = []
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        note: str = "",
+        help: str = "",
+        labels: tuple[Label, ...] = (),
+        warning: bool = False,
+    ) -> None:
+        diagnostic = error(code, message, span, self.source, note=note, help=help)
+        if labels or warning:
+            diagnostic = Diagnostic(
+                diagnostic.code,
+                Severity.WARNING if warning else Severity.ERROR,
+                diagnostic.message,
+                span,
+                diagnostic.file,
+                note,
+                help,
+                labels,
+            )
+        self.found.append(diagnostic)
+
+    # -- declarations --------------------------------------------------------------------------
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def condition(self, expr: nodes.Expr) -> None:
+        """Check an expression that must be true or false."""
+        found = self.expr(expr)
+        if found is not None and found.kind != "bool":
+            self.report(
+                "PC301",
+                f"`{self.text(expr)}` is not a condition",
+                expr.span,
+                note=f"this is {found.words()}",
+                help="compare it, e.g. `x = value`, or test it with `is known`",
+            )
+
+    def expr(self, expr: nodes.Expr) -> Type | None:
+        """The type of `expr` after checking it; None when an error was already reported."""
+        if isinstance(expr, nodes.Ref):
+            return self.ref(expr)
+        if isinstance(expr, nodes.Literal):
+            return self.symbols.type_of(expr)
+        if isinstance(expr, nodes.Not):
+            self.condition(expr.operand)
+        elif isinstance(expr, nodes.And | nodes.Or):
+            for item in expr.items:
+                self.condition(item)
+        elif isinstance(expr, nodes.Compare):
+            self.compare(expr)
+        elif isinstance(expr, nodes.Member):
+            self.member(expr)
+        elif isinstance(expr, nodes.Within):
+            self.within(expr)
+        elif isinstance(expr, nodes.Known) and not (
+            isinstance(expr.operand, nodes.Ref) and expr.operand.name in self.symbols.facts
+        ):
+            self.ref_must_be_fact(expr.operand)
+        return Type("bool")
+
+    def ref(self, ref: nodes.Ref) -> Type | None:
+        found = self.symbols.type_of(ref)
+        if found.kind != "value":
+            return found
+        if "." in ref.name:
+            self.report(
+                "PC201",
+                f"unknown fact `{ref.name}`",
+                ref.span,
+                note="not declared under `facts`",
+                help=self.symbols.suggest(ref.name) or "declare it under `facts`",
+            )
+        else:
+            self.report(
+                "PC208",
+                f"unknown name `{ref.name}`",
+                ref.span,
+                note="not a fact, a group or a value compared with an enum fact",
+                help=self.symbols.suggest(ref.name)
+                or "declare it as a group, or compare it with a fact",
+            )
+        return None
+
+    def ref_must_be_fact(self, expr: nodes.Expr) -> None:
+        if isinstance(expr, nodes.Ref):
+            self.ref(expr) if expr.name not in self.symbols.groups else self.report(
+                "PC311",
+                f"`{expr.name}` is a group, always known",
+                expr.span,
+                note="`is known` applies to facts",
+                help="test a fact instead",
+            )
+        else:
+            self.report(
+                "PC311",
+                "`is known` applies to facts",
+                expr.span,
+                note="not a fact",
+                help="test a fact, e.g. `delivery.date is known`",
+            )
+
+    def operand(self, expr: nodes.Expr) -> Type | None:
+        """Type of a comparison operand, where a bare name may be an enum value."""
+        if isinstance(expr, nodes.Ref) and self.symbols.type_of(expr).kind == "value":
+            return Type("value")
+        return self.expr(expr)
+
+    def compare(self, expr: nodes.Compare) -> None:
+        left, right = self.operand(expr.left), self.operand(expr.right)
+        if left is None or right is None:
+            return
+        for side, other, other_expr in ((left, right, expr.right), (right, left, expr.left)):
+            enum_fact = side.fact if side.kind == "enum" else None
+            if (
+                enum_fact is not None
+                and other.kind in ("value", "text")
+                and isinstance(other_expr, nodes.Ref | nodes.Literal)
+            ):
+                self.enum_value(other_expr, enum_fact)
+                if expr.op not in ("=", "!="):
+                    self.unordered(expr, side)
+                return
+        if left.kind == "value" or right.kind == "value":
+            bare = expr.left if left.kind == "value" else expr.right
+            assert isinstance(bare, nodes.Ref)
+            self.ref(bare)
+            return
+        if not _comparable(left, right):
+            self.report(
+                "PC302",
+                f"cannot compare {left.words()} with {right.words()}",
+                expr.right.span,
+                note=right.words(),
+                labels=(Label(expr.left.span, left.words()),),
+                help=_compare_help(left, right, self.text(expr.left), self.text(expr.right)),
+            )
+        elif expr.op not in ("=", "!=") and left.kind not in ORDERED:
+            self.unordered(expr, left)
+
+    def unordered(self, expr: nodes.Compare, found: Type) -> None:
+        self.report(
+            "PC305",
+            f"`{expr.op}` does not order {found.words()}",
+            expr.span,
+            note="only dates and numbers have an order",
+            help="use `=`, `!=` or `in [...]`",
+        )
+
+    def member(self, expr: nodes.Member) -> None:
+        found = self.expr(expr.operand)
+        if found is None:
+            return
+        if found.kind == "enum" and found.fact is not None:
+            for value in expr.values:
+                self.enum_value(value, found.fact)
+        elif found.kind == "text":
+            for value in expr.values:
+                if not (isinstance(value, nodes.Literal) and isinstance(value.value, str)):
+                    self.report(
+                        "PC302",
+                        f"cannot compare a text with `{self.text(value)}`",
+                        value.span,
+                        note="not text in quotes",
+                        help='write the text in quotes: "..."',
+                    )
+        else:
+            self.report(
+                "PC302",
+                f"`in [...]` needs an enum or text fact, not {found.words()}",
+                expr.operand.span,
+                note=found.words(),
+                help="compare dates and numbers with <, <=, >, >=",
+            )
+
+    def enum_value(self, value: nodes.Ref | nodes.Literal, fact: nodes.FactDecl) -> None:
+        name = value.name if isinstance(value, nodes.Ref) else str(value.value)
+        if name not in fact.type.values:
+            allowed = ", ".join(fact.type.values)
+            self.report(
+                "PC303",
+                f"`{name}` is not a value of `{fact.name}`",
+                value.span,
+                note=f"`{fact.name}` is one of: {allowed}",
+                help=self.symbols.suggest(name, list(fact.type.values)) or f"use one of: {allowed}",
+            )
+
+    def within(self, expr: nodes.Within) -> None:
+        unit = self.symbols.unit_of(expr.unit)
+        if unit is None:
+            declared = list(self.symbols.calendars)
+            self.report(
+                "PC204",
+                f"unknown calendar `{expr.unit}`",
+                expr.unit_span,
+                note="not a declared calendar nor a unit that needs none",
+                help=self.symbols.suggest(expr.unit, declared)
+                or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
+                f"public holidays of FR`, or {_UNITS_HELP}",
+            )
+        for side in (expr.subject, expr.anchor):
+            found = self.expr(side)
+            if found is not None and found.kind not in DATES:
+                self.report(
+                    "PC304",
+                    f"`within` needs dates, and `{self.text(side)}` is {found.words()}",
+                    side.span,
+                    note=found.words(),
+                    help="count periods between two date facts",
+                )
+
+    def text(self, node: nodes.Expr) -> str:
+        return self.source.excerpt(node.span)
+
+
+def _comparable(left: Type, right: Type) -> bool:
+    if left.kind in DATES and right.kind in DATES:
+        return True
+    if left.kind in NUMBERS and right.kind in NUMBERS:
+        return True
+    return left.kind == right.kind and left.kind != "enum"
+
+
+def _compare_help(left: Type, right: Type, left_text: str, right_text: str) -> str:
+    if left.kind in DATES and right.kind in NUMBERS:
+        return (
+            f"a date compares with a date; for a period write "
+            f"`{left_text} within {right_text} days after <another date>`"
+        )
+    if right.kind in DATES and left.kind in NUMBERS:
+        return (
+            f"a date compares with a date; for a period write "
+            f"`{right_text} within {left_text} days after <another date>`"
+        )
+    return "compare values of the same type"

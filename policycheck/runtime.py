@@ -1,0 +1,48 @@
+"""What a compiled policy works with per request: the context, compiled nodes, period results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from policycheck.calendar import Deadline, Margin
+from policycheck.facts import FactValue
+
+UNSET: Any = object()
+Value = bool | None
+
+
+class Ctx:
+    """One request's evaluation state: its facts and the value of every compiled node."""
+
+    __slots__ = ("facts", "values", "withins")
+
+    def __init__(self, facts: dict[str, FactValue], size: int) -> None:
+        self.facts = facts
+        self.values: list[Any] = [UNSET] * size
+        self.withins: dict[int, WithinResult] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class WithinResult:
+    """A computed period: its deadline and the request's margin (None when they vary by region)."""
+
+    deadline: Deadline | None
+    margin: Margin | None
+    unit: str
+    region_unknown: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class Node:
+    """A compiled condition: `fn(ctx)` gives True, False or None (unknown) and records it."""
+
+    index: int
+    op: str  # "and", "or", "not" or "atom"
+    text: str
+    facts: tuple[str, ...]
+    children: tuple[Node, ...] = ()
+    fn: Callable[[Ctx], Value] = field(default=lambda ctx: None)
+    within: bool = False
+    withins: tuple[int, ...] = ()  # indices of the `within` atoms in this node
