@@ -71,6 +71,7 @@ class _Builder(Transformer[Token, Any]):
             facts=tuple(facts),
             groups=tuple(c for c in rest if isinstance(c, nodes.GroupDecl)),
             clauses=tuple(c for c in rest if isinstance(c, nodes.ClauseDecl)),
+            examples=tuple(c for c in rest if isinstance(c, nodes.Example)),
         )
 
     def header(self, meta: Meta, children: list[Any]) -> nodes.Header:
@@ -234,6 +235,74 @@ class _Builder(Transformer[Token, Any]):
     def overrides(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
         return ("overrides", [nodes.Ref(str(children[0]), _token_span(children[0]))])
 
+    # -- examples ------------------------------------------------------------------------------
+
+    def example(self, meta: Meta, children: list[Any]) -> nodes.Example:
+        name, *parts = children
+        given: list[nodes.Assignment] = []
+        proposed = None
+        expectations: list[nodes.Expectation] = []
+        for part in parts:
+            if isinstance(part, list):
+                given.extend(part)
+            elif isinstance(part, nodes.Expectation):
+                expectations.append(part)
+            else:
+                proposed = part
+        return nodes.Example(
+            _text(name), tuple(given), proposed, tuple(expectations), _token_span(name)
+        )
+
+    def given(self, meta: Meta, children: list[nodes.Assignment]) -> list[nodes.Assignment]:
+        return children
+
+    def assignment(self, meta: Meta, children: list[Any]) -> nodes.Assignment:
+        fact, _, value = children
+        if isinstance(value, nodes.Literal):
+            value = value.value
+        elif isinstance(value, nodes.Ref):
+            value = value.name
+        return nodes.Assignment(fact, value, _span(meta))
+
+    def datetime(self, meta: Meta, children: list[Token]) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(str(children[0]).replace("Z", "+00:00"))
+        except ValueError:
+            self._impossible(children[0])
+            return None
+
+    def unknown_value(self, meta: Meta, children: list[Token]) -> None:
+        return None
+
+    def proposed(self, meta: Meta, children: list[Token]) -> tuple[str, nodes.Ref | None]:
+        clause = (
+            nodes.Ref(str(children[1]), _token_span(children[1])) if len(children) > 1 else None
+        )
+        return (str(children[0]), clause)
+
+    def expect_outcome(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
+        clause = (
+            nodes.Ref(str(children[1]), _token_span(children[1])) if len(children) > 1 else None
+        )
+        return nodes.Expectation("outcome", _span(meta), outcome=str(children[0]), clause=clause)
+
+    def expect_deadline(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
+        deadline = self._date(children[0]) if children else None
+        return nodes.Expectation("deadline", _span(meta), deadline=deadline)
+
+    def expect_rigid(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
+        level = str(children[0]) if children else None
+        return nodes.Expectation("rigid", _span(meta), level=level)
+
+    def expect_firm(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
+        return nodes.Expectation("firm", _span(meta))
+
+    def expect_missing(self, meta: Meta, children: list[nodes.Ref]) -> nodes.Expectation:
+        return nodes.Expectation("missing", _span(meta), facts=tuple(children))
+
+    def expect_proposal(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
+        return nodes.Expectation("proposal", _span(meta), agrees=str(children[0]) == "agrees")
+
     # -- expressions ---------------------------------------------------------------------------
 
     def or_(self, meta: Meta, children: list[Any]) -> nodes.Or:
@@ -292,14 +361,17 @@ class _Builder(Transformer[Token, Any]):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self.diagnostics.append(
-                error(
-                    "PC105",
-                    f"`{token}` is not a date",
-                    _token_span(token),
-                    self._file,
-                    note="no such day",
-                    help="write a real day of the calendar as YYYY-MM-DD",
-                )
-            )
+            self._impossible(token)
             return dt.date(1970, 1, 1)
+
+    def _impossible(self, token: Token) -> None:
+        self.diagnostics.append(
+            error(
+                "PC105",
+                f"`{token}` is not a date",
+                _token_span(token),
+                self._file,
+                note="no such day",
+                help="write a real day of the calendar as YYYY-MM-DD",
+            )
+        )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from policycheck import nodes
 from policycheck.calendar import CalendarError, resolve_region
 from policycheck.calendar.local_time import zone
-from policycheck.check_expr import ExprChecker
+from policycheck.check_examples import ExampleChecker
 from policycheck.diagnostics import Diagnostic
-from policycheck.source import Source, Span
+from policycheck.source import Source
 from policycheck.symbols import KIND_FACT
 
 
-class _Checker(ExprChecker):
+class _Checker(ExampleChecker):
     """Declarations, scopes, clauses and precedence; conditions are checked by ExprChecker."""
 
     def run(self) -> list[Diagnostic]:
@@ -29,6 +29,7 @@ class _Checker(ExprChecker):
             self.clause(clause)
         self.precedence_cycles()
         self.visible_overlaps()
+        self.examples()
         return sorted(self.found, key=Diagnostic.sort_key)
 
     def header(self, header: nodes.Header) -> None:
@@ -51,21 +52,6 @@ class _Checker(ExprChecker):
                 note=f"until {end} is before {start}",
                 help="swap the two dates",
             )
-
-    def duplicates(self, what: str, names: list[tuple[str, Span]], code: str) -> None:
-        seen: dict[str, Span] = {}
-        for name, span in names:
-            if name in seen:
-                first = seen[name]
-                self.report(
-                    code,
-                    f"{what} `{name}` is declared twice",
-                    span,
-                    note="declared again here",
-                    help=f"the first declaration is on line {first.line}; remove or rename one",
-                )
-            else:
-                seen[name] = span
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:
         if self.symbols.unit_of(calendar.name) is None:

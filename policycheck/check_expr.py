@@ -45,6 +45,21 @@ class ExprChecker:
 
     # -- declarations --------------------------------------------------------------------------
 
+    def duplicates(self, what: str, names: list[tuple[str, Span]], code: str) -> None:
+        seen: dict[str, Span] = {}
+        for name, span in names:
+            if name in seen:
+                first = seen[name]
+                self.report(
+                    code,
+                    f"{what} `{name}` is declared twice",
+                    span,
+                    note="declared again here",
+                    help=f"the first declaration is on line {first.line}; remove or rename one",
+                )
+            else:
+                seen[name] = span
+
     # -- expressions ---------------------------------------------------------------------------
 
     def condition(self, expr: nodes.Expr) -> None:

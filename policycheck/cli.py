@@ -26,6 +26,7 @@ from policycheck.calendar import (
     resolve_region,
 )
 from policycheck.cli_policy import InputError, add_commands
+from policycheck.cli_test import add_command as add_test_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     add_commands(commands)
+    add_test_command(commands)
     _add_deadline(commands)
     return parser
 

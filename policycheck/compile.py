@@ -61,6 +61,7 @@ class CompiledPolicy:
     node_count: int
     tz: ZoneInfo
     by_id: dict[str, CompiledClause]
+    examples: tuple[nodes.Example, ...] = ()
 
 
 def content_hash(text: str) -> str:
@@ -103,6 +104,7 @@ class _Compiler:
             node_count=self.count,
             tz=self.tz,
             by_id={c.decl.id: c for c in clauses},
+            examples=self.file.examples,
         )
 
     def text(self, expr: nodes.Expr) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policycheck.compile import CompiledClause, CompiledPolicy
+from policycheck.coverage import Coverage
 from policycheck.decision import Decision, Grounds, Outcome, TraceStep
 from policycheck.explain import facts_text, question, reason_words, scope_words
 from policycheck.facts import FactProblem, FactsError
@@ -34,9 +35,13 @@ class Verdict:
 
 
 def evaluate(
-    policy: CompiledPolicy, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
+    policy: CompiledPolicy,
+    facts: Mapping[str, Any],
+    proposed: Mapping[str, Any] | None = None,
+    coverage: Coverage | None = None,
 ) -> Decision:
-    """The decision for `facts` (nested JSON), with the verdict on `proposed` if given."""
+    """The decision for `facts` (nested JSON), with the verdict on `proposed` if given; what it
+    reached is added to `coverage` when one is given."""
     problems: list[FactProblem] = []
     try:
         known = policy.schema.validate(facts)
@@ -61,6 +66,8 @@ def evaluate(
             continue
         verdicts.append(_verdict(clause, scope, ctx, trace))
     decision = _decide(policy, verdicts, ctx, trace, tuple(not_applicable))
+    if coverage is not None:
+        coverage.record(ctx, decision)
     if proposed is not None:
         return check_proposal(decision, proposed, policy, not_applicable, verdicts)
     return decision

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from policycheck.source import Span
@@ -207,6 +207,40 @@ class ClauseDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    """`fact = value` in an example; value None means the fact is given as unknown."""
+
+    fact: Ref
+    value: date | datetime | Decimal | str | bool | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """`expect ...`: kind is outcome, deadline, rigid, firm, missing or proposal."""
+
+    kind: str
+    span: Span
+    outcome: str | None = None
+    clause: Ref | None = None
+    deadline: date | None = None
+    level: str | None = None
+    facts: tuple[Ref, ...] = ()
+    agrees: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A worked case: the facts given, the agent's proposal if any, what the decision must be."""
+
+    name: str
+    given: tuple[Assignment, ...]
+    proposed: tuple[str, Ref | None] | None
+    expectations: tuple[Expectation, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class RuleFile:
     """A whole rule file: one policy."""
 
@@ -215,3 +249,4 @@ class RuleFile:
     facts: tuple[FactDecl, ...]
     groups: tuple[GroupDecl, ...]
     clauses: tuple[ClauseDecl, ...]
+    examples: tuple[Example, ...] = ()

@@ -9,13 +9,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from policycheck import nodes
 from policycheck.build import build
 from policycheck.check import check
 from policycheck.compile import CompiledPolicy, compile_policy, content_hash
+from policycheck.coverage import Coverage
 from policycheck.decision import Decision
 from policycheck.diagnostics import Diagnostic, Severity, render_text
 from policycheck.evaluate import evaluate
-from policycheck.facts import PolicyError
+from policycheck.examples import ExampleResult, example_facts, example_proposal, unmet
+from policycheck.facts import FactsError, PolicyError
 from policycheck.source import Source
 from policycheck.syntax import parse
 
@@ -45,6 +48,23 @@ class Policy:
     def hash(self) -> str:
         """`sha256:` of the rule file's text."""
         return self.compiled.hash
+
+    @property
+    def examples(self) -> tuple[nodes.Example, ...]:
+        """The worked examples written in the rule file."""
+        return self.compiled.examples
+
+    def run_example(
+        self, example: nodes.Example, coverage: Coverage | None = None
+    ) -> ExampleResult:
+        """Evaluate one worked example and compare with what it expects."""
+        try:
+            decision = evaluate(
+                self.compiled, example_facts(example), example_proposal(example), coverage
+            )
+        except FactsError as invalid:
+            return ExampleResult(example, None, tuple(f"invalid facts: {invalid}".splitlines()))
+        return ExampleResult(example, decision, unmet(example, decision))
 
     def evaluate(
         self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None

@@ -33,14 +33,18 @@ _TERMINAL_WORDS = {
     "WEEKDAY": "a weekday (monday ... sunday)",
     "COUNTRY": "a country code (FR, BE, DE...)",
     "COMPARATOR": "a comparison (=, !=, <, <=, >, >=)",
+    "EQ": "`=`",
     "KNOWN": "`known` or `unknown`",
     "PERSONAL": "`personal`",
     "MAY": "`may`",
     "AFTER": "`after`",
+    "RESULT": "an outcome (allow, refuse, needs_info, no_clause, conflict)",
+    "VERDICT": "`agrees` or `disagrees`",
+    "DATETIME": "a date and time (2012-06-01T23:30+02:00)",
     "BEFORE": "`before`",
 }
 # A line that starts a new top-level section: where parsing resumes after an error.
-_RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts)\b", re.MULTILINE)
+_RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example)\b", re.MULTILINE)
 
 
 def grammar_text() -> str:
@@ -122,7 +126,8 @@ def _diagnostic(problem: UnexpectedInput, source: Source) -> Diagnostic:
             Span.point(line, col),
             source,
             note="not part of the language",
-            help=_expected_help(problem.allowed or set()),
+            help='remove it; conditions use and, or, not, =, !=, <, <=, >, >=, in [...], and text '
+            'goes inside double quotes ("...")',
         )
     assert isinstance(problem, UnexpectedToken)
     token = problem.token

@@ -1,0 +1,89 @@
+"""Checks of worked examples: known facts, values of the right type, known clauses (PC2xx/PC3xx)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from policycheck import nodes
+from policycheck.check_expr import ExprChecker
+
+_TYPE_WORDS = {
+    "bool": "true or false",
+    "date": "a date (2012-04-04) or a date and time with offset",
+    "datetime": "a date and time (2012-06-01T23:30+02:00)",
+    "number": "a number",
+    "money": "a number",
+    "text": 'text in quotes ("...")',
+}
+
+
+class ExampleChecker(ExprChecker):
+    """Reports problems in the `example` blocks of a rule file."""
+
+    def examples(self) -> None:
+        self.duplicates("example", [(e.name, e.span) for e in self.file.examples], "PC210")
+        for example in self.file.examples:
+            self.example(example)
+
+    def example(self, example: nodes.Example) -> None:
+        for assignment in example.given:
+            self.assignment(assignment)
+        clauses = [e.clause for e in example.expectations if e.clause is not None]
+        if example.proposed is not None and example.proposed[1] is not None:
+            clauses.append(example.proposed[1])
+        for ref in clauses:
+            if ref.name not in self.symbols.clauses:
+                self.report(
+                    "PC203",
+                    f"unknown clause `{ref.name}`",
+                    ref.span,
+                    note="no clause has this id",
+                    help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
+                    or "write the id of a clause of this policy",
+                )
+        for expectation in example.expectations:
+            for fact in expectation.facts:
+                self.ref(fact)
+            if expectation.kind == "proposal" and example.proposed is None:
+                self.report(
+                    "PC313",
+                    "`expect proposal` needs a proposal",
+                    expectation.span,
+                    note="this example proposes nothing",
+                    help="add `proposed allow|refuse [under CLAUSE]` to the example",
+                )
+
+    def assignment(self, assignment: nodes.Assignment) -> None:
+        fact_type = self.ref(assignment.fact)
+        fact = self.symbols.facts.get(assignment.fact.name)
+        if fact_type is None or fact is None or assignment.value is None:
+            return
+        kind, value = fact.type.kind, assignment.value
+        if kind == "enum":
+            if isinstance(value, str):
+                self.enum_value(nodes.Ref(value, assignment.span), fact)
+                return
+        elif _fits(kind, value):
+            return
+        expected = f"one of: {', '.join(fact.type.values)}" if kind == "enum" else _TYPE_WORDS[kind]
+        given = self.source.excerpt(assignment.span).split("=", 1)[-1].strip()
+        self.report(
+            "PC312",
+            f"`{assignment.fact.name}` cannot be `{given}`",
+            assignment.span,
+            note=f"`{fact.name}` is {kind}",
+            help=f"give {expected}",
+        )
+
+
+def _fits(kind: str, value: object) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "date":
+        return isinstance(value, date)
+    if kind == "datetime":
+        return isinstance(value, datetime)
+    if kind in ("number", "money"):
+        return isinstance(value, Decimal)
+    return isinstance(value, str) and kind == "text"

@@ -1,0 +1,112 @@
+"""`policycheck test`: run the worked examples of rule files, with coverage on request."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.coverage import Coverage, render_coverage
+from policycheck.diagnostics import render_text
+from policycheck.examples import ExampleResult
+from policycheck.policy import Policy, RuleFileError, load_source
+from policycheck.source import Source
+
+
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register `test`."""
+    test = commands.add_parser(
+        "test",
+        help="run the examples of rule files (exit 1 on a failure)",
+        description="Run every `example` of every rule file found (default: ./rules).",
+    )
+    test.add_argument("paths", nargs="*", metavar="PATH", help="rule files or folders")
+    test.add_argument("--coverage", action="store_true", help="report what no example reaches")
+    test.add_argument("--format", choices=["text", "json"], default="text")
+    test.set_defaults(handler=run_test)
+
+
+def rule_files(paths: list[str]) -> list[Path]:
+    """The `.policy` files named or found (recursively) under the given paths."""
+    found: list[Path] = []
+    for name in paths or ["rules"]:
+        path = Path(name)
+        if path.is_dir():
+            found += sorted(path.rglob("*.policy"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(f"no rule file or folder `{name}`")
+    return found
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Run the examples; print a summary per file and every failure with its explanation."""
+    passed = failed = 0
+    report: list[dict[str, Any]] = []
+    for path in rule_files(args.paths):
+        source = Source.read(path)
+        try:
+            policy = load_source(source)
+        except RuleFileError as broken:
+            failed += 1
+            report.append({"file": str(path), "error": [d.to_dict() for d in broken.diagnostics]})
+            if args.format == "text":
+                for diagnostic in broken.diagnostics:
+                    print(render_text(diagnostic, source), end="\n\n")
+                print(f"{path}: cannot be loaded")
+            continue
+        coverage = Coverage(policy.compiled) if args.coverage else None
+        results = _run(policy, coverage)
+        passed += sum(r.passed for r in results)
+        failed += sum(not r.passed for r in results)
+        report.append(_file_json(path, results, coverage))
+        if args.format == "text":
+            _print_file(path, results, coverage)
+    if args.format == "json":
+        print(json.dumps({"files": report, "passed": passed, "failed": failed}, indent=2,
+                         ensure_ascii=False))  # fmt: skip
+    else:
+        print(f"{passed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run(policy: Policy, coverage: Coverage | None) -> list[ExampleResult]:
+    results = []
+    for example in policy.examples:
+        if coverage is not None:
+            coverage.example = example.name
+        results.append(policy.run_example(example, coverage))
+    return results
+
+
+def _print_file(path: Path, results: list[ExampleResult], coverage: Coverage | None) -> None:
+    good = sum(r.passed for r in results)
+    print(f"{path}: {len(results)} examples, {good} passed, {len(results) - good} failed")
+    for result in results:
+        if result.passed:
+            continue
+        print(f"  FAIL {result.example.name!r} (line {result.example.span.line})")
+        for failure in result.failures:
+            print(f"    {failure}")
+        if result.decision is not None:
+            print(f"    explanation: {result.decision.explanations['en']}")
+    if coverage is not None:
+        print(render_coverage(str(path), coverage))
+
+
+def _file_json(path: Path, results: list[ExampleResult], coverage: Coverage | None
+               ) -> dict[str, Any]:  # fmt: skip
+    out: dict[str, Any] = {
+        "file": str(path),
+        "examples": [
+            {"name": r.example.name, "line": r.example.span.line, "passed": r.passed,
+             "failures": list(r.failures)}
+            for r in results
+        ],
+    }  # fmt: skip
+    if coverage is not None:
+        out["coverage"] = [item.to_dict() for item in coverage.items()]
+    return out

@@ -1,0 +1,116 @@
+"""Running a policy's worked examples: the facts they give, what they expect, what came out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from policycheck import nodes
+from policycheck.decision import Decision
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    """One example's run: the decision, and each expectation it did not meet."""
+
+    example: nodes.Example
+    decision: Decision | None  # None when the example's facts are invalid
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation held."""
+        return not self.failures
+
+
+def example_facts(example: nodes.Example) -> dict[str, Any]:
+    """The example's facts as the nested JSON a request would send (`unknown` as null)."""
+    facts: dict[str, Any] = {}
+    for assignment in example.given:
+        *sections, leaf = assignment.fact.name.split(".")
+        branch = facts
+        for section in sections:
+            branch = branch.setdefault(section, {})
+        branch[leaf] = _json(assignment.value)
+    return facts
+
+
+def example_proposal(example: nodes.Example) -> dict[str, str] | None:
+    """The example's `proposed` answer as a proposal object, or None."""
+    if example.proposed is None:
+        return None
+    outcome, clause = example.proposed
+    return {"outcome": outcome} | ({"clause": clause.name} if clause else {})
+
+
+def unmet(example: nodes.Example, decision: Decision) -> tuple[str, ...]:
+    """Each expectation of `example` that `decision` does not meet, in words."""
+    failures = []
+    for expectation in example.expectations:
+        problem = _check(expectation, decision)
+        if problem:
+            failures.append(problem)
+    return tuple(failures)
+
+
+def _check(expectation: nodes.Expectation, decision: Decision) -> str:
+    kind = expectation.kind
+    clause = decision.clause.id if decision.clause else None
+    if kind == "outcome":
+        wanted = expectation.outcome or ""
+        if expectation.clause is not None:
+            wanted += f" under {expectation.clause.name}"
+            actual = decision.outcome.value + (f" under {clause}" if clause else " (no clause)")
+            return (
+                ""
+                if (decision.outcome.value, clause)
+                == (expectation.outcome, expectation.clause.name)
+                else f"expected {wanted}, got {actual}"
+            )
+        return (
+            ""
+            if decision.outcome.value == wanted
+            else (f"expected {wanted}, got {decision.outcome.value}")
+        )
+    if kind == "deadline":
+        if decision.deadline == expectation.deadline:
+            return ""
+        return f"expected deadline {_day(expectation.deadline)}, got {_day(decision.deadline)}"
+    if kind == "rigid":
+        level = decision.discretion[0] if decision.discretion else None
+        if decision.rigid and expectation.level in (None, level):
+            return ""
+        wanted = "rigid" + (f" by {expectation.level}" if expectation.level else "")
+        got = f"rigid by {level}" if decision.rigid else "a firm decision"
+        return f"expected {wanted}, got {got}"
+    if kind == "firm":
+        return "expected a firm decision, got a rigid refusal" if decision.rigid else ""
+    if kind == "missing":
+        wanted_facts = sorted(f.name for f in expectation.facts)
+        if wanted_facts == sorted(decision.missing_facts):
+            return ""
+        return (f"expected missing {', '.join(wanted_facts)}, got "
+                f"{', '.join(decision.missing_facts) or 'nothing missing'}")  # fmt: skip
+    if kind == "proposal":
+        agrees = decision.proposal.agrees if decision.proposal else None
+        if agrees is expectation.agrees:
+            return ""
+        wanted = "agrees" if expectation.agrees else "disagrees"
+        return f"expected the proposal check to say it {wanted}, got: " + (
+            decision.proposal.message if decision.proposal else "no proposal"
+        )
+    raise AssertionError(kind)
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "none"
+
+
+def _json(value: object) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,42 @@
+"""Every example of every shipped rule file, one test each, named after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policycheck import load_policy
+from policycheck.coverage import Coverage
+from policycheck.nodes import Example
+from policycheck.policy import Policy
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+def _cases() -> list[object]:
+    cases = []
+    for path in sorted(RULES.rglob("*.policy")):
+        policy = load_policy(path)
+        for example in policy.examples:
+            cases.append(pytest.param(policy, example, id=f"{path.stem}::{example.name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("policy", "example"), _cases())
+def test_example(policy: Policy, example: Example) -> None:
+    result = policy.run_example(example)
+    explanation = result.decision.explanations["en"] if result.decision else ""
+    assert result.passed, "\n".join([*result.failures, explanation])
+
+
+def test_every_shipped_policy_has_examples_reaching_every_clause() -> None:
+    for path in sorted(RULES.rglob("*.policy")):
+        policy = load_policy(path)
+        coverage = Coverage(policy.compiled)
+        for example in policy.examples:
+            coverage.example = example.name
+            policy.run_example(example, coverage)
+        unreached = [i.clause for i in coverage.items() if i.kind == "scope" and not i.complete]
+        assert len(policy.examples) >= 15, path.name
+        assert unreached == [], f"{path.name}: no example reaches clause(s) {unreached}"
