@@ -126,7 +126,7 @@ def _diagnostic(problem: UnexpectedInput, source: Source) -> Diagnostic:
             Span.point(line, col),
             source,
             note="not part of the language",
-            help='remove it; conditions use and, or, not, =, !=, <, <=, >, >=, in [...], and text '
+            help="remove it; conditions use and, or, not, =, !=, <, <=, >, >=, in [...], and text "
             'goes inside double quotes ("...")',
         )
     assert isinstance(problem, UnexpectedToken)
