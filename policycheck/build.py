@@ -72,6 +72,7 @@ class _Builder(Transformer[Token, Any]):
             groups=tuple(c for c in rest if isinstance(c, nodes.GroupDecl)),
             clauses=tuple(c for c in rest if isinstance(c, nodes.ClauseDecl)),
             examples=tuple(c for c in rest if isinstance(c, nodes.Example)),
+            outside=tuple(c for c in rest if isinstance(c, nodes.Outside)),
         )
 
     def header(self, meta: Meta, children: list[Any]) -> nodes.Header:
@@ -234,6 +235,10 @@ class _Builder(Transformer[Token, Any]):
 
     def overrides(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
         return ("overrides", [nodes.Ref(str(children[0]), _token_span(children[0]))])
+
+    def outside(self, meta: Meta, children: list[Any]) -> nodes.Outside:
+        reason = _text(children[1]) if len(children) > 1 else None
+        return nodes.Outside(tuple(children[0]), reason, _span(meta))
 
     # -- examples ------------------------------------------------------------------------------
 

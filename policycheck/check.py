@@ -28,7 +28,8 @@ class _Checker(ExampleChecker):
         for clause in self.file.clauses:
             self.clause(clause)
         self.precedence_cycles()
-        self.visible_overlaps()
+        for outside in self.file.outside:
+            self.outside(outside)
         self.examples()
         return sorted(self.found, key=Diagnostic.sort_key)
 
@@ -202,38 +203,11 @@ class _Checker(ExampleChecker):
                     seen.add(other)
                     stack.extend(beats.get(other, ()))
 
-    def visible_overlaps(self) -> None:
-        beats = _transitive(_precedence(self.file))
-        by_scope: dict[tuple[frozenset[str], str | None], list[nodes.ClauseDecl]] = {}
-        for clause in self.file.clauses:
-            dangling = any(  # already an error (PC203): its precedence is not known yet
-                ref.name not in self.symbols.clauses
-                for ref in (*clause.exception_to, *clause.overrides)
-            )
-            if clause.scope is not None and not dangling:
-                key = (
-                    frozenset(k.name for k in clause.scope.kinds),
-                    clause.scope.group.name if clause.scope.group else None,
-                )
-                by_scope.setdefault(key, []).append(clause)
-        for clauses in by_scope.values():
-            for i, first in enumerate(clauses):
-                for second in clauses[i + 1 :]:
-                    ordered = second.id in beats.get(first.id, ()) or first.id in beats.get(
-                        second.id, ()
-                    )
-                    outcomes = _outcomes(first) | _outcomes(second)
-                    if not ordered and len(outcomes) > 1:
-                        self.report(
-                            "PC402",
-                            f"clauses `{first.id}` and `{second.id}` overlap",
-                            second.span,
-                            warning=True,
-                            note=f"same scope as clause `{first.id}` (line {first.span.line}), "
-                            "with another outcome",
-                            help=f"declare `exception to {first.id}` or `overrides {first.id}` "
-                            "in the clause that should win",
-                        )
+    def outside(self, outside: nodes.Outside) -> None:
+        kind_fact = self.symbols.facts.get(KIND_FACT)
+        if kind_fact is not None and kind_fact.type.kind == "enum":
+            for kind in outside.kinds:
+                self.enum_value(kind, kind_fact)
 
 
 def check(rule_file: nodes.RuleFile, source: Source) -> list[Diagnostic]:
@@ -270,27 +244,3 @@ def _withins(expr: nodes.Expr) -> list[nodes.Within]:
 def _precedence(rule_file: nodes.RuleFile) -> dict[str, set[str]]:
     """Clause id -> the ids of the clauses it takes precedence over."""
     return {c.id: {r.name for r in (*c.exception_to, *c.overrides)} for c in rule_file.clauses}
-
-
-def _transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
-    """Clause id -> every clause it takes precedence over, directly or through a chain."""
-    closed: dict[str, set[str]] = {}
-    for start in beats:
-        seen: set[str] = set()
-        stack = list(beats[start])
-        while stack:
-            other = stack.pop()
-            if other not in seen:
-                seen.add(other)
-                stack.extend(beats.get(other, ()))
-        closed[start] = seen
-    return closed
-
-
-def _outcomes(clause: nodes.ClauseDecl) -> frozenset[str]:
-    outcomes = {rule.outcome for rule in clause.rules}
-    if clause.otherwise:
-        outcomes.add(clause.otherwise)
-    elif clause.rules:
-        outcomes.add("refuse" if clause.rules[-1].outcome == "allow" else "allow")
-    return frozenset(outcomes)

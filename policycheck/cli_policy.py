@@ -59,7 +59,7 @@ def run_check(args: argparse.Namespace) -> int:
     found: list[tuple[Source, list[Diagnostic]]] = []
     for name in args.files:
         source = _read(name)
-        _, diagnostics = diagnose(source)
+        _, diagnostics = diagnose(source, analysis=True)
         found.append((source, diagnostics))
     failed = any(d.severity is Severity.ERROR or args.strict for _, diags in found for d in diags)
     if args.format == "json":

@@ -55,6 +55,10 @@ CODES: dict[str, str] = {
     "PC404": "group defined by itself",
     "PC405": "policy that ends before it starts",
     "PC406": "unknown time zone",
+    "PC407": "gap: requests no clause covers",
+    "PC408": "clause that can never apply or is always overridden",
+    "PC409": "condition that never or always holds",
+    "PC410": "unused fact, group or calendar",
 }
 
 

@@ -55,7 +55,7 @@ def evaluate(
     not_applicable: list[tuple[str, Callable[[], str]]] = []
     verdicts: list[Verdict] = []
     for clause in policy.clauses:
-        scope, reason = _scope(clause, ctx)
+        scope, reason = clause_scope(clause, ctx)
         trace.append(
             TraceStep(
                 clause.decl.id, "scope", clause.scope_text, scope, _scope_facts(clause), reason
@@ -64,7 +64,7 @@ def evaluate(
         if scope is False:
             not_applicable.append((clause.decl.id, reason))
             continue
-        verdicts.append(_verdict(clause, scope, ctx, trace))
+        verdicts.append(clause_verdict(clause, scope, ctx, trace))
     decision = _decide(policy, verdicts, ctx, trace, tuple(not_applicable))
     if coverage is not None:
         coverage.record(ctx, decision)
@@ -76,7 +76,7 @@ def evaluate(
 # -- scope ----------------------------------------------------------------------------------------
 
 
-def _scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callable[[], str]]:
+def clause_scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callable[[], str]]:
     """Whether the clause applies, and a note saying why not (or what is unknown)."""
     kind_ok: bool | None = True
     if clause.kinds is not None:
@@ -114,7 +114,7 @@ def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
 # -- one clause -----------------------------------------------------------------------------------
 
 
-def _verdict(
+def clause_verdict(
     clause: CompiledClause, scope: bool | None, ctx: Ctx, trace: list[TraceStep]
 ) -> Verdict:
     verdict = Verdict(clause, scope)

@@ -207,6 +207,15 @@ class ClauseDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class Outside:
+    """`outside KIND [or KIND] "why"`: requests the policy is silent on by design."""
+
+    kinds: tuple[Ref, ...]
+    reason: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """`fact = value` in an example; value None means the fact is given as unknown."""
 
@@ -250,3 +259,4 @@ class RuleFile:
     groups: tuple[GroupDecl, ...]
     clauses: tuple[ClauseDecl, ...]
     examples: tuple[Example, ...] = ()
+    outside: tuple[Outside, ...] = ()

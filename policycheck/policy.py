@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from policycheck import nodes
+from policycheck.analysis import analyse
 from policycheck.build import build
 from policycheck.check import check
 from policycheck.compile import CompiledPolicy, compile_policy, content_hash
@@ -86,13 +87,16 @@ def _no_garbage_collection() -> Iterator[None]:
             gc.enable()
 
 
-def diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
-    """Every diagnostic of a rule file, and the compiled policy when it has no errors."""
+def diagnose(
+    source: Source, *, analysis: bool = False
+) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
+    """Every diagnostic of a rule file, and the compiled policy when it has no errors; with
+    `analysis`, also the gaps, overlaps, unreachable and unused parts (warnings)."""
     with _no_garbage_collection():
-        return _diagnose(source)
+        return _diagnose(source, analysis)
 
 
-def _diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
+def _diagnose(source: Source, analysis: bool) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
     tree, diagnostics = parse(source)
     if tree is None:
         return None, diagnostics
@@ -100,7 +104,10 @@ def _diagnose(source: Source) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
     diagnostics = sorted(diagnostics + check(rule_file, source), key=Diagnostic.sort_key)
     if any(d.severity is Severity.ERROR for d in diagnostics):
         return None, diagnostics
-    return compile_policy(rule_file, source), diagnostics
+    compiled = compile_policy(rule_file, source)
+    if analysis:
+        diagnostics = sorted(diagnostics + analyse(compiled, rule_file), key=Diagnostic.sort_key)
+    return compiled, diagnostics
 
 
 _cache: dict[str, Policy] = {}

@@ -44,7 +44,7 @@ _TERMINAL_WORDS = {
     "BEFORE": "`before`",
 }
 # A line that starts a new top-level section: where parsing resumes after an error.
-_RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example)\b", re.MULTILINE)
+_RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example|outside)\b", re.MULTILINE)
 
 
 def grammar_text() -> str:

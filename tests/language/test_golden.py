@@ -16,7 +16,7 @@ CASES = sorted(GOLDEN.glob("*.policy"))
 
 def rendered(path: Path) -> str:
     source = Source(f"tests/golden/{path.name}", path.read_text(encoding="utf-8"))
-    _, diagnostics = diagnose(source)
+    _, diagnostics = diagnose(source, analysis=True)
     return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
 
 

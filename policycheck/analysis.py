@@ -1,0 +1,460 @@
+"""Static analysis of a compiled policy: gaps, overlaps, unreachable clauses and conditions,
+unused declarations — each shown with a concrete request.
+
+What it proves and what it cannot:
+- Scopes are enumerated exhaustively over the enum and yes/no facts they read, so a reported gap
+  or unreachable clause is certain, and no gap is missed among those combinations. A scope that
+  also reads dates, numbers or text is tried with boundary values only.
+- Overlaps and unreachable conditions are searched over the facts the conditions read: every
+  enum value and true/false, and for dates the last day in time and the day after of every
+  `within` period (found with the real calendar), numbers and texts from the constants of the
+  file. Past `SEARCH_LIMIT` combinations a seeded sample is tried. A reported overlap or dead
+  condition comes with a request that shows it; the absence of a report is not a proof.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from policycheck import nodes
+from policycheck.compile import CompiledClause, CompiledPolicy
+from policycheck.decision import json_value
+from policycheck.diagnostics import Diagnostic, Severity
+from policycheck.evaluate import clause_scope, clause_verdict
+from policycheck.facts import FactValue
+from policycheck.runtime import Ctx, Node
+from policycheck.source import Span
+from policycheck.symbols import KIND_FACT
+
+SEARCH_LIMIT = 4096
+_BASE = date(2024, 1, 10)  # a Wednesday away from French public holidays
+_BASE_TIME = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
+
+
+def analyse(policy: CompiledPolicy, rule_file: nodes.RuleFile) -> list[Diagnostic]:
+    """Every gap, overlap, unreachable clause or condition and unused declaration (warnings)."""
+    return sorted(_Analysis(policy, rule_file).run(), key=Diagnostic.sort_key)
+
+
+@dataclass(frozen=True)
+class _Request:
+    facts: dict[str, FactValue]
+
+    def words(self) -> str:
+        return ", ".join(f"{name} = {_show(value)}" for name, value in self.facts.items())
+
+
+class _Analysis:
+    def __init__(self, policy: CompiledPolicy, rule_file: nodes.RuleFile) -> None:
+        self.policy = policy
+        self.file = rule_file
+        self.declared = {f.name: f for f in rule_file.facts}
+        self.found: list[Diagnostic] = []
+        self.candidates = _Candidates(policy, self.declared)
+        self.beats = _transitive({c.decl.id: set(c.beats) for c in policy.clauses})
+
+    def warn(self, code: str, message: str, span: Span, note: str, help: str) -> None:
+        self.found.append(
+            Diagnostic(code, Severity.WARNING, message, span, self.policy.source.name, note, help)
+        )
+
+    def run(self) -> list[Diagnostic]:
+        self.scopes()
+        for clause in self.policy.clauses:
+            self.dead_conditions(clause)
+        self.unused()
+        return self.found
+
+    # -- scopes: gaps, unreachable and shadowed clauses, overlaps ------------------------------
+
+    def scopes(self) -> None:
+        names = list(
+            dict.fromkeys(
+                f for c in self.policy.clauses for f in _scope_facts(c) if self._finite(f)
+            )
+        )
+        applies: dict[str, list[_Request]] = {c.decl.id: [] for c in self.policy.clauses}
+        winners: dict[str, int] = {c.decl.id: 0 for c in self.policy.clauses}
+        gaps: list[_Request] = []
+        pairs: dict[tuple[str, str], _Request] = {}
+        for request in self.candidates.requests(names):
+            ctx = Ctx(dict(request.facts), self.policy.node_count)
+            scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
+            true = [cid for cid, value in scopes.items() if value is True]
+            for cid in true:
+                applies[cid].append(request)
+                if not any(cid in self.beats[other] for other in true):
+                    winners[cid] += 1
+            if all(value is False for value in scopes.values()) and not self._outside(request):
+                gaps.append(request)
+            for first, second in itertools.combinations(true, 2):
+                if first not in self.beats[second] and second not in self.beats[first]:
+                    pairs.setdefault((first, second), request)
+        self.report_gaps(gaps, names)
+        for clause in self.policy.clauses:
+            self.report_unreachable(clause, applies[clause.decl.id], winners[clause.decl.id])
+        for (first, second), request in pairs.items():
+            self.overlap(self.policy.by_id[first], self.policy.by_id[second], request)
+
+    def _finite(self, name: str) -> bool:
+        fact = self.declared.get(name)
+        return fact is not None and fact.type.kind in ("enum", "bool")
+
+    def _outside(self, request: _Request) -> bool:
+        kind = request.facts.get(KIND_FACT)
+        return any(kind in {k.name for k in decl.kinds} for decl in self.file.outside)
+
+    def report_gaps(self, gaps: list[_Request], names: list[str]) -> None:
+        if not gaps:
+            return
+        header = self.file.header
+        shown = "; ".join(r.words() for r in gaps[:3])
+        more = f" (and {len(gaps) - 3} more)" if len(gaps) > 3 else ""
+        self.warn(
+            "PC407",
+            f"no clause covers {gaps[0].words()}",
+            header.span,
+            note=f"{len(gaps)} combination(s) of {', '.join(names)} reach no clause",
+            help=f"for example: {shown}{more}; add a clause, or declare the policy silent with "
+            '`outside KIND "why"`',
+        )
+
+    def report_unreachable(
+        self, clause: CompiledClause, applies: list[_Request], wins: int
+    ) -> None:
+        decl = clause.decl
+        if clause.kinds is None and clause.group is None:
+            return
+        if not applies and self._scope_is_finite(clause):
+            self.warn(
+                "PC408",
+                f"clause `{decl.id}` can never apply",
+                decl.span,
+                note="no request satisfies its scope",
+                help="its scope contradicts itself: check `applies to` and its group",
+            )
+        elif applies and wins == 0 and self._scope_is_finite(clause):
+            stronger = sorted(c for c in self.beats if decl.id in self.beats[c])
+            self.warn(
+                "PC408",
+                f"clause `{decl.id}` is always overridden",
+                decl.span,
+                note=f"whenever it applies, clause {', '.join(stronger)} takes precedence",
+                help=f"for example: {applies[0].words()}",
+            )
+
+    def _scope_is_finite(self, clause: CompiledClause) -> bool:
+        return all(self._finite(f) for f in _scope_facts(clause))
+
+    def overlap(self, first: CompiledClause, second: CompiledClause, base: _Request) -> None:
+        names = [
+            f
+            for f in dict.fromkeys([*_decision_facts(first), *_decision_facts(second)])
+            if f not in base.facts
+        ]
+        for request in self.candidates.requests(names, base.facts):
+            ctx = Ctx(dict(request.facts), self.policy.node_count)
+            if clause_scope(first, ctx)[0] is not True or clause_scope(second, ctx)[0] is not True:
+                continue
+            one = clause_verdict(first, True, ctx, []).outcome
+            two = clause_verdict(second, True, ctx, []).outcome
+            if one is not None and two is not None and one != two:
+                self.warn(
+                    "PC402",
+                    f"clauses `{first.decl.id}` and `{second.decl.id}` overlap",
+                    second.decl.span,
+                    note=f"both apply with different outcomes: {first.decl.id} gives {one}, "
+                    f"{second.decl.id} gives {two}",
+                    help=f"for example: {request.words()}; declare `exception to "
+                    f"{first.decl.id}` (or `overrides`) in the clause that should win",
+                )
+                return
+
+    # -- conditions that can never hold -------------------------------------------------------
+
+    def dead_conditions(self, clause: CompiledClause) -> None:
+        nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
+        if not nodes_:
+            return
+        names = list(dict.fromkeys([*_scope_facts(clause), *_decision_facts(clause)]))
+        seen: dict[int, set[bool | None]] = {n.index: set() for n in nodes_}
+        for request in self.candidates.requests(names):
+            ctx = Ctx(dict(request.facts), self.policy.node_count)
+            if clause_scope(clause, ctx)[0] is not True:
+                continue
+            for node in nodes_:
+                seen[node.index].add(node.fn(ctx))
+        for node in nodes_:
+            values = seen[node.index]
+            if values and True not in values and None not in values:
+                self.dead(clause, node, "never holds")
+            elif (
+                values
+                and False not in values
+                and None not in values
+                and node in [r.node for r in clause.rules[:-1]]
+            ):
+                self.dead(clause, node, "always holds: the rules after it are never reached")
+
+    def dead(self, clause: CompiledClause, node: Node, what: str) -> None:
+        span = self._span_of(clause, node)
+        self.warn(
+            "PC409",
+            f"condition `{node.text}` {what.split(':')[0]}",
+            span,
+            note=f"in clause {clause.decl.id}, for every request it applies to, it {what}",
+            help="check the condition against the terms; a contradiction or a "
+            "tautology is usually a typo",
+        )
+
+    def _span_of(self, clause: CompiledClause, node: Node) -> Span:
+        decl = clause.decl
+        spans = [r.expr.span for r in decl.rules] + [e.span for e in decl.requirements]
+        texts = [self.policy.source.excerpt(s) for s in spans]
+        return spans[texts.index(node.text)] if node.text in texts else decl.span
+
+    # -- unused declarations ------------------------------------------------------------------
+
+    def unused(self) -> None:
+        read: set[str] = set()
+        for clause in self.policy.clauses:
+            read.update(_scope_facts(clause))
+            read.update(_decision_facts(clause))
+        used_groups = _group_refs(self.file)
+        used_calendars = {w.unit for c in self.file.clauses for w in _within_nodes(c)}
+        for calendar in self.file.calendars:
+            if calendar.name not in used_calendars:
+                self.warn(
+                    "PC410",
+                    f"calendar `{calendar.name}` is never used",
+                    calendar.span,
+                    note="no `within` counts in it",
+                    help="remove it or use it",
+                )
+            elif calendar.region_fact is not None:
+                read.add(calendar.region_fact.name)
+        for group in self.file.groups:
+            if group.name not in used_groups:
+                self.warn(
+                    "PC410",
+                    f"group `{group.name}` is never used",
+                    group.span,
+                    note="no clause or group refers to it",
+                    help="remove it or use it",
+                )
+        for fact in self.file.facts:
+            if fact.name not in read:
+                self.warn(
+                    "PC410",
+                    f"fact `{fact.name}` is never read",
+                    fact.span,
+                    note="no clause, group or calendar reads it",
+                    help="remove it, or use it in the clause it was meant for",
+                )
+
+
+class _Candidates:
+    """Values to try for each fact: every enum value, true/false, boundary dates and numbers."""
+
+    def __init__(self, policy: CompiledPolicy, declared: dict[str, nodes.FactDecl]) -> None:
+        self.policy = policy
+        self.declared = declared
+        self.constants = _constants(policy)
+        self.boundaries = _boundaries(policy, declared)
+
+    def values(self, name: str) -> list[FactValue]:
+        fact = self.declared[name]
+        kind = fact.type.kind
+        if kind == "enum":
+            return list(fact.type.values)
+        if kind == "bool":
+            return [True, False]
+        found = list(dict.fromkeys([*self.boundaries.get(name, []), *self.constants.get(name, [])]))
+        if kind == "date":
+            return found or [_BASE]
+        if kind == "datetime":
+            return found or [_BASE_TIME]
+        if kind in ("number", "money"):
+            return found or [Decimal(0)]
+        return [*found, "75011", "other"] if not found else [*found, "other"]
+
+    def requests(
+        self, names: list[str], fixed: dict[str, FactValue] | None = None
+    ) -> Iterator[_Request]:
+        """Every combination of the candidate values of `names` (a seeded sample past the limit)."""
+        pools = [self.values(n) for n in names if n in self.declared]
+        names = [n for n in names if n in self.declared]
+        total = 1
+        for pool in pools:
+            total *= len(pool)
+        combos: Any = itertools.product(*pools)
+        if total > SEARCH_LIMIT:
+            rng = random.Random(2012)
+            combos = ([rng.choice(pool) for pool in pools] for _ in range(SEARCH_LIMIT))
+        for combo in combos:
+            yield _Request({**(fixed or {}), **dict(zip(names, combo, strict=True))})
+
+
+def _constants(policy: CompiledPolicy) -> dict[str, list[FactValue]]:
+    """Per fact, the literals it is compared with in the rule file, and their neighbours."""
+    found: dict[str, list[FactValue]] = {}
+    for clause in policy.clauses:
+        for expr in [r.expr for r in clause.decl.rules] + list(clause.decl.requirements):
+            for ref, literal in _comparisons(expr):
+                values = found.setdefault(ref, [])
+                value = literal.value
+                if isinstance(value, Decimal):
+                    values += [value - 1, value, value + 1]
+                elif isinstance(value, date):
+                    values += [value - timedelta(days=1), value, value + timedelta(days=1)]
+                elif isinstance(value, str):
+                    values.append(value)
+    return found
+
+
+def _comparisons(expr: nodes.Expr) -> Iterator[tuple[str, nodes.Literal]]:
+    if isinstance(expr, nodes.And | nodes.Or):
+        for item in expr.items:
+            yield from _comparisons(item)
+    elif isinstance(expr, nodes.Not):
+        yield from _comparisons(expr.operand)
+    elif isinstance(expr, nodes.Compare):
+        for ref, lit in ((expr.left, expr.right), (expr.right, expr.left)):
+            if isinstance(ref, nodes.Ref) and isinstance(lit, nodes.Literal):
+                yield ref.name, lit
+    elif isinstance(expr, nodes.Member) and isinstance(expr.operand, nodes.Ref):
+        for value in expr.values:
+            if isinstance(value, nodes.Literal):
+                yield expr.operand.name, value
+
+
+def _boundaries(
+    policy: CompiledPolicy, declared: dict[str, nodes.FactDecl]
+) -> dict[str, list[FactValue]]:
+    """For every `within`, its anchor at a base date and, for its subject, the last day in
+    time and the day after, found by bisection on the compiled period itself."""
+    found: dict[str, list[FactValue]] = {}
+    for clause in policy.clauses:
+        for rule in [*clause.rules]:
+            for atom in _atoms(rule.node):
+                if not atom.within or len(atom.facts) < 2:
+                    continue
+                subject, anchor = atom.facts[0], atom.facts[1]
+                timed = declared[anchor].type.kind == "datetime"
+                start: FactValue = _BASE_TIME if timed else _BASE
+                place: dict[str, FactValue] = (
+                    {atom.facts[2]: "75011"} if len(atom.facts) > 2 else {}
+                )
+                step = (
+                    timedelta(hours=1)
+                    if declared[subject].type.kind == "datetime"
+                    else timedelta(days=1)
+                )
+                origin = _BASE_TIME if step == timedelta(hours=1) else _BASE
+                last = _last_in_time(policy, atom, subject, anchor, start, origin, step, place)
+                found.setdefault(anchor, []).append(start)
+                if last is not None:
+                    found.setdefault(subject, []).extend([last, last + step])
+    return found
+
+
+def _last_in_time(
+    policy: CompiledPolicy,
+    atom: Node,
+    subject: str,
+    anchor: str,
+    start: FactValue,
+    origin: Any,
+    step: timedelta,
+    place: dict[str, FactValue],
+) -> Any:
+    def holds(k: int) -> bool:
+        ctx = Ctx({anchor: start, subject: origin + k * step, **place}, policy.node_count)
+        return atom.fn(ctx) is True
+
+    low, high = -5000, 5000
+    if not holds(low) or holds(high):
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        if holds(middle):
+            low = middle
+        else:
+            high = middle
+    return origin + low * step
+
+
+def _atoms(node: Node) -> list[Node]:
+    if node.op == "atom":
+        return [node]
+    return [atom for child in node.children for atom in _atoms(child)]
+
+
+def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
+    facts = (KIND_FACT,) if clause.kinds is not None else ()
+    return facts + (clause.group.facts if clause.group is not None else ())
+
+
+def _decision_facts(clause: CompiledClause) -> list[str]:
+    nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
+    return list(dict.fromkeys(f for node in nodes_ for f in node.facts))
+
+
+def _group_refs(rule_file: nodes.RuleFile) -> set[str]:
+    groups = {g.name for g in rule_file.groups}
+    used: set[str] = set()
+    exprs: list[nodes.Expr] = [g.expr for g in rule_file.groups]
+    for clause in rule_file.clauses:
+        if clause.scope and clause.scope.group:
+            used.add(clause.scope.group.name)
+        exprs += [r.expr for r in clause.rules] + list(clause.requirements)
+    for expr in exprs:
+        used.update(ref for ref in _names(expr) if ref in groups)
+    return used
+
+
+def _names(expr: nodes.Expr) -> Iterator[str]:
+    if isinstance(expr, nodes.Ref):
+        yield expr.name
+    elif isinstance(expr, nodes.And | nodes.Or):
+        for item in expr.items:
+            yield from _names(item)
+    elif isinstance(expr, nodes.Not | nodes.Known):
+        yield from _names(expr.operand)
+
+
+def _within_nodes(clause: nodes.ClauseDecl) -> Iterator[nodes.Within]:
+    stack: list[nodes.Expr] = [r.expr for r in clause.rules] + list(clause.requirements)
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, nodes.Within):
+            yield expr
+        elif isinstance(expr, nodes.And | nodes.Or):
+            stack.extend(expr.items)
+        elif isinstance(expr, nodes.Not):
+            stack.append(expr.operand)
+
+
+def _transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
+    closed: dict[str, set[str]] = {}
+    for start in beats:
+        seen: set[str] = set()
+        stack = list(beats[start])
+        while stack:
+            other = stack.pop()
+            if other not in seen:
+                seen.add(other)
+                stack.extend(beats.get(other, ()))
+        closed[start] = seen
+    return closed
+
+
+def _show(value: Any) -> str:
+    shown = json_value(value)
+    return str(shown).lower() if isinstance(shown, bool) else str(shown)
