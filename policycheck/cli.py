@@ -27,6 +27,7 @@ from policycheck.calendar import (
 )
 from policycheck.cli_policy import InputError, add_commands
 from policycheck.cli_test import add_command as add_test_command
+from policycheck.cli_test import add_fmt_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     add_commands(commands)
     add_test_command(commands)
+    add_fmt_command(commands)
     _add_deadline(commands)
     return parser
 

@@ -1,4 +1,4 @@
-"""`policycheck test`: run the worked examples of rule files, with coverage on request."""
+"""`policycheck test` (the worked examples, with coverage) and `policycheck fmt` (layout)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from policycheck.build import build
 from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
 from policycheck.coverage import Coverage, render_coverage
 from policycheck.diagnostics import render_text
 from policycheck.examples import ExampleResult
+from policycheck.formatter import format_rule_file
 from policycheck.policy import Policy, RuleFileError, load_source
 from policycheck.source import Source
+from policycheck.syntax import parse
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -110,3 +113,42 @@ def _file_json(path: Path, results: list[ExampleResult], coverage: Coverage | No
     if coverage is not None:
         out["coverage"] = [item.to_dict() for item in coverage.items()]
     return out
+
+
+def add_fmt_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register `fmt`."""
+    fmt = commands.add_parser(
+        "fmt",
+        help="rewrite rule files in canonical layout (--check: only report)",
+        description="Rewrite rule files in canonical layout; comments are kept.",
+    )
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="rule files or folders")
+    fmt.add_argument("--check", action="store_true", help="exit 1 if a file would change")
+    fmt.set_defaults(handler=run_fmt)
+
+
+def run_fmt(args: argparse.Namespace) -> int:
+    """Format each file in place (or, with --check, list the ones that would change)."""
+    changed = broken = 0
+    for path in rule_files(args.paths):
+        source = Source.read(path)
+        tree, diagnostics = parse(source)
+        if tree is None:
+            broken += 1
+            for diagnostic in diagnostics:
+                print(render_text(diagnostic, source), end="\n\n")
+            print(f"{path}: not formatted (syntax errors)")
+            continue
+        rule_file, _ = build(tree, source)
+        text = format_rule_file(rule_file, source)
+        if text == source.text:
+            continue
+        changed += 1
+        if args.check:
+            print(f"{path}: would be reformatted")
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"{path}: reformatted")
+    if args.check:
+        return EXIT_FAILED if changed or broken else EXIT_OK
+    return EXIT_FAILED if broken else EXIT_OK
