@@ -26,8 +26,8 @@ from policycheck.calendar import (
     resolve_region,
 )
 from policycheck.cli_policy import InputError, add_commands
-from policycheck.cli_test import add_command as add_test_command
-from policycheck.cli_test import add_fmt_command
+from policycheck.cli_toolkit import add_command as add_test_command
+from policycheck.cli_toolkit import add_diff_command, add_fmt_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(commands)
     add_test_command(commands)
     add_fmt_command(commands)
+    add_diff_command(commands)
     _add_deadline(commands)
     return parser
 

@@ -83,3 +83,27 @@ def test_test_on_a_missing_path_exits_2() -> None:
     result = run("test", "no/such/folder")
     assert result.returncode == 2
     assert "no rule file or folder `no/such/folder`" in result.stderr
+
+
+def test_diff_lists_the_examples_an_amendment_changes(tmp_path: Path) -> None:
+    amended = variant(tmp_path, "within 14 ouvrables", "within 15 ouvrables")
+    result = run("diff", str(TOMTOM), str(amended))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["example", "from", "old", "version", "new", "version", "changed"]
+    changed = next(line for line in lines if line.startswith("device in Paris, one jour"))
+    assert "refuse under a, deadline 2012-04-21" in changed
+    assert "allow under a, deadline 2012-04-23" in changed
+    assert changed.rstrip().endswith("outcome, deadline")
+    assert lines[-1] == "10 of 19 examples change"
+    as_json = json.loads(run("diff", str(TOMTOM), str(amended), "--format", "json").stdout)
+    assert as_json["examples"] == 19
+    assert len(as_json["changes"]) == 10
+
+
+def test_diff_of_identical_versions_changes_nothing() -> None:
+    result = run("diff", str(TOMTOM), str(TOMTOM))
+    assert (result.returncode, result.stdout.strip()) == (
+        0,
+        "no example changes (19 run against both versions)",
+    )

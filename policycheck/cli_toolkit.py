@@ -1,4 +1,4 @@
-"""`policycheck test` (the worked examples, with coverage) and `policycheck fmt` (layout)."""
+"""The legal team's toolkit: `test` (examples, coverage), `fmt` (layout), `diff` (amendments)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from policycheck.amendment import compare, render_changes
 from policycheck.build import build
 from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
 from policycheck.coverage import Coverage, render_coverage
@@ -152,3 +153,39 @@ def run_fmt(args: argparse.Namespace) -> int:
     if args.check:
         return EXIT_FAILED if changed or broken else EXIT_OK
     return EXIT_FAILED if broken else EXIT_OK
+
+
+def add_diff_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register `diff`."""
+    diff = commands.add_parser(
+        "diff",
+        help="which examples change outcome, clause or deadline between two versions",
+        description="Run the examples of both versions of a policy against both; list the ones "
+        "whose outcome, clause or deadline changes. Exit 1 when some do, like diff(1).",
+    )
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=["text", "md", "json"], default="text")
+    diff.set_defaults(handler=run_diff)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Print the table of changed examples; exit 1 if any changed, 0 if none."""
+    policies = []
+    for name in (args.old, args.new):
+        source = Source.read(Path(name))
+        try:
+            policies.append(load_source(source))
+        except RuleFileError as broken:
+            for diagnostic in broken.diagnostics:
+                print(render_text(diagnostic, source), end="\n\n")
+            return EXIT_FAILED
+    changes, total = compare(*policies)
+    if args.format == "json":
+        body = {"examples": total, "changes": [
+            {"example": c.example, "from": c.origin, "old": c.old.__dict__, "new": c.new.__dict__,
+             "changed": c.fields()} for c in changes]}  # fmt: skip
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        print(render_changes(changes, total, markdown=args.format == "md"))
+    return EXIT_FAILED if changes else EXIT_OK

@@ -1,0 +1,85 @@
+"""What an amendment changes: the examples of two versions of a policy, run against both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policycheck import nodes
+from policycheck.examples import example_facts, example_proposal
+from policycheck.facts import FactsError
+from policycheck.policy import Policy
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one version says about one example: outcome, clause, deadline (or why it cannot)."""
+
+    outcome: str
+    clause: str | None = None
+    deadline: str | None = None
+
+    def words(self) -> str:
+        """`refuse under a, deadline 2012-04-21`."""
+        text = self.outcome + (f" under {self.clause}" if self.clause else "")
+        return text + (f", deadline {self.deadline}" if self.deadline else "")
+
+
+@dataclass(frozen=True)
+class Change:
+    """An example whose answer differs between the two versions."""
+
+    example: str
+    origin: str  # "old", "new" or "both": which file(s) the example comes from
+    old: Answer
+    new: Answer
+
+    def fields(self) -> list[str]:
+        """Which of outcome, clause and deadline changed."""
+        return [name for name in ("outcome", "clause", "deadline")
+                if getattr(self.old, name) != getattr(self.new, name)]  # fmt: skip
+
+
+def answer(policy: Policy, example: nodes.Example) -> Answer:
+    """What `policy` decides for the facts (and proposal) of `example`."""
+    try:
+        decision = policy.evaluate(example_facts(example), example_proposal(example))
+    except FactsError as invalid:
+        return Answer(f"invalid facts ({invalid.problems[0].fact})")
+    clause = decision.clause.id if decision.clause else None
+    deadline = decision.deadline.isoformat() if decision.deadline else None
+    return Answer(decision.outcome.value, clause, deadline)
+
+
+def compare(old: Policy, new: Policy) -> tuple[list[Change], int]:
+    """The examples of both versions whose answer changes, and how many examples were run."""
+    examples: dict[str, tuple[str, nodes.Example]] = {}
+    for origin, policy in (("old", old), ("new", new)):
+        for example in policy.examples:
+            seen = examples.get(example.name)
+            examples[example.name] = ("both" if seen else origin, example)
+    changes = []
+    for name, (origin, example) in examples.items():
+        before, after = answer(old, example), answer(new, example)
+        if before != after:
+            changes.append(Change(name, origin, before, after))
+    return changes, len(examples)
+
+
+def render_changes(changes: list[Change], total: int, markdown: bool = False) -> str:
+    """The changes as a table (plain text, or GitHub markdown)."""
+    if not changes:
+        return f"no example changes ({total} run against both versions)"
+    rows = [(c.example, c.origin, c.old.words(), c.new.words(), ", ".join(c.fields()))
+            for c in changes]  # fmt: skip
+    head = ("example", "from", "old version", "new version", "changed")
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+                  for row in rows]  # fmt: skip
+    else:
+        widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                 for row in [head, *rows]]  # fmt: skip
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"{len(changes)} of {total} examples change")
+    return "\n".join(lines)
