@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,11 @@ def test_check_reports_every_error_and_exits_1(tmp_path: Path) -> None:
     as_json = json.loads(run("check", str(broken), "--format", "json").stdout)
     assert [d["code"] for d in as_json] == ["PC303", "PC201"]
     lines = broken.read_text(encoding="utf-8").splitlines()
-    line = next(n for n, text in enumerate(lines, 1) if "delivery.dat\n" in text + "\n")
-    column = lines[line - 1].index("delivery.dat") + 1
+    line, column = next(
+        (n, match.start() + 1)
+        for n, text in enumerate(lines, 1)
+        for match in re.finditer(r"delivery\.dat\b", text)
+    )
     assert as_json[1]["start"] == {"line": line, "column": column}
     assert as_json[1]["end"] == {"line": line, "column": column + len("delivery.dat")}
 
