@@ -32,7 +32,9 @@ from policycheck.runtime import Ctx, Node
 from policycheck.source import Span
 from policycheck.symbols import KIND_FACT
 
-SEARCH_LIMIT = 4096
+SEARCH_LIMIT = 4096  # scope combinations tried for gaps and unreachable clauses
+CONDITION_LIMIT = 512  # requests tried per clause (dead conditions) or pair (overlaps)
+_BASES = 64  # scope combinations a clause's conditions are searched under, at most
 _BASE = date(2024, 1, 10)  # a Wednesday away from French public holidays
 _BASE_TIME = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -65,15 +67,17 @@ class _Analysis:
         )
 
     def run(self) -> list[Diagnostic]:
-        self.scopes()
+        applies = self.scopes()
         for clause in self.policy.clauses:
-            self.dead_conditions(clause)
+            self.dead_conditions(clause, applies[clause.decl.id])
         self.unused()
         return self.found
 
     # -- scopes: gaps, unreachable and shadowed clauses, overlaps ------------------------------
 
-    def scopes(self) -> None:
+    def scopes(self) -> dict[str, list[_Request]]:
+        """Gaps, unreachable clauses and overlaps; returns, per clause, the requests (of the
+        scope facts) it applies to."""
         names = list(
             dict.fromkeys(
                 f for c in self.policy.clauses for f in _scope_facts(c) if self._finite(f)
@@ -101,6 +105,7 @@ class _Analysis:
             self.report_unreachable(clause, applies[clause.decl.id], winners[clause.decl.id])
         for (first, second), request in pairs.items():
             self.overlap(self.policy.by_id[first], self.policy.by_id[second], request)
+        return applies
 
     def _finite(self, name: str) -> bool:
         fact = self.declared.get(name)
@@ -158,7 +163,7 @@ class _Analysis:
             for f in dict.fromkeys([*_decision_facts(first), *_decision_facts(second)])
             if f not in base.facts
         ]
-        for request in self.candidates.requests(names, base.facts):
+        for request in self.candidates.requests(names, base.facts, CONDITION_LIMIT):
             ctx = Ctx(dict(request.facts), self.policy.node_count)
             if clause_scope(first, ctx)[0] is not True or clause_scope(second, ctx)[0] is not True:
                 continue
@@ -178,18 +183,27 @@ class _Analysis:
 
     # -- conditions that can never hold -------------------------------------------------------
 
-    def dead_conditions(self, clause: CompiledClause) -> None:
+    def dead_conditions(self, clause: CompiledClause, applies: list[_Request]) -> None:
         nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
         if not nodes_:
             return
-        names = list(dict.fromkeys([*_scope_facts(clause), *_decision_facts(clause)]))
+        if not self._scope_is_finite(clause):  # scope reads dates or numbers: search it too
+            applies = [_Request({})]
+            names = list(dict.fromkeys([*_scope_facts(clause), *_decision_facts(clause)]))
+        else:
+            names = [f for f in _decision_facts(clause) if f not in _scope_facts(clause)]
+        if not applies:
+            return
+        bases = applies[:_BASES]
+        per_base = max(1, CONDITION_LIMIT // len(bases))
         seen: dict[int, set[bool | None]] = {n.index: set() for n in nodes_}
-        for request in self.candidates.requests(names):
-            ctx = Ctx(dict(request.facts), self.policy.node_count)
-            if clause_scope(clause, ctx)[0] is not True:
-                continue
-            for node in nodes_:
-                seen[node.index].add(node.fn(ctx))
+        for base in bases:
+            for request in self.candidates.requests(names, base.facts, per_base):
+                ctx = Ctx(dict(request.facts), self.policy.node_count)
+                if clause_scope(clause, ctx)[0] is not True:
+                    continue
+                for node in nodes_:
+                    seen[node.index].add(node.fn(ctx))
         for node in nodes_:
             values = seen[node.index]
             if values and True not in values and None not in values:
@@ -285,7 +299,7 @@ class _Candidates:
         return [*found, "75011", "other"] if not found else [*found, "other"]
 
     def requests(
-        self, names: list[str], fixed: dict[str, FactValue] | None = None
+        self, names: list[str], fixed: dict[str, FactValue] | None = None, limit: int = 0
     ) -> Iterator[_Request]:
         """Every combination of the candidate values of `names` (a seeded sample past the limit)."""
         pools = [self.values(n) for n in names if n in self.declared]
@@ -293,10 +307,11 @@ class _Candidates:
         total = 1
         for pool in pools:
             total *= len(pool)
+        limit = limit or SEARCH_LIMIT
         combos: Any = itertools.product(*pools)
-        if total > SEARCH_LIMIT:
+        if total > limit:
             rng = random.Random(2012)
-            combos = ([rng.choice(pool) for pool in pools] for _ in range(SEARCH_LIMIT))
+            combos = ([rng.choice(pool) for pool in pools] for _ in range(limit))
         for combo in combos:
             yield _Request({**(fixed or {}), **dict(zip(names, combo, strict=True))})
 

@@ -103,10 +103,17 @@ class _Builder(Transformer[Token, Any]):
         )
 
     def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
-        return ("many", {"timezone": _text(children[0]), "timezone_span": _span(meta)})
+        return (
+            "many",
+            {
+                "timezone": _text(children[0]),
+                "timezone_span": _span(meta),
+                "timezone_declared": True,
+            },
+        )
 
-    def language(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
-        return ("language", str(children[0]))
+    def language(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
+        return ("many", {"language": str(children[0]), "language_declared": True})
 
     def document(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
         return ("document", _text(children[0]))

@@ -138,14 +138,19 @@ class ExprChecker:
                 help="test a fact, e.g. `delivery.date is known`",
             )
 
-    def operand(self, expr: nodes.Expr) -> Type | None:
-        """Type of a comparison operand, where a bare name may be an enum value."""
+    def operand(self, expr: nodes.Expr, other: nodes.Expr | None = None) -> Type | None:
+        """Type of a comparison operand, where a bare name may be an enum value (even one that
+        is also the name of a group, when it is compared with that enum's fact)."""
         if isinstance(expr, nodes.Ref) and self.symbols.type_of(expr).kind == "value":
             return Type("value")
+        if isinstance(expr, nodes.Ref) and isinstance(other, nodes.Ref) and "." not in expr.name:
+            fact = self.symbols.facts.get(other.name)
+            if fact is not None and fact.type.kind == "enum" and expr.name in fact.type.values:
+                return Type("value")
         return self.expr(expr)
 
     def compare(self, expr: nodes.Compare) -> None:
-        left, right = self.operand(expr.left), self.operand(expr.right)
+        left, right = self.operand(expr.left, expr.right), self.operand(expr.right, expr.left)
         if left is None or right is None:
             return
         for side, other, other_expr in ((left, right, expr.right), (right, left, expr.left)):

@@ -253,10 +253,18 @@ def _decide(
     winners = [v for v in applicable if v.clause.decl.id not in beaten]
     undecided = [v for v in verdicts if v.scope is None and v.clause.decl.id not in beaten]
     base = _Builder(policy, ctx, trace, not_applicable)
+    maybe: list[str] = []
     if undecided:
         unknown = [n for v in undecided for n in v.unknown]
         facts = [f for v in undecided for f in _missing(_scope_facts(v.clause), ctx)]
-        return base.needs_info(winners[0] if len(winners) == 1 else None, unknown, facts)
+        if not _settled([*winners, *undecided]) or not winners:
+            return base.needs_info(winners[0] if len(winners) == 1 else None, unknown, facts)
+        # Whether or not the undecided clauses apply, the answer is the same.
+        for v in undecided:
+            trace.append(
+                TraceStep(v.clause.decl.id, "precedence", f"may apply; gives {v.outcome} too", None)
+            )
+        maybe = facts
     if not winners:
         return base.make(Outcome.NO_CLAUSE, None)
     if any(v.outcome is None for v in winners):
@@ -268,7 +276,21 @@ def _decide(
         return base.make(
             Outcome.CONFLICT, None, conflicting=tuple(v.clause.decl.id for v in winners)
         )
-    return base.decided(winners[0])
+    return base.decided(winners[0], maybe)
+
+
+def _settled(verdicts: list[Verdict]) -> bool:
+    """True when these clauses give one known outcome and, for an allowance, the same remedy,
+    obligations and fees: then which of them applies changes nothing for the customer."""
+    outcomes = {v.outcome for v in verdicts}
+    if None in outcomes or len(outcomes) != 1:
+        return False
+    if outcomes == {"refuse"}:
+        return True
+    terms = {
+        (v.clause.decl.remedy, v.clause.decl.obligations, v.clause.decl.fees) for v in verdicts
+    }
+    return len(terms) == 1
 
 
 class _Builder:
@@ -325,7 +347,9 @@ class _Builder:
         missing = list(dict.fromkeys([*facts, *(f for n in unknown for f in n.facts)]))
         return self.make(Outcome.NEEDS_INFO, verdict, **self.questions(_missing(missing, self.ctx)))
 
-    def decided(self, verdict: Verdict) -> Decision:
+    def decided(self, verdict: Verdict, maybe: list[str] | None = None) -> Decision:
+        """The decision of the winning clause; `maybe`: facts that decide whether another
+        clause (with the same outcome) applies instead, so a refusal's rigidity is unsure."""
         clause, ctx = verdict.clause, self.ctx
         result = next((ctx.withins[i] for i in clause.withins if i in ctx.withins), None)
         extra: dict[str, Any] = {}
@@ -341,6 +365,8 @@ class _Builder:
                 Outcome.ALLOW, verdict, obligations=clause.decl.obligations + checks, **extra
             )
         rigid, discretion = rigidity(verdict, ctx)
+        if rigid and maybe:
+            return self.make(Outcome.REFUSE, verdict, **extra, **self.questions(maybe))
         if rigid and verdict.open:
             # Facts still unknown could add reasons: rigid only if those would be waivable too.
             worst = Verdict(
@@ -368,9 +394,12 @@ class _Builder:
 
 def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
     """Rigid when every reason for the refusal can be waived; who may waive it, and why."""
-    if verdict.unknown or not verdict.reasons:
-        return False, None
     discretions = verdict.clause.decl.discretions
+    if verdict.unknown:
+        return False, None
+    if not verdict.reasons:  # refused by `otherwise` alone: only `discretion ...` always waives
+        always = [(LEVELS[d.level], d.level, d.reason) for d in discretions if d.reason == "always"]
+        return (True, min(always)[1:]) if always else (False, None)
     needed: list[tuple[int, str, str]] = []
     for atom, kind in verdict.reasons:
         result = ctx.withins.get(atom.index) if atom.within and kind != "open" else None

@@ -53,6 +53,7 @@ _WORDS = {
         "near_miss": "In time if asked by {date}.",
         "waive": "This refusal may be waived by {who}.",
         "firm": "This refusal is firm.",
+        "always": "every request the clause applies to",
         "depends": "Whether it may be waived depends on: {items}.",
         "agent": "an agent",
         "supervisor": "a supervisor",
@@ -70,6 +71,7 @@ _WORDS = {
         "near_miss": "Dans les délais si la demande avait été faite au plus tard le {date}.",
         "waive": "Ce refus peut être levé par {who}.",
         "firm": "Ce refus est ferme.",
+        "always": "toute demande à laquelle la clause s'applique",
         "depends": "La possibilité de lever ce refus dépend de : {items}.",
         "agent": "un agent",
         "supervisor": "un superviseur",
@@ -108,7 +110,7 @@ def explain(decision: Decision, language: str) -> str:
             f"{text} ({margin.describe(lang)})" if margin else text
             for text, margin in grounds.reasons
         )
-        or "-"
+        or words["always"]
     )
     out: list[str] = []
     if decision.clause is not None:

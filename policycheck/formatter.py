@@ -151,9 +151,9 @@ class _Printer:
         if header.effective_from is not None:
             until = f" until {header.effective_until}" if header.effective_until else ""
             lines.append(f"  effective {header.effective_from}{until}")
-        if header.timezone != "UTC":
+        if header.timezone_declared or header.timezone != "UTC":
             lines.append(f"  timezone {quote(header.timezone)}")
-        if header.language != "en":
+        if header.language_declared or header.language != "en":
             lines.append(f"  language {header.language}")
         if header.document is not None:
             lines.append(f"  document {quote(header.document)}")
@@ -291,7 +291,7 @@ def _flowed(lead: str, parts: list[str]) -> list[str]:
 def _listed(lead: str, texts: tuple[str, ...]) -> list[str]:
     quoted = [quote(t) for t in texts]
     one_line = lead + ", ".join(quoted)
-    if len(one_line) <= WIDTH:
+    if len(one_line) <= WIDTH or len(quoted) == 1:
         return [one_line]
     pad = " " * len(lead)
     return [lead + quoted[0] + ",", *(f"{pad}{q}," for q in quoted[1:-1]), pad + quoted[-1]]

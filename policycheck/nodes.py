@@ -112,6 +112,8 @@ class Header:
     timezone_span: Span | None = None
     language: str = "en"
     document: str | None = None
+    language_declared: bool = False  # written in the file, even if it is the default
+    timezone_declared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,7 @@ def test_layout_of_a_messy_file() -> None:
         "  otherwise allow\n"
     )
     assert formatted(messy) == (
-        'policy p "P"\n\nfacts\n  a.b: bool         "Is it?"\n  a.c: one of x, y\n\n'
+        'policy p "P"\n  language en\n\nfacts\n  a.b: bool         "Is it?"\n  a.c: one of x, y\n\n'
         '# why\nclause k "K"\n  refuse when a.b and (a.c = x or a.c = y)\n  otherwise allow\n'
     )
 
@@ -149,6 +149,13 @@ def test_any_condition_prints_back_to_the_same_tree(tree: Any) -> None:
     once = formatted(text)
     assert shape(rule_file(once)) == shape(rule_file(text))
     assert formatted(once) == once
+
+
+def test_one_long_obligation_stays_one() -> None:
+    text = 'policy p "P"\nclause k "K"\n  otherwise allow\n  obligations "' + "x" * 120 + '"\n'
+    once = formatted(text)
+    assert once.count("x" * 120) == 1
+    assert shape(rule_file(once)) == shape(rule_file(text))
 
 
 def test_literals_print_as_written() -> None:

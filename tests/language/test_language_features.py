@@ -209,3 +209,37 @@ def test_a_rule_file_with_errors_cannot_be_loaded() -> None:
         policy('clause r "R"\n  allow when product.colour = red\n')
     assert [d.code for d in raised.value.diagnostics] == ["PC201"]
     assert "unknown fact `product.colour`" in str(raised.value)
+
+
+def test_an_exception_of_unknown_scope_that_refuses_too_settles_the_refusal() -> None:
+    p = policy("""
+group food_only: product.category = food
+clause general "Returns"
+  applies to return
+  allow when request.date within 14 days after delivery.date
+clause perishable "Food"
+  applies to return of food_only
+  exception to general
+  otherwise refuse
+""")
+    late = decide(p, request={"kind": "return", "date": "2024-05-20"},
+                  delivery={"date": "2024-03-16"})  # fmt: skip
+    assert (late.outcome.value, late.clause.id) == ("refuse", "general")
+    assert any(s.step == "precedence" and s.clause == "perishable" for s in late.trace)
+    in_time = decide(p, request={"kind": "return", "date": "2024-03-20"},
+                     delivery={"date": "2024-03-16"})  # fmt: skip
+    assert in_time.outcome.value == "needs_info"
+    assert in_time.missing_facts == ("product.category",)
+
+
+def test_a_refusal_by_otherwise_alone_is_rigid_when_the_clause_says_so() -> None:
+    p = policy("""
+clause no_refund "No refunds"
+  applies to refund
+  otherwise refuse
+  discretion supervisor
+""")
+    decision = decide(p, request={"kind": "refund"})
+    assert (decision.outcome.value, decision.rigid) == ("refuse", True)
+    assert decision.discretion == ("supervisor", "always")
+    assert "every request the clause applies to" in decision.explanations["en"]
