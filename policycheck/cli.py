@@ -26,6 +26,7 @@ from policycheck.calendar import (
     resolve_region,
 )
 from policycheck.cli_policy import InputError, add_commands
+from policycheck.cli_render import add_command as add_render_command
 from policycheck.cli_toolkit import add_command as add_test_command
 from policycheck.cli_toolkit import add_diff_command, add_fmt_command
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_test_command(commands)
     add_fmt_command(commands)
     add_diff_command(commands)
+    add_render_command(commands)
     _add_deadline(commands)
     return parser
 
