@@ -27,6 +27,7 @@ from policycheck.calendar import (
 )
 from policycheck.cli_policy import InputError, add_commands
 from policycheck.cli_render import add_command as add_render_command
+from policycheck.cli_serve import add_command as add_serve_command
 from policycheck.cli_toolkit import add_command as add_test_command
 from policycheck.cli_toolkit import add_diff_command, add_fmt_command
 
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fmt_command(commands)
     add_diff_command(commands)
     add_render_command(commands)
+    add_serve_command(commands)
     _add_deadline(commands)
     return parser
 

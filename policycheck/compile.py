@@ -62,6 +62,7 @@ class CompiledPolicy:
     tz: ZoneInfo
     by_id: dict[str, CompiledClause]
     examples: tuple[nodes.Example, ...] = ()
+    personal: frozenset[str] = frozenset()  # facts marked personal: masked in words and logs
 
 
 def content_hash(text: str) -> str:
@@ -105,6 +106,7 @@ class _Compiler:
             tz=self.tz,
             by_id={c.decl.id: c for c in clauses},
             examples=self.file.examples,
+            personal=frozenset(f.name for f in self.file.facts if f.personal),
         )
 
     def text(self, expr: nodes.Expr) -> str:

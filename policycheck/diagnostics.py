@@ -59,7 +59,12 @@ CODES: dict[str, str] = {
     "PC408": "clause that can never apply or is always overridden",
     "PC409": "condition that never or always holds",
     "PC410": "unused fact, group or calendar",
+    "PC411": "two rule files define the same policy",
 }
+
+
+#: Codes found across several rule files (publishing a folder), not in one file.
+FOLDER_CODES = frozenset({"PC411"})
 
 
 @dataclass(frozen=True, slots=True)

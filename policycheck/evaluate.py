@@ -50,7 +50,7 @@ def evaluate(
     problems += validate_proposal(policy, proposed)
     if problems:
         raise FactsError(problems)
-    ctx = Ctx(known, policy.node_count)
+    ctx = Ctx(known, policy.node_count, policy.personal)
     trace: list[TraceStep] = []
     not_applicable: list[tuple[str, Callable[[], str]]] = []
     verdicts: list[Verdict] = []

@@ -149,7 +149,7 @@ def explain(decision: Decision, language: str) -> str:
 
 def facts_text(node: Node, ctx: Ctx) -> str:
     """`product.category = map`: the facts a condition read, with their values."""
-    return ", ".join(f"{name} = {show(ctx.facts.get(name))}" for name in node.facts)
+    return ", ".join(f"{name} = {show(ctx.shown(name))}" for name in node.facts)
 
 
 def show(value: Any) -> str:
@@ -164,7 +164,7 @@ def reason_words(node: Node, ctx: Ctx) -> tuple[str, Margin | None]:
     """An atom with the values it read (`product.used = true`), and its margin if a period."""
     value = ctx.values[node.index]
     if node.facts == (node.text,):
-        return f"{node.text} = {show(ctx.facts.get(node.text))}", None
+        return f"{node.text} = {show(ctx.shown(node.text))}", None
     result = ctx.withins.get(node.index)
     if result is not None and result.margin is not None:
         return node.text, result.margin
@@ -177,7 +177,7 @@ def scope_words(clause: CompiledClause, ctx: Ctx) -> str:
     """`request.kind = cancellation, product.category = map`: why a clause applies."""
     parts = []
     if clause.kinds is not None:
-        parts.append(f"{KIND_FACT} = {show(ctx.facts.get(KIND_FACT))}")
+        parts.append(f"{KIND_FACT} = {show(ctx.shown(KIND_FACT))}")
     if clause.group is not None:
         parts.append(facts_text(clause.group, ctx))
     return ", ".join(p for p in parts if p)

@@ -16,12 +16,20 @@ Value = bool | None
 class Ctx:
     """One request's evaluation state: its facts and the value of every compiled node."""
 
-    __slots__ = ("facts", "values", "withins")
+    __slots__ = ("facts", "personal", "values", "withins")
 
-    def __init__(self, facts: dict[str, FactValue], size: int) -> None:
+    def __init__(
+        self, facts: dict[str, FactValue], size: int, personal: frozenset[str] = frozenset()
+    ) -> None:
         self.facts = facts
+        self.personal = personal  # facts whose values are never written in words
         self.values: list[Any] = [UNSET] * size
         self.withins: dict[int, WithinResult] = {}
+
+    def shown(self, name: str) -> Any:
+        """A fact's value for an explanation: personal facts appear as `***` when known."""
+        value = self.facts.get(name)
+        return "***" if name in self.personal and value is not None else value
 
 
 @dataclass(frozen=True, slots=True)

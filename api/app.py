@@ -1,0 +1,73 @@
+"""The FastAPI application: `create_app(settings)`; `app_from_env()` for uvicorn workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.deps import AppState
+from api.metrics import Metrics, MetricsMiddleware
+from api.middleware import RequestIdAndLimit
+from api.routes import decisions, health, policies
+from api.settings import Settings
+from policycheck import __version__
+from policycheck.registry import PolicyRegistry
+from policycheck.store import Store
+
+LOG = logging.getLogger("policycheck.api")
+DESCRIPTION = """Checks customer requests against a merchant's terms of sale.
+
+Send `Authorization: Bearer KEY`. Roles: agent and supervisor decide; legal checks and reloads
+rule files; quality reads decisions; admin does everything."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API over the rule files and the store named by `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.db_url)
+        store.migrate()
+        registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
+        registry.start()
+        app.state.policycheck = AppState(settings, store, registry, metrics)
+        loop = asyncio.get_running_loop()
+        # SIGHUP publishes the rule files again (not possible outside the main thread: tests)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, lambda: _publish_on_hup(registry))
+        try:
+            yield
+        finally:
+            store.close()
+
+    metrics = Metrics()
+    app = FastAPI(
+        title="policycheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    errors.install(app)
+    app.include_router(decisions.router)
+    app.include_router(policies.router)
+    app.include_router(health.router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdAndLimit, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _publish_on_hup(registry: PolicyRegistry) -> None:
+    publication = registry.publish()
+    if publication.generation is None:
+        LOG.error("SIGHUP: rule files have errors, the previous version keeps serving")
+    else:
+        LOG.info("SIGHUP: published %s", publication.generation)
+
+
+def app_from_env() -> FastAPI:
+    """The app configured from the environment (what `policycheck serve` sets for workers)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,63 @@
+"""Dependencies of the routes: the process's state, and API keys with roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.errors import ApiError
+from api.metrics import Metrics
+from api.settings import Settings
+from policycheck.keys import ApiKey, authenticate
+from policycheck.registry import PolicyRegistry
+from policycheck.store import Store
+
+
+@dataclass
+class AppState:
+    """What one API process holds: settings, store, published policies, metrics."""
+
+    settings: Settings
+    store: Store
+    registry: PolicyRegistry
+    metrics: Metrics
+
+
+def get_state(request: Request) -> AppState:
+    """The process's state."""
+    state: AppState = request.app.state.policycheck
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def require(*roles: str) -> Callable[[Request, AppState], ApiKey]:
+    """A dependency that accepts a bearer key of one of `roles` (401 without one, 403 if the
+    role may not do this)."""
+
+    def check(request: Request, state: StateDep) -> ApiKey:
+        header = request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            raise ApiError(401, "unauthenticated", "send an API key: Authorization: Bearer KEY")
+        key = authenticate(presented.strip(), list(state.settings.keys))
+        if key is None:
+            raise ApiError(401, "unauthenticated", "unknown API key")
+        if key.role not in roles:
+            raise ApiError(
+                403, "forbidden", f"role {key.role} may not do this; needs {' or '.join(roles)}"
+            )
+        return key
+
+    return check
+
+
+DecideKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "admin"))]
+ReadDecisionKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "quality", "admin"))]
+AnyKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "legal", "quality", "admin"))]
+LegalKey = Annotated[ApiKey, Depends(require("legal", "admin"))]
+AdminKey = Annotated[ApiKey, Depends(require("admin"))]

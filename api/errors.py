@@ -1,0 +1,75 @@
+"""One error shape for every failure: {"code", "message", "errors": [...]}; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+LOG = logging.getLogger("policycheck.api")
+
+
+class ApiError(Exception):
+    """An error to answer with: HTTP status, stable code, message, and the problems."""
+
+    def __init__(
+        self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
+    request_id: str | None = None,
+) -> JSONResponse:
+    """The JSON response of an error."""
+    body: dict[str, Any] = {"code": code, "message": message, "errors": errors or []}
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if request_id:  # a 500 is answered outside the middleware that adds it to other responses
+        headers["X-Request-ID"] = request_id
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the one error shape."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(error.status, error.code, error.message, error.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "field": ".".join(str(part) for part in item.get("loc", ()) if part != "body"),
+                "message": str(item.get("msg", "invalid")),
+            }
+            for item in error.errors()
+        ]
+        return error_response(422, "invalid_body", "the request body is not valid", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None)
+        LOG.exception("internal error (request %s)", request_id)
+        return error_response(
+            500,
+            "internal_error",
+            f"internal error; quote request id {request_id}",
+            request_id=request_id,
+        )

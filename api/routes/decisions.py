@@ -1,0 +1,97 @@
+"""POST /v1/decisions (decide and log) and GET /v1/decisions/{id}."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import DecideKey, ReadDecisionKey, StateDep
+from api.errors import ApiError
+from api.schemas import DecisionIn
+from policycheck.facts import FactsError
+from policycheck.policy import Policy
+from policycheck.store import DecisionRecord, mask_personal
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+
+
+@router.post("", summary="Decide a request and log the decision")
+def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str, Any]:
+    """The decision JSON of DESIGN.md, with the `decision_id` to quote later."""
+    policy = state.registry.get(body.policy)
+    if policy is None:
+        raise ApiError(
+            404,
+            "unknown_policy",
+            f"no policy `{body.policy}` is published",
+            [{"field": "policy", "message": "unknown policy id"}],
+        )
+    proposed = body.proposed.model_dump() if body.proposed else None
+    try:
+        decision = policy.evaluate(body.facts, proposed)
+    except FactsError as invalid:
+        raise ApiError(
+            422,
+            "invalid_facts",
+            "the facts do not match the policy",
+            [p.to_dict() for p in invalid.problems],
+        ) from None
+    decision.decision_id = uuid.uuid4().hex
+    out = decision.to_dict()
+    personal = _personal(policy)
+    state.store.log_decision(
+        DecisionRecord(
+            id=decision.decision_id,
+            created_at=datetime.now(UTC),
+            agent_key_id=key.key_id,
+            policy_id=policy.id,
+            policy_version=decision.policy_version,
+            policy_hash=decision.policy_hash,
+            outcome=decision.outcome.value,
+            clause_id=decision.clause.id if decision.clause else None,
+            rigid=decision.rigid,
+            facts=mask_personal(body.facts, personal),
+            decision=_masked_decision(out, personal),
+        )
+    )
+    state.metrics.decisions.labels(
+        policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
+    ).inc()
+    return out
+
+
+@router.get("/{decision_id}", summary="A logged decision")
+def logged(decision_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str, Any]:
+    """The decision as it was logged (personal facts masked)."""
+    record = state.store.get_decision(decision_id) if len(decision_id) <= 64 else None
+    if record is None:
+        raise ApiError(404, "unknown_decision", f"no decision `{decision_id}`")
+    return {
+        **record.decision,
+        "logged_at": record.created_at.isoformat(),
+        "agent_key_id": record.agent_key_id,
+    }
+
+
+def _personal(policy: Policy) -> frozenset[str]:
+    return policy.compiled.personal
+
+
+def _masked_decision(out: dict[str, Any], personal: frozenset[str]) -> dict[str, Any]:
+    """The decision JSON with the values of personal facts in its trace masked."""
+    if not personal:
+        return out
+    trace = [
+        {
+            **step,
+            "facts": {
+                name: ("***" if name in personal and value is not None else value)
+                for name, value in step["facts"].items()
+            },
+        }
+        for step in out["trace"]
+    ]
+    return {**out, "trace": trace}

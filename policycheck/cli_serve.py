@@ -1,0 +1,117 @@
+"""`policycheck serve`: the REST API on uvicorn (the web layer is loaded by name, not imported)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.diagnostics import Severity, render_text
+from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys
+from policycheck.policy import diagnose
+from policycheck.source import Source
+from policycheck.store import Store, StoreError, default_url
+
+APP = "api.app:app_from_env"  # imported by uvicorn in each worker
+
+
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register `serve`."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve the REST API",
+        description="Serve every rule file of a folder "
+        "through the REST API, logging decisions to SQLite (default) or PostgreSQL.",
+    )
+    serve.add_argument("--rules", default="rules", help="folder of rule files (default: ./rules)")
+    serve.add_argument(
+        "--db",
+        help="database URL (default: sqlite:///./policycheck.db; "
+        "postgresql+psycopg://user@host/db for several processes)",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--keys-file",
+        default="policycheck.keys",
+        help="hashes of the API keys (created with new keys when none exist)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Check the rules, make sure keys exist, then run uvicorn."""
+    import uvicorn
+
+    rules = Path(args.rules)
+    if not rules.is_dir():
+        raise InputError(f"no rules folder `{rules}`; pass --rules DIR")
+    db_url = args.db or default_url(Path("policycheck.db"))
+    if not _rules_usable(rules, db_url):
+        return EXIT_FAILED
+    keys_file = Path(args.keys_file)
+    try:
+        keys = load_keys(keys_file)
+    except KeySpecError as problem:
+        raise InputError(str(problem)) from None
+    if not keys:
+        _announce(generate_keys(keys_file), keys_file)
+    os.environ.update(
+        POLICYCHECK_RULES=str(rules.resolve()),
+        POLICYCHECK_DB=db_url,
+        POLICYCHECK_KEYS_FILE=str(keys_file.resolve()),
+    )
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        server_header=False,
+    )
+    return EXIT_OK
+
+
+def _rules_usable(rules: Path, db_url: str) -> bool:
+    """False (after printing every diagnostic) when a rule file has errors and the store has no
+    previously published version to serve instead."""
+    broken = False
+    for path in sorted(rules.rglob("*.policy")):
+        source = Source.read(path)
+        _, diagnostics = diagnose(source)
+        for diagnostic in (d for d in diagnostics if d.severity is Severity.ERROR):
+            broken = True
+            print(render_text(diagnostic, source), end="\n\n", file=sys.stderr)
+    if not broken:
+        return True
+    try:
+        store = Store(db_url)
+        store.migrate()
+        published = store.get_meta("rules_snapshot") is not None
+        store.close()
+    except StoreError as problem:
+        raise InputError(str(problem)) from None
+    if published:
+        print(
+            "policycheck: rule files have errors; serving the last published version",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            "policycheck: error: rule files have errors and nothing was published before",
+            file=sys.stderr,
+        )
+    return published
+
+
+def _announce(keys: dict[str, str], keys_file: Path) -> None:
+    print(f"No API keys were configured ({ENV_KEYS} or {keys_file}): created one per role.")
+    print(f"They are shown this once; only their hashes are kept in {keys_file}.")
+    for role, key in keys.items():
+        print(f"  {role:<11} {key}")
+    sys.stdout.flush()

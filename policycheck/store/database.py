@@ -1,0 +1,212 @@
+"""The decision log and meta table on SQLite (default, WAL) or PostgreSQL, migrated by Alembic."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.sql import Executable
+
+from policycheck.store.records import DecisionRecord
+from policycheck.store.tables import decisions, meta
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
+POSTGRES_DRIVERS = frozenset({"postgresql+psycopg"})
+URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+# Key of the PostgreSQL advisory lock held while migrating: b"pc-migr" as an integer.
+MIGRATE_LOCK = int.from_bytes(b"pc-migr", "big")
+# Connection execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE.
+_WRITE = "policycheck_write"
+_DECISION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class StoreError(Exception):
+    """A database URL the store cannot use, or a decision it cannot log."""
+
+
+def default_url(path: str | Path = "policycheck.db") -> str:
+    """The URL of a SQLite database file: `sqlite:///<absolute path>`."""
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+class Store:
+    """The decision log and a small key/value table, behind one SQLAlchemy engine."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = _create_engine(url)
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the latest revision; idempotent, safe from concurrent processes."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        config.set_main_option("path_separator", "os")
+        # One transaction: BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL, so a
+        # second process waits, then finds the schema at head and does nothing.
+        with self._writing() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def log_decision(self, record: DecisionRecord) -> None:
+        """Write one decision in one transaction; StoreError if its id is already logged."""
+        values = _decision_values(record)
+        try:
+            with self._writing() as conn:
+                conn.execute(insert(decisions), values)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"decision {record.id} not logged: its id is already in the log"
+                " or a required value is missing"
+            ) from exc
+
+    def get_decision(self, decision_id: str) -> DecisionRecord | None:
+        """The logged decision with this id, or None."""
+        query = select(decisions).where(decisions.c.id == decision_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().one_or_none()
+        return None if row is None else _decision_record(row)
+
+    def count_decisions(self) -> int:
+        """How many decisions the log holds."""
+        with self._engine.connect() as conn:
+            count: int = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
+        return count
+
+    def ping(self) -> bool:
+        """True when the database answers `SELECT 1`."""
+        try:
+            with self._engine.connect() as conn:
+                return bool(conn.execute(text("SELECT 1")).scalar_one() == 1)
+        except SQLAlchemyError:
+            return False
+
+    def get_meta(self, key: str) -> str | None:
+        """The value stored under `key`, or None."""
+        query = select(meta.c.value).where(meta.c.key == key)
+        with self._engine.connect() as conn:
+            value: str | None = conn.execute(query).scalar_one_or_none()
+        return value
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store `value` under `key`, replacing any previous value."""
+        with self._writing() as conn:
+            conn.execute(_upsert_meta(conn.dialect.name, key, value))
+
+    def close(self) -> None:
+        """Close every pooled connection (the store can still reconnect if used again)."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed on success, rolled back on error."""
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+
+def _create_engine(url: str) -> Engine:
+    """An engine for a supported URL, configured for its backend; StoreError otherwise."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        raise StoreError(f"malformed database URL: expected {URL_FORMS}") from None
+    if parsed.drivername in SQLITE_DRIVERS:
+        return _sqlite_engine(parsed)
+    if parsed.drivername in POSTGRES_DRIVERS:
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        return create_engine(
+            parsed, json_serializer=_dumps, pool_pre_ping=True, connect_args=connect_args
+        )
+    postgres = parsed.get_backend_name() == "postgresql"
+    hint = " (PostgreSQL is reached through psycopg 3)" if postgres else ""
+    raise StoreError(f"unsupported database URL `{parsed.drivername}://...`{hint}: use {URL_FORMS}")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """A SQLite engine on a file: WAL, busy timeout, and transactions begun by SQLAlchemy."""
+    if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
+        raise StoreError(
+            "an in-memory SQLite database cannot be shared: use a file, sqlite:///PATH"
+        )
+    engine = create_engine(url, json_serializer=_dumps)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Set the pragmas on every new connection; leave BEGIN to _sqlite_on_begin."""
+    # sqlite3's legacy mode would begin transactions only before DML, so DDL (migrations)
+    # would not be transactional: SQLAlchemy emits BEGIN itself (SQLAlchemy's SQLite docs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for writes (take the write lock up front, waiting up to busy_timeout)."""
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _dumps(value: Any) -> str:
+    """JSON text with non-ASCII characters kept as they are."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _decision_values(record: DecisionRecord) -> dict[str, Any]:
+    """The row for a record, checked: a uuid4 hex id, an aware time stored as UTC."""
+    if not _DECISION_ID.fullmatch(record.id):
+        raise ValueError(f"decision id must be uuid4().hex, 32 lowercase hex digits: {record.id!r}")
+    if record.created_at.utcoffset() is None:
+        raise ValueError("decision created_at must be timezone-aware")
+    return {
+        "id": record.id,
+        "created_at": record.created_at.astimezone(UTC),
+        "agent_key_id": record.agent_key_id,
+        "policy_id": record.policy_id,
+        "policy_version": record.policy_version,
+        "policy_hash": record.policy_hash,
+        "outcome": record.outcome,
+        "clause_id": record.clause_id,
+        "rigid": record.rigid,
+        "facts": record.facts,
+        "decision": record.decision,
+    }
+
+
+def _decision_record(row: Any) -> DecisionRecord:
+    """A record from a row; SQLite returns naive datetimes, which are UTC."""
+    created_at: datetime = row["created_at"]
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return DecisionRecord(**{**dict(row), "created_at": created_at.astimezone(UTC)})
+
+
+def _upsert_meta(dialect: str, key: str, value: str) -> Executable:
+    """INSERT ... ON CONFLICT (key) DO UPDATE, in the backend's dialect."""
+    if dialect == "sqlite":
+        lite = sqlite.insert(meta).values(key=key, value=value)
+        return lite.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})
+    pg = postgresql.insert(meta).values(key=key, value=value)
+    return pg.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})

@@ -1,0 +1,54 @@
+"""What the decision log holds: one record per decision, personal facts masked before logging."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision made through the API, as written to the decision log."""
+
+    id: str  # uuid4 hex string chosen by the caller
+    created_at: datetime  # timezone-aware UTC
+    agent_key_id: str | None  # an identifier of the API key, never the key itself
+    policy_id: str
+    policy_version: str | None
+    policy_hash: str  # "sha256:..."
+    outcome: str  # allow | refuse | needs_info | no_clause | conflict
+    clause_id: str | None
+    rigid: bool
+    facts: dict[str, Any]  # the request's nested JSON facts, personal facts already masked
+    decision: dict[str, Any]  # the full decision JSON as returned to the client
+
+
+def mask_personal(facts: Mapping[str, Any], personal: Iterable[str]) -> dict[str, Any]:
+    """Deep copy of `facts` with each present, non-null personal fact (dotted name) as "***"."""
+    masked = _copy(facts)
+    for name in personal:
+        *parents, leaf = name.split(".")
+        node: Any = masked
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(leaf) is not None:
+            node[leaf] = MASK
+    return masked
+
+
+def _copy(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy in which every mapping is a plain dict (so masking can write into it)."""
+    return {key: _copy_value(value) for key, value in facts.items()}
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return _copy(value)
+    if isinstance(value, list | tuple):
+        return [_copy_value(item) for item in value]
+    return copy.deepcopy(value)
