@@ -183,6 +183,9 @@ def margin_dict(margin: Margin | None, unit: str | None) -> dict[str, Any] | Non
 
 def json_value(value: FactValue | None) -> Any:
     """A fact value as JSON: dates in ISO form, numbers as numbers."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
