@@ -16,6 +16,7 @@ from policycheck.source import Source
 from policycheck.store import Store, StoreError, default_url
 
 APP = "api.app:app_from_env"  # imported by uvicorn in each worker
+HTTP = "api.server:NoDelayH11Protocol"  # h11 with TCP_NODELAY (see api/server.py)
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -35,6 +36,11 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request to stdout (decisions are logged to the store)",
+    )
     serve.add_argument(
         "--keys-file",
         default="policycheck.keys",
@@ -71,7 +77,9 @@ def run_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        http=HTTP,
         log_level="info",
+        access_log=args.access_log,
         server_header=False,
     )
     return EXIT_OK
