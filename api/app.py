@@ -20,6 +20,7 @@ from api.settings import Settings
 from policycheck import __version__
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
+from policycheck.store.group_commit import GroupCommitLog
 
 LOG = logging.getLogger("policycheck.api")
 DESCRIPTION = """Checks customer requests against a merchant's terms of sale.
@@ -37,7 +38,8 @@ def create_app(settings: Settings) -> FastAPI:
         store.migrate()
         registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
         registry.start()
-        app.state.policycheck = AppState(settings, store, registry, metrics)
+        log = GroupCommitLog(store)
+        app.state.policycheck = AppState(settings, store, registry, metrics, log)
         loop = asyncio.get_running_loop()
         # SIGHUP publishes the rule files again (not possible outside the main thread: tests)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -45,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            log.close()
             store.close()
 
     metrics = Metrics()

@@ -14,6 +14,7 @@ from api.settings import Settings
 from policycheck.keys import ApiKey, authenticate
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
+from policycheck.store.group_commit import GroupCommitLog
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppState:
     store: Store
     registry: PolicyRegistry
     metrics: Metrics
+    log: GroupCommitLog
 
 
 def get_state(request: Request) -> AppState:

@@ -1,15 +1,29 @@
-"""Shared test settings: hypothesis profiles (`ci` is deterministic, selected when CI is set)."""
+"""Shared test settings (hypothesis profiles: `ci` is deterministic, selected when CI is set) and
+the fixtures of the API tests: the real app over a real SQLite file, or PostgreSQL when
+POLICYCHECK_TEST_PG is set."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+from api.app import create_app
+from api.settings import Settings
+from policycheck.keys import parse_keys
+
+sys.path.insert(0, str(Path(__file__).parent / "api"))  # api_support, shared by the API tests
+from api_support import BACKENDS, KEYS, PG_URL, ROOT, reset_postgres
+
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,3 +32,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden/*.expected from the current output (review the diff)",
     )
+
+
+# -- the API over a real database ------------------------------------------------------------
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A rules folder with the shipped rule files."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in (ROOT / "rules").glob("*.policy"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'policycheck.db'}"
+    assert PG_URL is not None
+    reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def settings(rules: Path, db_url: str) -> Settings:
+    spec = ",".join(f"{role}:{key}" for role, key in KEYS.items())
+    return Settings(
+        rules_dir=rules, db_url=db_url, keys=tuple(parse_keys(spec)), refresh_seconds=0.0
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client

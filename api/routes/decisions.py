@@ -42,7 +42,7 @@ def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str, Any]:
     decision.decision_id = uuid.uuid4().hex
     out = decision.to_dict()
     personal = _personal(policy)
-    state.store.log_decision(
+    state.log.log(
         DecisionRecord(
             id=decision.decision_id,
             created_at=datetime.now(UTC),

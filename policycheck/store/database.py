@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +27,15 @@ from policycheck.store.tables import decisions, meta
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
 POSTGRES_DRIVERS = frozenset({"postgresql+psycopg"})
+SQLITE_BUSY_TIMEOUT_MS = 5000
 URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Key of the PostgreSQL advisory lock held while migrating: b"pc-migr" as an integer.
 MIGRATE_LOCK = int.from_bytes(b"pc-migr", "big")
 # Connection execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE.
 _WRITE = "policycheck_write"
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
+# Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
+_MIGRATING = threading.Lock()
 
 
 class StoreError(Exception):
@@ -54,7 +60,7 @@ class Store:
         config.set_main_option("path_separator", "os")
         # One transaction: BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL, so a
         # second process waits, then finds the schema at head and does nothing.
-        with self._writing() as conn:
+        with _MIGRATING, self._writing() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK)))
             config.attributes["connection"] = conn
@@ -62,15 +68,11 @@ class Store:
 
     def log_decision(self, record: DecisionRecord) -> None:
         """Write one decision in one transaction; StoreError if its id is already logged."""
-        values = _decision_values(record)
-        try:
-            with self._writing() as conn:
-                conn.execute(insert(decisions), values)
-        except IntegrityError as exc:
-            raise StoreError(
-                f"decision {record.id} not logged: its id is already in the log"
-                " or a required value is missing"
-            ) from exc
+        self._insert([record], f"decision {record.id}")
+
+    def log_decisions(self, records: Sequence[DecisionRecord]) -> None:
+        """Write several decisions in one transaction: all of them, or none and StoreError."""
+        self._insert(records, "decisions")
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """The logged decision with this id, or None."""
@@ -108,6 +110,19 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection (the store can still reconnect if used again)."""
         self._engine.dispose()
+
+    def _insert(self, records: Sequence[DecisionRecord], what: str) -> None:
+        """INSERT the records in one write transaction; a constraint broken is a StoreError."""
+        rows = [_decision_values(record) for record in records]
+        if not rows:
+            return
+        try:
+            with self._writing() as conn:
+                conn.execute(insert(decisions), rows)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"{what} not logged: an id is already in the log or a required value is missing"
+            ) from exc
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
@@ -155,12 +170,27 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA busy_timeout = 5000")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _set_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode = WAL, retried while another connection holds the file."""
+    # A no-op once the file is in WAL mode. While another connection switches it or holds a
+    # lock, SQLite answers "database is locked" at once instead of calling the busy handler.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from conftest import auth
+from api_support import auth
 from fastapi.testclient import TestClient
 
 from api.settings import Settings

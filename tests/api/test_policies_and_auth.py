@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import KEYS, auth
+from api_support import KEYS, auth
 from fastapi.testclient import TestClient
 
 from api.app import create_app

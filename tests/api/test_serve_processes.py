@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 import sqlalchemy
-from conftest import PG_URL, ROOT, reset_postgres
+from api_support import PG_URL, ROOT, reset_postgres
 
 SCRIPT = Path(sys.executable).with_name("policycheck")
 FOUNDING = {

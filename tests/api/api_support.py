@@ -1,0 +1,33 @@
+"""Keys, backends and database helpers shared by the API tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {role: f"test-{role}-key" for role in ("agent", "supervisor", "legal", "quality", "admin")}
+PG_URL = os.environ.get("POLICYCHECK_TEST_PG")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql", marks=pytest.mark.skipif(not PG_URL, reason="POLICYCHECK_TEST_PG is not set")
+    ),
+]
+
+
+def auth(role: str) -> dict[str, str]:
+    """The Authorization header of the test key of `role`."""
+    return {"Authorization": f"Bearer {KEYS[role]}"}
+
+
+def reset_postgres(url: str) -> None:
+    """Drop what earlier runs left, so each test starts from an empty database."""
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        for table in ("decisions", "meta", "alembic_version"):
+            connection.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
