@@ -674,9 +674,10 @@ def main() -> int:
         # access log, so the comparison is of the work done per request.
         bare_port = free_port()
         bare_run = (
-            "import uvicorn; uvicorn.run('bare_app:app', host=%r, port=%d, workers=%d, "
-            "app_dir=%r, http='api.server:NoDelayH11Protocol', access_log=False, "
-            "log_level='info', server_header=False)" % (HOST, bare_port, args.workers, str(HERE))
+            f"import uvicorn; uvicorn.run('bare_app:app', host={HOST!r}, port={bare_port}, "
+            f"workers={args.workers}, app_dir={str(HERE)!r}, "
+            "http='api.server:NoDelayH11Protocol', access_log=False, log_level='info', "
+            "server_header=False)"
         )
         bare_cmd = [
             sys.executable,
