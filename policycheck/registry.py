@@ -80,8 +80,7 @@ class PolicyRegistry:
         snapshot = json.dumps({"files": texts}, sort_keys=True, ensure_ascii=False)
         generation = "sha256:" + hashlib.sha256(snapshot.encode("utf-8")).hexdigest()
         with self._lock:
-            self.store.set_meta(SNAPSHOT, snapshot)
-            self.store.set_meta(GENERATION, generation)
+            self.store.set_metas({SNAPSHOT: snapshot, GENERATION: generation})
             self._policies, self.generation = policies, generation
             self._checked = time.monotonic()
         return Publication(generation, [])
@@ -97,6 +96,8 @@ class PolicyRegistry:
         if generation is None or generation == self.generation:
             return
         snapshot = self.store.get_meta(SNAPSHOT) or '{"files": {}}'
+        # The snapshot may be newer than the generation read just before: then the next
+        # refresh sees the new generation and loads the same snapshot again; nothing is mixed.
         policies, errors = _compile(json.loads(snapshot)["files"])
         if errors:  # cannot happen for a published snapshot; keep serving what we have
             LOG.error("published rules do not compile here: %s", errors[0][1].message)

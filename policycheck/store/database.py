@@ -104,8 +104,13 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         """Store `value` under `key`, replacing any previous value."""
+        self.set_metas({key: value})
+
+    def set_metas(self, values: dict[str, str]) -> None:
+        """Store several keys in one transaction: readers see all of them or none."""
         with self._writing() as conn:
-            conn.execute(_upsert_meta(conn.dialect.name, key, value))
+            for key, value in values.items():
+                conn.execute(_upsert_meta(conn.dialect.name, key, value))
 
     def close(self) -> None:
         """Close every pooled connection (the store can still reconnect if used again)."""
