@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,7 +28,7 @@ class AppState:
     log: GroupCommitLog
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     """The process's state."""
     state: AppState = request.app.state.policycheck
     return state
@@ -37,11 +37,12 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def require(*roles: str) -> Callable[[Request, AppState], ApiKey]:
+def require(*roles: str) -> Callable[[Request, AppState], Awaitable[ApiKey]]:
     """A dependency that accepts a bearer key of one of `roles` (401 without one, 403 if the
     role may not do this)."""
 
-    def check(request: Request, state: StateDep) -> ApiKey:
+    async def check(request: Request, state: StateDep) -> ApiKey:
+        # async: no I/O here, so no hop to the thread pool
         header = request.headers.get("authorization", "")
         scheme, _, presented = header.partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():

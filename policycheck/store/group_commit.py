@@ -30,9 +30,14 @@ class GroupCommitLog:
 
     def log(self, record: DecisionRecord, timeout: float = 30.0) -> None:
         """Log `record`; raise StoreError if it could not be written."""
+        self.submit(record).result(timeout=timeout)
+
+    def submit(self, record: DecisionRecord) -> Future[None]:
+        """Queue `record`; the future completes once it is committed (or fails with StoreError).
+        An async caller awaits it with `asyncio.wrap_future` and holds no thread meanwhile."""
         done: Future[None] = Future()
         self._queue.put((record, done))
-        done.result(timeout=timeout)
+        return done
 
     def close(self) -> None:
         """Write what is queued, then stop the writer."""
