@@ -24,13 +24,13 @@ from typing import Any
 
 from policycheck import nodes
 from policycheck.compile import CompiledClause, CompiledPolicy
-from policycheck.decision import json_value
 from policycheck.diagnostics import Diagnostic, Severity
-from policycheck.evaluate import clause_scope, clause_verdict
+from policycheck.evaluate import clause_scope, clause_verdict, scope_facts
+from policycheck.explain import show
 from policycheck.facts import FactValue
 from policycheck.runtime import Ctx, Node
 from policycheck.source import Span
-from policycheck.symbols import KIND_FACT
+from policycheck.symbols import KIND_FACT, transitive
 
 SEARCH_LIMIT = 4096  # scope combinations tried for gaps and unreachable clauses
 CONDITION_LIMIT = 512  # requests tried per clause (dead conditions) or pair (overlaps)
@@ -49,7 +49,7 @@ class _Request:
     facts: dict[str, FactValue]
 
     def words(self) -> str:
-        return ", ".join(f"{name} = {_show(value)}" for name, value in self.facts.items())
+        return ", ".join(f"{name} = {show(value)}" for name, value in self.facts.items())
 
 
 class _Analysis:
@@ -59,7 +59,7 @@ class _Analysis:
         self.declared = {f.name: f for f in rule_file.facts}
         self.found: list[Diagnostic] = []
         self.candidates = _Candidates(policy, self.declared)
-        self.beats = _transitive({c.decl.id: set(c.beats) for c in policy.clauses})
+        self.beats = transitive({c.decl.id: set(c.beats) for c in policy.clauses})
 
     def warn(self, code: str, message: str, span: Span, note: str, help: str) -> None:
         self.found.append(
@@ -79,9 +79,7 @@ class _Analysis:
         """Gaps, unreachable clauses and overlaps; returns, per clause, the requests (of the
         scope facts) it applies to."""
         names = list(
-            dict.fromkeys(
-                f for c in self.policy.clauses for f in _scope_facts(c) if self._finite(f)
-            )
+            dict.fromkeys(f for c in self.policy.clauses for f in scope_facts(c) if self._finite(f))
         )
         applies: dict[str, list[_Request]] = {c.decl.id: [] for c in self.policy.clauses}
         winners: dict[str, int] = {c.decl.id: 0 for c in self.policy.clauses}
@@ -155,7 +153,7 @@ class _Analysis:
             )
 
     def _scope_is_finite(self, clause: CompiledClause) -> bool:
-        return all(self._finite(f) for f in _scope_facts(clause))
+        return all(self._finite(f) for f in scope_facts(clause))
 
     def overlap(self, first: CompiledClause, second: CompiledClause, base: _Request) -> None:
         names = [
@@ -189,9 +187,9 @@ class _Analysis:
             return
         if not self._scope_is_finite(clause):  # scope reads dates or numbers: search it too
             applies = [_Request({})]
-            names = list(dict.fromkeys([*_scope_facts(clause), *_decision_facts(clause)]))
+            names = list(dict.fromkeys([*scope_facts(clause), *_decision_facts(clause)]))
         else:
-            names = [f for f in _decision_facts(clause) if f not in _scope_facts(clause)]
+            names = [f for f in _decision_facts(clause) if f not in scope_facts(clause)]
         if not applies:
             return
         bases = applies[:_BASES]
@@ -238,7 +236,7 @@ class _Analysis:
     def unused(self) -> None:
         read: set[str] = set()
         for clause in self.policy.clauses:
-            read.update(_scope_facts(clause))
+            read.update(scope_facts(clause))
             read.update(_decision_facts(clause))
         used_groups = _group_refs(self.file)
         used_calendars = {w.unit for c in self.file.clauses for w in _within_nodes(c)}
@@ -411,11 +409,6 @@ def _atoms(node: Node) -> list[Node]:
     return [atom for child in node.children for atom in _atoms(child)]
 
 
-def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
-    facts = (KIND_FACT,) if clause.kinds is not None else ()
-    return facts + (clause.group.facts if clause.group is not None else ())
-
-
 def _decision_facts(clause: CompiledClause) -> list[str]:
     nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
     return list(dict.fromkeys(f for node in nodes_ for f in node.facts))
@@ -454,22 +447,3 @@ def _within_nodes(clause: nodes.ClauseDecl) -> Iterator[nodes.Within]:
             stack.extend(expr.items)
         elif isinstance(expr, nodes.Not):
             stack.append(expr.operand)
-
-
-def _transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
-    closed: dict[str, set[str]] = {}
-    for start in beats:
-        seen: set[str] = set()
-        stack = list(beats[start])
-        while stack:
-            other = stack.pop()
-            if other not in seen:
-                seen.add(other)
-                stack.extend(beats.get(other, ()))
-        closed[start] = seen
-    return closed
-
-
-def _show(value: Any) -> str:
-    shown = json_value(value)
-    return str(shown).lower() if isinstance(shown, bool) else str(shown)

@@ -8,7 +8,7 @@ from policycheck.calendar.local_time import zone
 from policycheck.check_examples import ExampleChecker
 from policycheck.diagnostics import Diagnostic
 from policycheck.source import Source
-from policycheck.symbols import KIND_FACT
+from policycheck.symbols import KIND_FACT, transitive
 
 
 class _Checker(ExampleChecker):
@@ -184,24 +184,18 @@ class _Checker(ExampleChecker):
     # -- precedence and overlaps ---------------------------------------------------------------
 
     def precedence_cycles(self) -> None:
-        beats = _precedence(self.file)
+        # A clause naming itself is reported where it does; only longer cycles here.
+        direct = {cid: others - {cid} for cid, others in _precedence(self.file).items()}
+        closed = transitive(direct)
         for clause in self.file.clauses:
-            # A clause naming itself is reported where it does; only longer cycles here.
-            stack, seen = list(beats.get(clause.id, set()) - {clause.id}), set()
-            while stack:
-                other = stack.pop()
-                if other == clause.id:
-                    self.report(
-                        "PC403",
-                        f"clause `{clause.id}` takes precedence over itself",
-                        clause.span,
-                        note="through a cycle of exceptions/overrides",
-                        help="remove one `exception to` or `overrides` of the cycle",
-                    )
-                    break
-                if other not in seen:
-                    seen.add(other)
-                    stack.extend(beats.get(other, ()))
+            if clause.id in closed.get(clause.id, set()):
+                self.report(
+                    "PC403",
+                    f"clause `{clause.id}` takes precedence over itself",
+                    clause.span,
+                    note="through a cycle of exceptions/overrides",
+                    help="remove one `exception to` or `overrides` of the cycle",
+                )
 
     def outside(self, outside: nodes.Outside) -> None:
         kind_fact = self.symbols.facts.get(KIND_FACT)

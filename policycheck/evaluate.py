@@ -58,7 +58,7 @@ def evaluate(
         scope, reason = clause_scope(clause, ctx)
         trace.append(
             TraceStep(
-                clause.decl.id, "scope", clause.scope_text, scope, _scope_facts(clause), reason
+                clause.decl.id, "scope", clause.scope_text, scope, scope_facts(clause), reason
             )
         )
         if scope is False:
@@ -98,7 +98,7 @@ def clause_scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callabl
             name = scope.group.name if scope and scope.group else ""
             return False, lambda: f"{facts_text(group, ctx)} is not {name}"
     if kind_ok is None or group_ok is None:
-        return None, lambda: "unknown: " + ", ".join(_missing(_scope_facts(clause), ctx))
+        return None, lambda: "unknown: " + ", ".join(_missing(scope_facts(clause), ctx))
     return True, _no_note
 
 
@@ -106,7 +106,8 @@ def _no_note() -> str:
     return ""
 
 
-def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
+def scope_facts(clause: CompiledClause) -> tuple[str, ...]:
+    """The facts a clause's scope reads: the request kind and its group's facts."""
     facts = (KIND_FACT,) if clause.kinds is not None else ()
     return facts + (clause.group.facts if clause.group is not None else ())
 
@@ -256,7 +257,7 @@ def _decide(
     maybe: list[str] = []
     if undecided:
         unknown = [n for v in undecided for n in v.unknown]
-        facts = [f for v in undecided for f in _missing(_scope_facts(v.clause), ctx)]
+        facts = [f for v in undecided for f in _missing(scope_facts(v.clause), ctx)]
         if not _settled([*winners, *undecided]) or not winners:
             return base.needs_info(winners[0] if len(winners) == 1 else None, unknown, facts)
         # Whether or not the undecided clauses apply, the answer is the same.

@@ -93,3 +93,18 @@ class Symbols:
         pool = candidates if candidates is not None else [*self.facts, *self.groups]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
         return f"did you mean `{close[0]}`?" if close else ""
+
+
+def transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Clause id -> every clause it takes precedence over, directly or through a chain."""
+    closed: dict[str, set[str]] = {}
+    for start in beats:
+        seen: set[str] = set()
+        stack = list(beats[start])
+        while stack:
+            other = stack.pop()
+            if other not in seen:
+                seen.add(other)
+                stack.extend(beats.get(other, ()))
+        closed[start] = seen
+    return closed
