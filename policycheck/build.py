@@ -14,7 +14,6 @@ from policycheck import nodes
 from policycheck.diagnostics import Diagnostic, error
 from policycheck.source import Source, Span
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ESCAPE = re.compile(r"\\(.)")
 
 
@@ -130,8 +129,8 @@ class _Builder(Transformer[Token, Any]):
                 country, country_span, region = option
         return nodes.CalendarDecl(
             name=str(name),
-            first_day=_WEEKDAYS.index(str(first)),
-            last_day=_WEEKDAYS.index(str(last)),
+            first_day=nodes.WEEKDAYS.index(str(first)),
+            last_day=nodes.WEEKDAYS.index(str(last)),
             country=country,
             region_fact=region,
             extended=extended,

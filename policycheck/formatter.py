@@ -18,7 +18,6 @@ from policycheck.source import Source
 
 WIDTH = 100
 _QUESTION_COLUMN = 40  # questions are aligned after the declarations up to this width
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3}
 
 
@@ -161,8 +160,8 @@ class _Printer:
 
     def calendar(self, calendar: nodes.CalendarDecl) -> str:
         parts = [
-            f"calendar {calendar.name}: {_WEEKDAYS[calendar.first_day]} to "
-            f"{_WEEKDAYS[calendar.last_day]}"
+            f"calendar {calendar.name}: {nodes.WEEKDAYS[calendar.first_day]} to "
+            f"{nodes.WEEKDAYS[calendar.last_day]}"
         ]
         if calendar.country is not None:
             at = f" at {calendar.region_fact.name}" if calendar.region_fact else ""

@@ -8,6 +8,9 @@ from decimal import Decimal
 
 from policycheck.source import Span
 
+#: The weekdays as written in rule files; `CalendarDecl.first_day` and `last_day` index it.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 # -- expressions -----------------------------------------------------------------------------------
 
 

@@ -17,7 +17,6 @@ from policycheck.calendar import Unit
 from policycheck.explain import long_date
 from policycheck.symbols import CALENDAR_UNITS, Symbols
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _TYPES = {
     "bool": "yes/no",
     "date": "date",
@@ -247,7 +246,7 @@ class Phrases:
 def calendar_words(calendar: nodes.CalendarDecl, country: str | None) -> str:
     """`Monday to Saturday, closed on the public holidays of France in the region given by
     the delivery postcode, not extended (...)`."""
-    first, last = _WEEKDAYS[calendar.first_day], _WEEKDAYS[calendar.last_day]
+    first, last = (nodes.WEEKDAYS[d].capitalize() for d in (calendar.first_day, calendar.last_day))
     parts = [f"{first} to {last}"]
     if calendar.country is not None:
         holidays = f"closed on the public holidays of {country or calendar.country}"
