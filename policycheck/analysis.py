@@ -239,7 +239,12 @@ class _Analysis:
             read.update(scope_facts(clause))
             read.update(_decision_facts(clause))
         used_groups = _group_refs(self.file)
-        used_calendars = {w.unit for c in self.file.clauses for w in _within_nodes(c)}
+        used_calendars = {
+            w.unit
+            for c in self.file.clauses
+            for expr in [*(r.expr for r in c.rules), *c.requirements]
+            for w in nodes.withins(expr)
+        }
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:
                 self.warn(
@@ -435,15 +440,3 @@ def _names(expr: nodes.Expr) -> Iterator[str]:
             yield from _names(item)
     elif isinstance(expr, nodes.Not | nodes.Known):
         yield from _names(expr.operand)
-
-
-def _within_nodes(clause: nodes.ClauseDecl) -> Iterator[nodes.Within]:
-    stack: list[nodes.Expr] = [r.expr for r in clause.rules] + list(clause.requirements)
-    while stack:
-        expr = stack.pop()
-        if isinstance(expr, nodes.Within):
-            yield expr
-        elif isinstance(expr, nodes.And | nodes.Or):
-            stack.extend(expr.items)
-        elif isinstance(expr, nodes.Not):
-            stack.append(expr.operand)

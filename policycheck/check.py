@@ -126,7 +126,7 @@ class _Checker(ExampleChecker):
                 note="no `allow when`, `refuse when` or `otherwise`",
                 help="add the decision the clause makes, e.g. `otherwise allow`",
             )
-        units = {w.unit for rule in clause.rules for w in _withins(rule.expr)}
+        units = {w.unit for rule in clause.rules for w in nodes.withins(rule.expr)}
         for discretion in clause.discretions:
             if discretion.reason == "near_miss" and discretion.unit not in units:
                 self.report(
@@ -222,16 +222,6 @@ def _refs(expr: nodes.Expr) -> list[nodes.Ref]:
         return _refs(expr.operand)
     if isinstance(expr, nodes.Within):
         return _refs(expr.subject) + _refs(expr.anchor)
-    return []
-
-
-def _withins(expr: nodes.Expr) -> list[nodes.Within]:
-    if isinstance(expr, nodes.Within):
-        return [expr]
-    if isinstance(expr, nodes.Not):
-        return _withins(expr.operand)
-    if isinstance(expr, nodes.And | nodes.Or):
-        return [w for item in expr.items for w in _withins(item)]
     return []
 
 

@@ -97,6 +97,18 @@ class Or:
 
 Expr = Ref | Literal | Compare | Member | Within | Known | Not | And | Or
 
+
+def withins(expr: Expr) -> list[Within]:
+    """The `within` periods of a condition, through its and/or/not."""
+    if isinstance(expr, Within):
+        return [expr]
+    if isinstance(expr, Not):
+        return withins(expr.operand)
+    if isinstance(expr, And | Or):
+        return [found for item in expr.items for found in withins(item)]
+    return []
+
+
 # -- declarations ----------------------------------------------------------------------------------
 
 
