@@ -138,16 +138,7 @@ class _Checker(ExampleChecker):
                     + (f" ({', '.join(sorted(units))})" if units else ""),
                 )
         for ref in (*clause.exception_to, *clause.overrides):
-            if ref.name not in self.symbols.clauses:
-                self.report(
-                    "PC203",
-                    f"unknown clause `{ref.name}`",
-                    ref.span,
-                    note="no clause has this id",
-                    help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
-                    or "write the id of a clause of this policy",
-                )
-            elif ref.name == clause.id:
+            if self.known_clause(ref) and ref.name == clause.id:
                 self.report(
                     "PC403",
                     f"clause `{clause.id}` takes precedence over itself",

@@ -33,15 +33,7 @@ class ExampleChecker(ExprChecker):
         if example.proposed is not None and example.proposed[1] is not None:
             clauses.append(example.proposed[1])
         for ref in clauses:
-            if ref.name not in self.symbols.clauses:
-                self.report(
-                    "PC203",
-                    f"unknown clause `{ref.name}`",
-                    ref.span,
-                    note="no clause has this id",
-                    help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
-                    or "write the id of a clause of this policy",
-                )
+            self.known_clause(ref)
         for expectation in example.expectations:
             for fact in expectation.facts:
                 self.ref(fact)

@@ -60,6 +60,20 @@ class ExprChecker:
             else:
                 seen[name] = span
 
+    def known_clause(self, ref: nodes.Ref) -> bool:
+        """True if `ref` names a clause of the policy; else report PC203 and return False."""
+        if ref.name in self.symbols.clauses:
+            return True
+        self.report(
+            "PC203",
+            f"unknown clause `{ref.name}`",
+            ref.span,
+            note="no clause has this id",
+            help=self.symbols.suggest(ref.name, list(self.symbols.clauses))
+            or "write the id of a clause of this policy",
+        )
+        return False
+
     # -- expressions ---------------------------------------------------------------------------
 
     def condition(self, expr: nodes.Expr) -> None:
