@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -12,6 +14,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there SQLite's busy timeout alone orders the writers
+    fcntl = None  # type: ignore[assignment]
 
 from alembic import command
 from alembic.config import Config
@@ -52,6 +59,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self._engine = _create_engine(url)
+        self._write_lock = _write_lock_path(self._engine)
 
     def migrate(self) -> None:
         """Upgrade the schema to the latest revision; idempotent, safe from concurrent processes."""
@@ -112,6 +120,16 @@ class Store:
             for key, value in values.items():
                 conn.execute(_upsert_meta(conn.dialect.name, key, value))
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for the logs kept beside the decisions)."""
+        return self._engine
+
+    def write_transaction(self) -> contextlib.AbstractContextManager[Connection]:
+        """A connection in a write transaction (BEGIN IMMEDIATE on SQLite), committed on
+        success, rolled back on error."""
+        return self._writing()
+
     def close(self) -> None:
         """Close every pooled connection (the store can still reconnect if used again)."""
         self._engine.dispose()
@@ -131,10 +149,16 @@ class Store:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """A connection in a write transaction, committed on success, rolled back on error."""
+        """A connection in a write transaction, committed on success, rolled back on error.
+
+        On SQLite the writers of every process take turns through an exclusive `flock` on
+        `<database>.write-lock`, held from just before BEGIN IMMEDIATE until the transaction
+        ends: a writer waits in the kernel and wakes as soon as the lock is free, where SQLite's
+        busy handler would sleep in steps of up to 100 ms (the tail latency of a busy server).
+        The busy timeout stays for writers that do not take the lock (another program)."""
         with self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
-            with conn.begin():
+            with _exclusive(self._write_lock), conn.begin():
                 yield conn
 
 
@@ -166,6 +190,32 @@ def _sqlite_engine(url: URL) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _write_lock_path(engine: Engine) -> Path | None:
+    """The lock file beside a SQLite database (None on PostgreSQL, or without flock)."""
+    if engine.dialect.name != "sqlite" or fcntl is None or not engine.url.database:
+        return None
+    database = engine.url.database
+    if engine.url.query.get("uri"):  # sqlite:///file:PATH?...&uri=true
+        database = database.removeprefix("file:").partition("?")[0]
+    return Path(database).expanduser().resolve().with_name(Path(database).name + ".write-lock")
+
+
+@contextmanager
+def _exclusive(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if needed) for the block; nothing if None.
+    A lock is per open file, so each holder opens its own: threads of one process take turns
+    too, and the kernel releases the lock of a process that dies."""
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

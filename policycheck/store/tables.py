@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
@@ -31,4 +31,26 @@ meta = Table(
     metadata,
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# The exception log: append-only (database triggers refuse UPDATE and DELETE), one chain of
+# entries, each carrying the hash of the one before (exception_log.py computes and verifies).
+exception_log = Table(
+    "exception_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("entry_id", String(32), nullable=False, unique=True),
+    Column("exception_id", String(32), nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_key_id", String),
+    Column("actor_role", String, nullable=False),
+    Column("decision_id", String(32), nullable=False, index=True),
+    Column("policy_id", String, nullable=False, index=True),
+    Column("clause_id", String),
+    Column("reason_code", String),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String, nullable=False, unique=True),
+    Column("hash", String, nullable=False, unique=True),
 )

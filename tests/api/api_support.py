@@ -28,6 +28,6 @@ def reset_postgres(url: str) -> None:
     """Drop what earlier runs left, so each test starts from an empty database."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
-        for table in ("decisions", "meta", "alembic_version"):
+        for table in ("exception_log", "decisions", "meta", "alembic_version"):
             connection.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
     engine.dispose()

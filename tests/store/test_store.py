@@ -271,7 +271,7 @@ def test_migrated_schema_matches_the_tables(store: Store, store_url: str) -> Non
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0001",)
+                ("0002",)
             ]
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
@@ -362,7 +362,7 @@ def test_migrate_in_a_fresh_process_needs_no_alembic_ini(tmp_path: Path) -> None
     assert stdout.strip() == "0"
     assert not list(tmp_path.glob("alembic*"))
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
     raw.close()
 
 

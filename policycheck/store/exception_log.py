@@ -1,0 +1,481 @@
+"""The exception log: append-only, one chain of entries, each carrying the previous one's hash.
+
+Granting an exception, and every later change of its status, is one new entry; nothing is ever
+updated or deleted (database triggers refuse it too). Writers serialise on the chain's head
+(SQLite's write lock, a PostgreSQL advisory lock), and unique `seq` and `prev_hash` make a fork
+impossible, so several API processes keep one valid chain. `verify` names the first entry that
+was edited, deleted or moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from policycheck.exceptions import ExceptionRequest, Grant, Status
+from policycheck.keys import ApiKey
+from policycheck.store.database import Store, StoreError
+from policycheck.store.records import DecisionRecord
+from policycheck.store.tables import exception_log as log_table
+
+GENESIS = "sha256:" + "0" * 64
+# Key of the PostgreSQL advisory lock that serialises writers on the chain: b"pc-excl".
+CHAIN_LOCK = int.from_bytes(b"pc-excl", "big")
+GRANT_KINDS = ("granted", "requested")  # an exception's first entry: final, or pending
+HEADER = (
+    "seq",
+    "entry_id",
+    "exception_id",
+    "kind",
+    "status",
+    "created_at",
+    "actor_key_id",
+    "actor_role",
+    "decision_id",
+    "policy_id",
+    "clause_id",
+    "reason_code",
+)
+
+
+class UnknownExceptionError(LookupError):
+    """No exception has this id."""
+
+
+class ExceptionConflictError(Exception):
+    """The log's state forbids this (an active exception exists, the exception is not pending)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class ExceptionFilter:
+    """Which exceptions to list: every field optional; `since`/`until` are inclusive UTC days."""
+
+    policy: str | None = None
+    clause: str | None = None
+    agent: str | None = None  # key id of whoever granted or requested it
+    reason: str | None = None
+    status: Status | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One status of an exception: when, by whom, with the supervisor's note."""
+
+    status: Status
+    at: datetime
+    key_id: str | None
+    role: str
+    note: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "status": self.status.value,
+            "at": self.at.isoformat(),
+            "by": {"key_id": self.key_id, "role": self.role},
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    """An exception as the log tells it: the grant, and every status since."""
+
+    seq: int  # the grant entry's place in the chain (the cursor of listings)
+    id: str
+    decision_id: str
+    created_at: datetime
+    granted_by: tuple[str | None, str]  # (key id, role)
+    policy: dict[str, Any]
+    clause: dict[str, Any] | None
+    request: dict[str, Any]  # ExceptionRequest.to_dict()
+    beyond_discretion: bool
+    snapshot: dict[str, Any]
+    history: tuple[HistoryItem, ...] = field(default=())
+
+    @property
+    def status(self) -> Status:
+        """The latest status."""
+        return self.history[-1].status
+
+    @property
+    def reviewed(self) -> HistoryItem | None:
+        """The supervisor's approval or rejection, if any."""
+        last = self.history[-1]
+        return last if last.status in (Status.APPROVED, Status.REJECTED) else None
+
+    def to_dict(self, snapshot: bool = True) -> dict[str, Any]:
+        """The exception's JSON (the review API's contract); without the snapshot for lists."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status.value,
+            "decision_id": self.decision_id,
+            **self.request,
+            "created_at": self.created_at.isoformat(),
+            "granted_by": {"key_id": self.granted_by[0], "role": self.granted_by[1]},
+            "policy": self.policy,
+            "clause": self.clause,
+            "beyond_discretion": self.beyond_discretion,
+            "history": [item.to_dict() for item in self.history],
+        }
+        if snapshot:
+            out["snapshot"] = self.snapshot
+        return out
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of verifying the chain: how many entries, its head, the first problem."""
+
+    entries: int
+    head: str
+    problem: str | None = None
+    bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every entry follows the one before and matches its hash."""
+        return self.problem is None
+
+
+class ExceptionLog:
+    """Grant, review, read and verify exceptions in the store's exception log."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def grant(
+        self, decision: DecisionRecord, request: ExceptionRequest, grant: Grant, actor: ApiKey
+    ) -> ExceptionRecord:
+        """Append the exception's first entry (ExceptionConflictError: the decision has one)."""
+        logged = decision.decision
+        policy = logged.get("policy") or {"id": decision.policy_id}
+        clause = logged.get("clause")
+        body = {
+            "request": request.to_dict(),
+            "beyond_discretion": grant.beyond_discretion,
+            "policy": policy,
+            "clause": {"id": clause["id"], "title": clause.get("title")} if clause else None,
+            "snapshot": snapshot_of(decision),
+        }
+        kind = "granted" if grant.status is Status.GRANTED else "requested"
+        exception_id = uuid.uuid4().hex
+        with self.store.write_transaction() as conn:
+            head = _lock_head(conn)
+            active = self._active_for(conn, decision.id)
+            if active is not None:
+                raise ExceptionConflictError(
+                    "exception_exists",
+                    f"decision {decision.id} already has an exception ({active[1]}): {active[0]}",
+                )
+            self._append(
+                conn,
+                head,
+                exception_id=exception_id,
+                kind=kind,
+                status=grant.status,
+                actor=actor,
+                decision_id=decision.id,
+                policy_id=decision.policy_id,
+                clause_id=decision.clause_id,
+                reason_code=request.reason_code,
+                body=body,
+            )
+            return self._load(conn, exception_id)
+
+    def review(self, exception_id: str, approve: bool, note: str, actor: ApiKey) -> ExceptionRecord:
+        """Append a supervisor's approval or rejection of a pending exception."""
+        with self.store.write_transaction() as conn:
+            head = _lock_head(conn)
+            current = self._load_or_none(conn, exception_id)
+            if current is None:
+                raise UnknownExceptionError(exception_id)
+            if current.status is not Status.PENDING:
+                raise ExceptionConflictError(
+                    "not_pending",
+                    f"exception {exception_id} is {current.status.value}, not pending",
+                )
+            status = Status.APPROVED if approve else Status.REJECTED
+            self._append(
+                conn,
+                head,
+                exception_id=exception_id,
+                kind=status.value,
+                status=status,
+                actor=actor,
+                decision_id=current.decision_id,
+                policy_id=current.policy["id"],
+                clause_id=current.clause["id"] if current.clause else None,
+                reason_code=current.request["reason_code"],
+                body={"note": note},
+            )
+            return self._load(conn, exception_id)
+
+    def get(self, exception_id: str) -> ExceptionRecord | None:
+        """The exception with this id, or None."""
+        with self.store.engine.connect() as conn:
+            return self._load_or_none(conn, exception_id)
+
+    def find(
+        self, filters: ExceptionFilter, before_seq: int | None = None, limit: int = 50
+    ) -> list[ExceptionRecord]:
+        """The exceptions that match, newest first, from just before `before_seq`."""
+        query = _filtered(filters)
+        if before_seq is not None:
+            query = query.where(log_table.c.seq < before_seq)
+        query = query.order_by(log_table.c.seq.desc()).limit(limit)
+        with self.store.engine.connect() as conn:
+            grants = list(conn.execute(query).mappings())
+            return self._records(conn, grants)
+
+    def count(self) -> int:
+        """How many entries the log holds."""
+        with self.store.engine.connect() as conn:
+            total: int = conn.execute(select(func.count()).select_from(log_table)).scalar_one()
+        return total
+
+    def entries(self, batch: int = 1000) -> Iterator[RowMapping]:
+        """Every entry in chain order, read in batches."""
+        after = 0
+        while True:
+            query = (
+                select(log_table)
+                .where(log_table.c.seq > after)
+                .order_by(log_table.c.seq)
+                .limit(batch)
+            )
+            with self.store.engine.connect() as conn:
+                rows = list(conn.execute(query).mappings())
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1]["seq"]
+
+    def verify(self) -> AuditReport:
+        """Check the whole chain: each entry's hash, its link to the one before, no gap."""
+        previous, expected_seq, count = GENESIS, 1, 0
+        for row in self.entries():
+            seq = row["seq"]
+            where = f"entry {seq} (exception {row['exception_id']}, {row['kind']})"
+            if seq != expected_seq:
+                missing = f"entry {expected_seq}" if seq > expected_seq else "a later entry"
+                problem = f"{where}: expected {missing} here (deleted or reordered?)"
+                return AuditReport(count, previous, problem, seq)
+            if row["prev_hash"] != previous:
+                return AuditReport(
+                    count,
+                    previous,
+                    f"{where}: does not follow entry {seq - 1} (its prev_hash is not that "
+                    "entry's hash: an entry was replaced or reordered?)",
+                    seq,
+                )
+            if entry_hash(row) != row["hash"]:
+                return AuditReport(
+                    count, previous, f"{where}: hash does not match its content (edited?)", seq
+                )
+            previous, expected_seq, count = row["hash"], seq + 1, count + 1
+        return AuditReport(count, previous)
+
+    # -- inside a write transaction ----------------------------------------------------------
+
+    def _append(
+        self,
+        conn: Connection,
+        head: tuple[int, str],
+        *,
+        exception_id: str,
+        kind: str,
+        status: Status,
+        actor: ApiKey,
+        decision_id: str,
+        policy_id: str,
+        clause_id: str | None,
+        reason_code: str | None,
+        body: dict[str, Any],
+    ) -> None:
+        seq, prev_hash = head[0] + 1, head[1]
+        row: dict[str, Any] = {
+            "seq": seq,
+            "entry_id": uuid.uuid4().hex,
+            "exception_id": exception_id,
+            "kind": kind,
+            "status": status.value,
+            "created_at": datetime.now(UTC),
+            "actor_key_id": actor.key_id,
+            "actor_role": actor.role,
+            "decision_id": decision_id,
+            "policy_id": policy_id,
+            "clause_id": clause_id,
+            "reason_code": reason_code,
+            "body": canonical(body),
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = entry_hash(row)
+        try:
+            conn.execute(insert(log_table), [row])
+        except IntegrityError as exc:  # another writer took this place: never a fork
+            raise StoreError("exception log: concurrent write on the chain; retry") from exc
+
+    def _active_for(self, conn: Connection, decision_id: str) -> tuple[str, str] | None:
+        """(exception id, status) of the decision's active exception, if it has one."""
+        ids = select(log_table.c.exception_id).where(
+            log_table.c.decision_id == decision_id, log_table.c.kind.in_(GRANT_KINDS)
+        )
+        for exception_id in conn.execute(ids).scalars():
+            last = conn.execute(
+                select(log_table.c.status)
+                .where(log_table.c.exception_id == exception_id)
+                .order_by(log_table.c.seq.desc())
+                .limit(1)
+            ).scalar_one()
+            if Status(last).active:
+                return exception_id, last
+        return None
+
+    def _load(self, conn: Connection, exception_id: str) -> ExceptionRecord:
+        record = self._load_or_none(conn, exception_id)
+        assert record is not None, exception_id
+        return record
+
+    def _load_or_none(self, conn: Connection, exception_id: str) -> ExceptionRecord | None:
+        grant = conn.execute(
+            select(log_table).where(
+                log_table.c.exception_id == exception_id, log_table.c.kind.in_(GRANT_KINDS)
+            )
+        ).mappings()
+        rows = list(grant)
+        return self._records(conn, rows)[0] if rows else None
+
+    def _records(self, conn: Connection, grants: Sequence[RowMapping]) -> list[ExceptionRecord]:
+        """Records for grant entries, with the history of each (one more query)."""
+        if not grants:
+            return []
+        ids = [row["exception_id"] for row in grants]
+        history: dict[str, list[HistoryItem]] = {exception_id: [] for exception_id in ids}
+        entries = conn.execute(
+            select(log_table).where(log_table.c.exception_id.in_(ids)).order_by(log_table.c.seq)
+        ).mappings()
+        for entry in entries:
+            note = json.loads(entry["body"]).get("note")
+            history[entry["exception_id"]].append(
+                HistoryItem(
+                    Status(entry["status"]),
+                    _utc(entry["created_at"]),
+                    entry["actor_key_id"],
+                    entry["actor_role"],
+                    note,
+                )
+            )
+        return [_record(row, tuple(history[row["exception_id"]])) for row in grants]
+
+
+def snapshot_of(decision: DecisionRecord) -> dict[str, Any]:
+    """What an exception keeps of its decision, as logged (personal facts already masked)."""
+    logged = decision.decision
+    keep = ("outcome", "rigid", "discretion", "deadline", "margin", "clause", "policy")
+    return {
+        **{name: logged.get(name) for name in keep},
+        "explanation": logged.get("explanation"),
+        "explanations": logged.get("explanations"),
+        "missing_facts": logged.get("missing_facts", []),
+        "obligations": logged.get("obligations", []),
+        "facts": decision.facts,
+        "decided_at": decision.created_at.isoformat(),
+        "decided_by": decision.agent_key_id,
+    }
+
+
+def canonical(value: Any) -> str:
+    """JSON text with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(row: Any) -> str:
+    """`sha256:<hex>` of the previous hash, the entry's header fields and its body."""
+    header = [
+        _utc(row[name]).isoformat(timespec="microseconds") if name == "created_at" else row[name]
+        for name in HEADER
+    ]
+    text = "\n".join((row["prev_hash"], canonical(header), row["body"]))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lock_head(conn: Connection) -> tuple[int, str]:
+    """Serialise on the chain, then read its head: (last seq or 0, last hash or genesis)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
+    head = conn.execute(
+        select(log_table.c.seq, log_table.c.hash).order_by(log_table.c.seq.desc()).limit(1)
+    ).first()
+    return (0, GENESIS) if head is None else (int(head[0]), str(head[1]))
+
+
+def _filtered(filters: ExceptionFilter) -> Select[Any]:
+    """The grant entries matching the filters (status: the exception's latest)."""
+    table = log_table
+    query = select(table).where(table.c.kind.in_(GRANT_KINDS))
+    if filters.policy:
+        query = query.where(table.c.policy_id == filters.policy)
+    if filters.clause:
+        query = query.where(table.c.clause_id == filters.clause)
+    if filters.agent:
+        query = query.where(table.c.actor_key_id == filters.agent)
+    if filters.reason:
+        query = query.where(table.c.reason_code == filters.reason)
+    if filters.since:
+        query = query.where(table.c.created_at >= _start_of(filters.since))
+    if filters.until:
+        query = query.where(table.c.created_at < _start_of(filters.until + timedelta(days=1)))
+    if filters.status:
+        latest = table.alias("latest")
+        current = (
+            select(latest.c.status)
+            .where(latest.c.exception_id == table.c.exception_id)
+            .order_by(latest.c.seq.desc())
+            .limit(1)
+            .correlate(table)
+            .scalar_subquery()
+        )
+        query = query.where(current == filters.status.value)
+    return query
+
+
+def _record(row: RowMapping, history: tuple[HistoryItem, ...]) -> ExceptionRecord:
+    body = json.loads(row["body"])
+    return ExceptionRecord(
+        seq=row["seq"],
+        id=row["exception_id"],
+        decision_id=row["decision_id"],
+        created_at=_utc(row["created_at"]),
+        granted_by=(row["actor_key_id"], row["actor_role"]),
+        policy=body["policy"],
+        clause=body["clause"],
+        request=body["request"],
+        beyond_discretion=body["beyond_discretion"],
+        snapshot=body["snapshot"],
+        history=history,
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware UTC time (SQLite gives naive datetimes, which are UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
