@@ -15,18 +15,20 @@ from api import errors
 from api.deps import AppState
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import RequestIdAndLimit
-from api.routes import decisions, health, policies
+from api.routes import decisions, exceptions, health, policies, review
 from api.settings import Settings
 from policycheck import __version__
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
+from policycheck.store.exception_log import ExceptionLog
 from policycheck.store.group_commit import GroupCommitLog
 
 LOG = logging.getLogger("policycheck.api")
 DESCRIPTION = """Checks customer requests against a merchant's terms of sale.
 
-Send `Authorization: Bearer KEY`. Roles: agent and supervisor decide; legal checks and reloads
-rule files; quality reads decisions; admin does everything."""
+Send `Authorization: Bearer KEY`. Roles: agent and supervisor decide and grant exceptions to
+refusals; supervisors approve or reject pending ones; legal checks and reloads rule files;
+quality reads decisions and reviews exceptions; admin does everything."""
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,7 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
         registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
         registry.start()
         log = GroupCommitLog(store)
-        app.state.policycheck = AppState(settings, store, registry, metrics, log)
+        exception_log = ExceptionLog(store)
+        app.state.policycheck = AppState(settings, store, registry, metrics, log, exception_log)
         loop = asyncio.get_running_loop()
         # SIGHUP publishes the rule files again (not possible outside the main thread: tests)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -56,6 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.include_router(decisions.router)
+    app.include_router(exceptions.decision_router)
+    app.include_router(exceptions.router)
+    app.include_router(review.router)
     app.include_router(policies.router)
     app.include_router(health.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

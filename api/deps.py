@@ -14,18 +14,20 @@ from api.settings import Settings
 from policycheck.keys import ApiKey, authenticate
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
+from policycheck.store.exception_log import ExceptionLog
 from policycheck.store.group_commit import GroupCommitLog
 
 
 @dataclass
 class AppState:
-    """What one API process holds: settings, store, published policies, metrics."""
+    """What one API process holds: settings, store, published policies, metrics, the logs."""
 
     settings: Settings
     store: Store
     registry: PolicyRegistry
     metrics: Metrics
     log: GroupCommitLog
+    exceptions: ExceptionLog
 
 
 async def get_state(request: Request) -> AppState:
@@ -64,3 +66,6 @@ ReadDecisionKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "qual
 AnyKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "legal", "quality", "admin"))]
 LegalKey = Annotated[ApiKey, Depends(require("legal", "admin"))]
 AdminKey = Annotated[ApiKey, Depends(require("admin"))]
+GrantKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "admin"))]
+SupervisorKey = Annotated[ApiKey, Depends(require("supervisor", "admin"))]
+QualityKey = Annotated[ApiKey, Depends(require("quality", "admin"))]

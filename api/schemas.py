@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,3 +64,40 @@ class ReloadOut(BaseModel):
 
     generation: str
     policies: list[str]
+
+
+EXCEPTION_EXAMPLE: dict[str, Any] = {
+    "granted_outcome": "allow",
+    "remedy": {"kind": "refund"},
+    "reason_code": "customer_error",
+    "justification": "The customer called on day 15: she was in hospital the week after delivery.",
+    "follow_up_on": "2026-12-10",
+    "suggestion": "Count the period from the day the customer can use the device",
+}
+
+
+class RemedyIn(BaseModel):
+    """What the customer gets: a refund, part of one (with its amount), credit, an exchange."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="refund, partial_refund, store_credit, exchange or extension")
+    amount: float | None = Field(default=None, description="required for partial_refund")
+
+
+class ExceptionIn(BaseModel):
+    """An exception to a refusal, with its justification (the review reads it)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXCEPTION_EXAMPLE]})
+    granted_outcome: str = Field(description="allow or partial")
+    remedy: RemedyIn
+    reason_code: str = Field(max_length=100)
+    justification: str = Field(max_length=20_000)
+    follow_up_on: date | None = None
+    suggestion: str | None = Field(default=None, max_length=20_000)
+
+
+class NoteIn(BaseModel):
+    """A supervisor's note on approving or rejecting a pending exception."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "ok"}]})
+    note: str = Field(max_length=20_000)

@@ -6,10 +6,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policycheck.exceptions import REASON_CODES, parse_reason_codes
 from policycheck.keys import ApiKey, load_keys
 from policycheck.store import default_url
 
 ENV_RULES, ENV_DB, ENV_KEYS_FILE = "POLICYCHECK_RULES", "POLICYCHECK_DB", "POLICYCHECK_KEYS_FILE"
+ENV_REASONS = "POLICYCHECK_REASON_CODES"
 DEFAULT_KEYS_FILE = "policycheck.keys"
 
 
@@ -22,13 +24,17 @@ class Settings:
     keys: tuple[ApiKey, ...] = ()
     max_body_bytes: int = 64 * 1024
     refresh_seconds: float = 1.0
+    reason_codes: dict[str, str] = field(default_factory=lambda: dict(REASON_CODES))
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from POLICYCHECK_RULES, POLICYCHECK_DB, POLICYCHECK_API_KEYS/_KEYS_FILE."""
+        """Settings from POLICYCHECK_RULES, POLICYCHECK_DB, POLICYCHECK_API_KEYS/_KEYS_FILE and
+        POLICYCHECK_REASON_CODES (`code:label,...`; the default list otherwise)."""
         keys_file = Path(os.environ.get(ENV_KEYS_FILE, DEFAULT_KEYS_FILE))
+        reasons = os.environ.get(ENV_REASONS, "").strip()
         return cls(
             rules_dir=Path(os.environ.get(ENV_RULES, "rules")),
             db_url=os.environ.get(ENV_DB) or default_url("policycheck.db"),
             keys=tuple(load_keys(keys_file)),
+            reason_codes=parse_reason_codes(reasons) if reasons else dict(REASON_CODES),
         )

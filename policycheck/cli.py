@@ -25,6 +25,7 @@ from policycheck.calendar import (
     parse_when,
     resolve_region,
 )
+from policycheck.cli_audit import add_command as add_audit_command
 from policycheck.cli_policy import InputError, add_commands
 from policycheck.cli_render import add_command as add_render_command
 from policycheck.cli_serve import add_command as add_serve_command
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_diff_command(commands)
     add_render_command(commands)
     add_serve_command(commands)
+    add_audit_command(commands)
     _add_deadline(commands)
     return parser
 

@@ -266,10 +266,13 @@ class ExceptionLog:
                 return
             after = rows[-1]["seq"]
 
-    def verify(self) -> AuditReport:
-        """Check the whole chain: each entry's hash, its link to the one before, no gap."""
+    def verify(self, recorded_head: str | None = None) -> AuditReport:
+        """Check the whole chain: each entry's hash, its link to the one before, no gap; and,
+        given a head recorded earlier, that it is still in the chain (nothing cut off the end)."""
         previous, expected_seq, count = GENESIS, 1, 0
+        seen_head = recorded_head in (None, GENESIS)
         for row in self.entries():
+            seen_head = seen_head or row["hash"] == recorded_head
             seq = row["seq"]
             where = f"entry {seq} (exception {row['exception_id']}, {row['kind']})"
             if seq != expected_seq:
@@ -289,6 +292,12 @@ class ExceptionLog:
                     count, previous, f"{where}: hash does not match its content (edited?)", seq
                 )
             previous, expected_seq, count = row["hash"], seq + 1, count + 1
+        if not seen_head:
+            problem = (
+                f"the recorded head {recorded_head} is not in the chain "
+                "(entries deleted from its end?)"
+            )
+            return AuditReport(count, previous, problem)
         return AuditReport(count, previous)
 
     # -- inside a write transaction ----------------------------------------------------------
@@ -438,9 +447,9 @@ def _filtered(filters: ExceptionFilter) -> Select[Any]:
     if filters.reason:
         query = query.where(table.c.reason_code == filters.reason)
     if filters.since:
-        query = query.where(table.c.created_at >= _start_of(filters.since))
+        query = query.where(table.c.created_at >= start_of_day(filters.since))
     if filters.until:
-        query = query.where(table.c.created_at < _start_of(filters.until + timedelta(days=1)))
+        query = query.where(table.c.created_at < start_of_day(filters.until + timedelta(days=1)))
     if filters.status:
         latest = table.alias("latest")
         current = (
@@ -472,7 +481,8 @@ def _record(row: RowMapping, history: tuple[HistoryItem, ...]) -> ExceptionRecor
     )
 
 
-def _start_of(day: date) -> datetime:
+def start_of_day(day: date) -> datetime:
+    """Midnight UTC at the start of `day`."""
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 

@@ -1,0 +1,25 @@
+"""The quality team's summary: override rates, agents against the team, reasons, follow-ups,
+and the friction report legal teams amend the terms from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from api.deps import QualityKey, StateDep
+from api.filters import parse_filters
+from policycheck.review import summarize
+
+router = APIRouter(prefix="/v1/review", tags=["review"])
+
+
+@router.get("/summary", summary="Override rates, reasons, follow-ups and the friction report")
+def summary(request: Request, key: QualityKey, state: StateDep) -> dict[str, Any]:
+    """Filter by `policy`, `since` and `until` (YYYY-MM-DD, inclusive, on decisions and
+    exceptions alike)."""
+    filters = parse_filters(request.query_params)
+    return summarize(
+        state.exceptions, filters, datetime.now(UTC).date(), state.settings.reason_codes
+    )
