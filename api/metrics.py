@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and latency by route, decisions by outcome and clause."""
+"""Prometheus metrics: requests and latency by route, decisions by outcome and clause,
+exceptions by clause and status."""
 
 from __future__ import annotations
 
@@ -30,6 +31,13 @@ class Metrics:
             "policycheck_decisions",
             "Decisions made",
             ["policy", "outcome", "clause"],
+            registry=self.registry,
+        )
+
+        self.exceptions = Counter(
+            "policycheck_exceptions",
+            "Exceptions granted, requested, approved or rejected",
+            ["policy", "clause", "status"],
             registry=self.registry,
         )
 

@@ -6,12 +6,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policycheck.exceptions import REASON_CODES, parse_reason_codes
+from policycheck.exceptions import ENV_REASONS, REASON_CODES, parse_reason_codes
 from policycheck.keys import ApiKey, load_keys
 from policycheck.store import default_url
 
 ENV_RULES, ENV_DB, ENV_KEYS_FILE = "POLICYCHECK_RULES", "POLICYCHECK_DB", "POLICYCHECK_KEYS_FILE"
-ENV_REASONS = "POLICYCHECK_REASON_CODES"
 DEFAULT_KEYS_FILE = "policycheck.keys"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
 from policycheck.diagnostics import Severity, render_text
+from policycheck.exceptions import ENV_REASONS, parse_reason_codes
 from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys
 from policycheck.policy import diagnose
 from policycheck.source import Source
@@ -46,6 +47,12 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         default="policycheck.keys",
         help="hashes of the API keys (created with new keys when none exist)",
     )
+    serve.add_argument(
+        "--reason-codes",
+        metavar="CODE:LABEL,...",
+        help="the reasons an exception may give (default: customer_error, goodwill, "
+        "service_failure, misinformation, delivery_problem, exceptional_circumstances)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -66,6 +73,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise InputError(str(problem)) from None
     if not keys:
         _announce(generate_keys(keys_file), keys_file)
+    if args.reason_codes:
+        try:
+            parse_reason_codes(args.reason_codes)
+        except ValueError as problem:
+            raise InputError(f"--reason-codes: {problem}") from None
+        os.environ[ENV_REASONS] = args.reason_codes
     os.environ.update(
         POLICYCHECK_RULES=str(rules.resolve()),
         POLICYCHECK_DB=db_url,

@@ -22,6 +22,7 @@ REASON_CODES: dict[str, str] = {
     "delivery_problem": "the delivery went wrong",
     "exceptional_circumstances": "illness, bereavement or force majeure",
 }
+ENV_REASONS = "POLICYCHECK_REASON_CODES"  # `code:label,...` replaces REASON_CODES
 GRANTED_OUTCOMES = ("allow", "partial")
 REMEDY_KINDS = ("refund", "partial_refund", "store_credit", "exchange", "extension")
 MIN_JUSTIFICATION, MAX_JUSTIFICATION, MAX_SUGGESTION, MAX_NOTE = 20, 4000, 2000, 2000

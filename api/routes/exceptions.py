@@ -63,6 +63,7 @@ def grant(decision_id: str, body: ExceptionIn, key: GrantKey, state: StateDep) -
         raise ApiError(refused.status, refused.code, refused.message) from None
     except ExceptionConflictError as conflict:
         raise ApiError(409, conflict.code, conflict.message) from None
+    _count(state, exception)
     return exception.to_dict()
 
 
@@ -120,13 +121,20 @@ def _review(
 ) -> dict[str, Any]:
     try:
         note = validate_note(body.note)
-        return state.exceptions.review(exception_id, approve, note, key).to_dict()
+        exception = state.exceptions.review(exception_id, approve, note, key)
     except ExceptionInputError as invalid:
         raise ApiError(422, "invalid_body", "the note is not valid", invalid.problems) from None
     except UnknownExceptionError:
         raise ApiError(404, "unknown_exception", f"no exception `{exception_id}`") from None
     except ExceptionConflictError as conflict:
         raise ApiError(409, conflict.code, conflict.message) from None
+    _count(state, exception)
+    return exception.to_dict()
+
+
+def _count(state: StateDep, exception: ExceptionRecord) -> None:
+    clause = exception.clause["id"] if exception.clause else ""
+    state.metrics.exceptions.labels(exception.policy.get("id", ""), clause, exception.status).inc()
 
 
 def _exception(state: StateDep, exception_id: str) -> ExceptionRecord:
