@@ -5,10 +5,11 @@ code (its functions are wrapped here, in the benchmark's process only):
 
 * `timed_app()`, a factory for uvicorn workers, serves `api.app.app_from_env()` as it is (thread
   pool, several workers, one SQLite file) and times each stage of each decision with the wall
-  clock: reaching the endpoint, the registry, `Policy.evaluate`, `Decision.to_dict`, and
-  `Store.log_decisions` (one batch of the group commit: a pooled connection; `BEGIN IMMEDIATE`,
-  i.e. waiting for SQLite's write lock; the insert; the commit). Each worker writes its timings to
-  `$PC_BENCH_TIMINGS/<pid>.json` when it shuts down.
+  clock: reaching the endpoint, the registry, `Policy.evaluate`, `Decision.to_dict`, the wait
+  for the decision's commit (from `GroupCommitLog.submit` until its future is done), and, of the
+  group commit's batch that wrote it (in the writer thread), `Store.log_decisions`: a pooled
+  connection; `BEGIN IMMEDIATE`, i.e. waiting for SQLite's write lock; the insert; the commit.
+  Each worker writes its timings to `$PC_BENCH_TIMINGS/<pid>.json` when it shuts down.
 
       PC_BENCH_TIMINGS=DIR .venv/bin/uvicorn --factory --app-dir benchmarks \\
           api_instrumented:timed_app --workers 2 --port PORT
@@ -47,7 +48,8 @@ from api.app import app_from_env
 from policycheck.decision import Decision
 from policycheck.policy import Policy
 from policycheck.registry import PolicyRegistry
-from policycheck.store import Store
+from policycheck.store import DecisionRecord, Store
+from policycheck.store.group_commit import GroupCommitLog
 
 ENV_TIMINGS = "PC_BENCH_TIMINGS"
 # The stages of one decision, in seconds; "start" is perf_counter() (CLOCK_MONOTONIC, the same
@@ -105,10 +107,53 @@ def _instrument() -> None:
             timings["insert"] = inserted - locked
             timings["commit"] = perf_counter() - inserted
 
+    original_submit, original_write = GroupCommitLog.submit, GroupCommitLog._write
+    waiting: dict[str, dict[str, float]] = {}  # decision id -> its request's timings
+
+    def submit(self: GroupCommitLog, record: DecisionRecord) -> Any:
+        timings = CURRENT.get()
+        if timings is None:
+            return original_submit(self, record)
+        waiting[record.id] = timings
+        timings["log@"] = perf_counter()
+        done = original_submit(self, record)
+
+        def committed(_: object) -> None:  # in the writer thread
+            timings["log$"] = perf_counter()
+            timings["log"] = timings["log$"] - timings["log@"]
+
+        done.add_done_callback(committed)
+        return done
+
+    def write(self: GroupCommitLog, batch: list[tuple[DecisionRecord, Any]]) -> None:
+        # The writer thread: one transaction for the batch, timed, its timings given to each of
+        # its requests before their futures complete (GroupCommitLog._write's fallback otherwise).
+        batch_timings: dict[str, float] = {}
+        token = CURRENT.set(batch_timings)
+        try:
+            begun = perf_counter()
+            self.store.log_decisions([record for record, _ in batch])
+            batch_timings["write"] = perf_counter() - begun
+        except Exception:
+            CURRENT.reset(token)
+            original_write(self, batch)
+            return
+        CURRENT.reset(token)
+        for record, done in batch:
+            timings = waiting.pop(record.id, None)
+            if timings is not None:
+                timings.update(
+                    (name, batch_timings.get(name, 0.0))
+                    for name in ("write", "begin", "pool", "lock", "insert", "commit")
+                )
+                timings["batch"] = len(batch)
+            done.set_result(None)
+
+    GroupCommitLog.submit = submit  # type: ignore[method-assign]
+    GroupCommitLog._write = write  # type: ignore[method-assign]
     Store.__init__ = init  # type: ignore[method-assign]
 
     Store._writing = writing  # type: ignore[method-assign]
-    Store.log_decisions = _timed("log", Store.log_decisions)  # type: ignore[method-assign]
     PolicyRegistry.get = _timed("registry", PolicyRegistry.get)  # type: ignore[method-assign]
     Policy.evaluate = _timed("evaluate", Policy.evaluate)  # type: ignore[method-assign]
     Decision.to_dict = _timed("to_dict", Decision.to_dict)  # type: ignore[method-assign]

@@ -386,7 +386,8 @@ STAGES = [  # (label, key in the timings of one request); see benchmarks/api_ins
     ("  registry.get (refresh check: SELECT once/s)", "registry"),
     ("  Policy.evaluate", "evaluate"),
     ("  Decision.to_dict (explanations, trace)", "to_dict"),
-    ("  Store.log_decision", "log"),
+    ("  waiting for the decision's commit", "log"),
+    ("    its batch's Store.log_decisions, of which:", "write"),
     ("    connect + BEGIN IMMEDIATE, of which:", "begin"),
     ("      a connection from the pool", "pool"),
     ("      BEGIN IMMEDIATE (SQLite's write lock)", "lock"),
@@ -445,6 +446,9 @@ def time_stages(work: Path, rules: Path, script: Path, key: str, args: argparse.
         f"  {len(requests):,} decisions; ms per decision   "
         f"{'mean':>6} {'p50':>6} {'p99':>6} {'max':>6}   mean of the slowest 1%"
     )
+    batches = [t["batch"] for t in requests if "batch" in t]
+    if batches:
+        print(f"  decisions per group-commit transaction: mean {statistics.fmean(batches):.1f}")
     for label, name in STAGES:
         values = [t.get(name, 0.0) * 1e3 for t in requests]
         slow = statistics.fmean(t.get(name, 0.0) * 1e3 for t in slowest)

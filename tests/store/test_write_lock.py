@@ -1,0 +1,98 @@
+"""SQLite's writers take turns through a flock on `<database>.write-lock` (Store._writing)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from policycheck.store import Store, default_url
+from tests.store.test_store import make_record
+
+WAIT_SECONDS = 30.0  # a generous bound, reached only when the test fails
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(default_url(tmp_path / "log.db"))
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+def _blocked_flock_waiters(path: Path) -> int:
+    """How many flock requests on `path` the kernel has queued (`->` lines of /proc/locks)."""
+    inode = os.stat(path).st_ino
+    lines = Path("/proc/locks").read_text().splitlines()
+    return sum(1 for line in lines if "->" in line and line.split()[-3].endswith(f":{inode}"))
+
+
+def test_the_lock_file_is_beside_the_database(sqlite_store: Store, tmp_path: Path) -> None:
+    sqlite_store.log_decision(make_record())
+    assert (tmp_path / "log.db.write-lock").is_file()
+
+
+def test_postgresql_takes_no_lock_file() -> None:
+    store = Store("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connected
+    assert store._write_lock is None
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_a_writer_waits_for_the_lock_readers_do_not(sqlite_store: Store, tmp_path: Path) -> None:
+    lock = tmp_path / "log.db.write-lock"
+    record = make_record()
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another process's writer, in effect
+        writer = threading.Thread(target=sqlite_store.log_decision, args=(record,))
+        writer.start()
+        deadline = time.monotonic() + WAIT_SECONDS
+        while _blocked_flock_waiters(lock) == 0:
+            assert time.monotonic() < deadline, "the writer never waited for the lock"
+            time.sleep(0.01)
+        assert writer.is_alive()
+        assert sqlite_store.count_decisions() == 0  # a reader is not held up
+    finally:
+        os.close(fd)
+    writer.join(WAIT_SECONDS)
+    assert not writer.is_alive()
+    assert sqlite_store.get_decision(record.id) is not None
+
+
+WRITER = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from policycheck.store import Store
+from policycheck.store.group_commit import GroupCommitLog
+from tests.store.test_store import make_record
+
+store = Store(sys.argv[1])
+log = GroupCommitLog(store, max_batch=8)
+records = [make_record(agent_key_id=sys.argv[2]) for _ in range(int(sys.argv[3]))]
+with ThreadPoolExecutor(max_workers=8) as pool:
+    list(pool.map(log.log, records))
+log.close()
+store.close()
+"""
+
+
+def test_processes_writing_at_once_lose_nothing(sqlite_store: Store, tmp_path: Path) -> None:
+    url = default_url(tmp_path / "log.db")
+    root = Path(__file__).resolve().parents[2]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, url, f"proc-{n}", "150"],
+            cwd=root,
+            env=os.environ | {"PYTHONPATH": str(root)},
+        )
+        for n in range(3)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+    assert sqlite_store.count_decisions() == 450
