@@ -15,7 +15,7 @@ from api import errors
 from api.deps import AppState
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import RequestIdAndLimit
-from api.routes import decisions, exceptions, health, policies, review
+from api.routes import decisions, exceptions, health, policies, review, review_page
 from api.settings import Settings
 from policycheck import __version__
 from policycheck.registry import PolicyRegistry
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(exceptions.decision_router)
     app.include_router(exceptions.router)
     app.include_router(review.router)
+    app.include_router(review_page.router)
     app.include_router(policies.router)
     app.include_router(health.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
