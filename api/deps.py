@@ -28,6 +28,7 @@ class AppState:
     metrics: Metrics
     log: GroupCommitLog
     exceptions: ExceptionLog
+    session_secret: bytes = b""  # signs the review page's cookies (kept in the store's meta)
 
 
 async def get_state(request: Request) -> AppState:

@@ -1,9 +1,11 @@
 """The review page's session: a signed cookie, so a quality team signs in once with its key.
 
 The token is `key_id.expiry.mac`: the key's short id, the Unix time it expires (8 hours after
-sign-in) and an HMAC-SHA256 of the first two parts keyed with the key's stored hash. Nothing is
-kept on the server, so every API process (and every server on one PostgreSQL) accepts the same
-cookie; removing a key from the keys ends its sessions, and its role is checked on every request.
+sign-in) and an HMAC-SHA256 of the first two parts keyed with the key's stored hash and the
+deployment's session secret (random, made once and kept in the store: whoever reads the keys file
+alone cannot forge a session). Nothing else is kept, so every API process (and every server on one
+PostgreSQL) accepts the same cookie; removing a key ends its sessions, and its role is checked on
+every request.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ LIFETIME_SECONDS = 8 * 3600
 REVIEW_ROLES = frozenset({"quality", "admin"})
 
 
-def issue(key: ApiKey, now: float | None = None) -> str:
+def issue(key: ApiKey, secret: bytes, now: float | None = None) -> str:
     """A session token for `key`, valid for LIFETIME_SECONDS from `now`."""
     expiry = int(time.time() if now is None else now) + LIFETIME_SECONDS
     payload = f"{key.key_id}.{expiry}"
-    return f"{payload}.{_mac(key, payload)}"
+    return f"{payload}.{_mac(key, secret, payload)}"
 
 
-def verify(token: str | None, keys: Iterable[ApiKey], now: float | None = None) -> ApiKey | None:
+def verify(
+    token: str | None, keys: Iterable[ApiKey], secret: bytes, now: float | None = None
+) -> ApiKey | None:
     """The reviewing key that signed `token`, or None (malformed, expired, forged, unknown key,
     or a key whose role may no longer review)."""
     if not token or len(token) > 200:
@@ -42,12 +46,15 @@ def verify(token: str | None, keys: Iterable[ApiKey], now: float | None = None) 
     payload = f"{key_id}.{expiry_text}"
     found = None
     for key in keys:  # every key with that id is tried (ids are short), each in constant time
-        if hmac.compare_digest(key.key_id, key_id) and hmac.compare_digest(_mac(key, payload), mac):
+        if hmac.compare_digest(key.key_id, key_id) and hmac.compare_digest(
+            _mac(key, secret, payload), mac
+        ):
             found = key
     if found is None or found.role not in REVIEW_ROLES:
         return None
     return found
 
 
-def _mac(key: ApiKey, payload: str) -> str:
-    return hmac.new(key.digest.encode("ascii"), payload.encode("utf-8"), hashlib.sha256).hexdigest()
+def _mac(key: ApiKey, secret: bytes, payload: str) -> str:
+    signing_key = secret + key.digest.encode("ascii")
+    return hmac.new(signing_key, payload.encode("utf-8"), hashlib.sha256).hexdigest()

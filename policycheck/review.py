@@ -275,7 +275,10 @@ def _friction(
             and r.policy.get("id") == row["policy"]
             and (r.clause["id"] if r.clause else None) == row["clause"]
         ]
-        suggestions = [r.request["suggestion"] for r in mine if r.request.get("suggestion")]
+        # records are newest first: the latest distinct suggestions
+        suggestions = list(
+            dict.fromkeys(r.request["suggestion"] for r in mine if r.request.get("suggestion"))
+        )
         report.append(
             {
                 "policy": row["policy"],
@@ -287,7 +290,7 @@ def _friction(
                     {"reason_code": code, "count": count}
                     for code, count in Counter(_reason(r) for r in mine).most_common(TOP_REASONS)
                 ],
-                "suggestions": suggestions[:TOP_SUGGESTIONS],  # records are newest first
+                "suggestions": suggestions[:TOP_SUGGESTIONS],
             }
         )
     return report

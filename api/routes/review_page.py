@@ -39,7 +39,7 @@ HEADERS = {
 async def reviewer(request: Request, state: StateDep) -> ApiKey | None:
     """The quality or admin key of the session cookie, or None."""
     token = request.cookies.get(review_session.COOKIE)
-    return review_session.verify(token, state.settings.keys)
+    return review_session.verify(token, state.settings.keys, state.session_secret)
 
 
 ReviewerDep = Annotated[ApiKey | None, Depends(reviewer)]
@@ -72,7 +72,7 @@ async def sign_in(request: Request, state: StateDep) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         review_session.COOKIE,
-        review_session.issue(key),
+        review_session.issue(key, state.session_secret),
         max_age=review_session.LIFETIME_SECONDS,
         path=review_session.COOKIE_PATH,
         httponly=True,

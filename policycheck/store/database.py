@@ -120,6 +120,15 @@ class Store:
             for key, value in values.items():
                 conn.execute(_upsert_meta(conn.dialect.name, key, value))
 
+    def meta_once(self, key: str, value: str) -> str:
+        """The value under `key`, storing `value` there first if there is none (the first of
+        several processes to get here wins; all of them get the same value)."""
+        with self._writing() as conn:
+            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+            conn.execute(dialect.insert(meta).values(key=key, value=value).on_conflict_do_nothing())
+            stored: str = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one()
+        return stored
+
     @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine (for the logs kept beside the decisions)."""

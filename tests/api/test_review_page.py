@@ -152,15 +152,22 @@ def test_sign_in_never_redirects_off_the_review_page(client: TestClient, target:
 
 def test_tampered_expired_and_foreign_cookies_are_refused(client: TestClient) -> None:
     quality = key_of("quality")
-    good = review_session.issue(quality)
+    secret = client.app.state.policycheck.session_secret
+    assert len(secret) == 32
+
+    def issue(key: ApiKey, **when: float) -> str:
+        return review_session.issue(key, secret, **when)
+
+    good = issue(quality)
     key_id, expiry, mac = good.split(".")
     flipped = mac[:-1] + ("0" if mac[-1] != "0" else "1")
     refused = {
         "tampered signature": f"{key_id}.{expiry}.{flipped}",
         "extended expiry": f"{key_id}.{int(expiry) + 3600}.{mac}",
-        "expired": review_session.issue(quality, now=time.time() - 8 * 3600 - 1),
-        "agent key, well signed": review_session.issue(key_of("agent")),
-        "key not configured": review_session.issue(ApiKey("quality", digest("gone"))),
+        "expired": issue(quality, now=time.time() - 8 * 3600 - 1),
+        "agent key, well signed": issue(key_of("agent")),
+        "key not configured": issue(ApiKey("quality", digest("gone"))),
+        "signed with the key's hash alone": review_session.issue(quality, b""),
         "garbage": "abc",
         "empty parts": "..",
     }
