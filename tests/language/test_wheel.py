@@ -78,3 +78,15 @@ def test_the_shipped_policy_checks_clean_from_the_wheel(fresh_venv: tuple[Path, 
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(": ok")
+
+
+def test_the_review_page_templates_and_the_migrations_are_inside_the_wheel(
+    fresh_venv: tuple[Path, Path],
+) -> None:
+    _, site = fresh_venv
+    templates = {p.name for p in (site / "api" / "templates" / "review").glob("*.html")}
+    assert {"base.html", "index.html", "exception.html", "sign_in.html"} <= templates
+    versions = {
+        p.name for p in (site / "policycheck" / "store" / "migrations" / "versions").glob("*.py")
+    }
+    assert {"0001_decisions_and_meta.py", "0002_exception_log.py"} <= versions
