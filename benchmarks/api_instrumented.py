@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.app import app_from_env
+from policycheck import cli_serve as serve
 from policycheck.decision import Decision
 from policycheck.policy import Policy
 from policycheck.registry import PolicyRegistry
@@ -220,7 +221,14 @@ def main() -> None:
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)
     config = uvicorn.Config(
-        app_from_env(), host="127.0.0.1", port=args.port, log_level="info", server_header=False
+        app_from_env(),
+        host="127.0.0.1",
+        port=args.port,
+        http=serve.HTTP,
+        loop=serve.LOOP,
+        access_log=False,  # as `policycheck serve` runs
+        log_level="info",
+        server_header=False,
     )
     uvicorn.Server(config).run()
 

@@ -4,7 +4,9 @@ Targets: the API serves at least 50% of the requests per second of a bare FastAP
 endpoint that only validates a similar body, and its p99 latency is under 25 ms, at 32
 connections.
 
-Both servers run at once on 127.0.0.1, each on uvicorn with 2 workers: the API as
+Both servers run at once on 127.0.0.1, each on uvicorn with 2 workers, served the same way
+(`policycheck serve`'s HTTP protocol, httptools with TCP_NODELAY, and event loop, uvloop;
+`policycheck.cli_serve.HTTP` and `LOOP`, no access log): the API as
 `policycheck serve --workers 2` (shipped rules copied to a temporary folder, a fresh SQLite
 database there, an agent key chosen through POLICYCHECK_API_KEYS, every decision logged), and
 `benchmarks/bare_app.py`. wrk (Debian package `wrk`) posts a fixed set of four bodies in turn
@@ -23,6 +25,8 @@ server leaves TCP_NODELAY off (uvicorn does with --workers > 1: Kludex/uvicorn#3
 
 wrk and the servers share the machine's CPUs (their number is printed, with the load average):
 the numbers are those of a server with its load generator beside it, the same for both servers.
+Each timed run also gives the server's CPU time (all its processes, from /proc) per request,
+which other load on a shared machine changes much less than the requests per second.
 
 When a target is missed (`--profile auto`, the default; `always` or `never` otherwise), the
 time is looked for with `benchmarks/api_instrumented.py`, the API's code unchanged: first the API
@@ -63,6 +67,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from policycheck import cli_serve as serve
 
 TARGET_RATIO = 0.50  # API requests/s over the bare endpoint's
 TARGET_P99_MS = 25.0
@@ -353,6 +359,29 @@ def run_wrk(
     )
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by a process and its descendants (Linux /proc): the
+    servers' cost per request, which the machine's other load changes much less than req/s."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def describe(result: WrkResult) -> str:
     errors = f"{result.status:,} non-2xx, {result.socket_errors:,} socket errors"
     return (
@@ -416,6 +445,7 @@ def time_stages(work: Path, rules: Path, script: Path, key: str, args: argparse.
     cmd = [str(BIN / "uvicorn"), "--factory", "--app-dir", str(HERE)]
     cmd += ["api_instrumented:timed_app", "--host", HOST, "--port", str(free_port())]
     cmd += ["--workers", str(args.workers), "--log-level", "info", "--no-server-header"]
+    cmd += ["--http", serve.HTTP, "--loop", serve.LOOP, "--no-access-log"]  # as `serve` runs
     server = start_server("timed-api", cmd, env, work)
     try:
         wait_ready(server)
@@ -469,7 +499,7 @@ AREAS: list[
     ("policycheck (evaluate, to_dict, explain)", lambda f, n: f"{ROOT}/policycheck/" in f),
     ("api/ (middleware, metrics, keys, route)", lambda f, n: f"{ROOT}/api/" in f),
     ("SQLAlchemy", lambda f, n: "/sqlalchemy/" in f),
-    ("uvicorn + h11 (HTTP)", lambda f, n: "/uvicorn/" in f or "/h11/" in f),
+    ("uvicorn + httptools (HTTP)", lambda f, n: "/uvicorn/" in f or "/httptools/" in f),
     ("FastAPI", lambda f, n: "/fastapi/" in f),
     ("Starlette", lambda f, n: "/starlette/" in f),
     ("pydantic", lambda f, n: "/pydantic" in f),
@@ -503,11 +533,11 @@ def own_time_by_area(table: dict[tuple[str, int, str], Any]) -> dict[str, float]
 
 PARTS = [  # (label, file, function): cumulative time (parts may contain one another)
     (
-        "uvicorn h11: handle_events (parse the request)",
-        "uvicorn/protocols/http/h11_impl.py",
-        "handle_events",
+        "uvicorn httptools: data_received (parse)",
+        "uvicorn/protocols/http/httptools_impl.py",
+        "data_received",
     ),
-    ("uvicorn h11: send (response + access log)", "uvicorn/protocols/http/h11_impl.py", "send"),
+    ("uvicorn httptools: send (the response)", "uvicorn/protocols/http/httptools_impl.py", "send"),
     (
         "FastAPI: solve_dependencies (body, key, state)",
         "fastapi/dependencies/utils.py",
@@ -674,13 +704,13 @@ def main() -> int:
         api_cmd = [str(BIN / "policycheck"), "serve", "--rules", str(rules)]
         api_cmd += ["--db", f"sqlite:///{db}", "--host", HOST, "--port", str(free_port())]
         api_cmd += ["--workers", str(args.workers), "--keys-file", str(work / "none.keys")]
-        # The bare app runs like `policycheck serve`: same HTTP protocol (TCP_NODELAY), no
-        # access log, so the comparison is of the work done per request.
+        # The bare app runs like `policycheck serve`: same HTTP protocol (httptools, TCP_NODELAY)
+        # and event loop (uvloop), no access log, so the comparison is of the work per request.
         bare_port = free_port()
         bare_run = (
             f"import uvicorn; uvicorn.run('bare_app:app', host={HOST!r}, port={bare_port}, "
             f"workers={args.workers}, app_dir={str(HERE)!r}, "
-            "http='api.server:NoDelayH11Protocol', access_log=False, log_level='info', "
+            f"http={serve.HTTP!r}, loop={serve.LOOP!r}, access_log=False, log_level='info', "
             "server_header=False)"
         )
         bare_cmd = [
@@ -697,7 +727,9 @@ def main() -> int:
             f"{args.warmup:g} s warm-up + {args.seconds:g} s timed per server and round, "
             f"{args.rounds} rounds alternating"
         )
-        versions = ", ".join(f"{name} {version(name)}" for name in ("uvicorn", "fastapi"))
+        versions = ", ".join(
+            f"{name} {version(name)}" for name in ("uvicorn", "httptools", "uvloop", "fastapi")
+        )
         print(
             f"machine: {os.cpu_count()} CPUs shared by wrk and both servers "
             f"(load average {load}); servers on {HOST}, {workers(args)} each "
@@ -729,13 +761,20 @@ def main() -> int:
                 )
 
             results: dict[str, list[WrkResult]] = {"API": [], "bare": []}
+            cpu_per_request: dict[str, list[float]] = {"API": [], "bare": []}
             for index, key in enumerate(round_keys):
                 order = [("API", api), ("bare", bare)]
                 for name, server in order if index % 2 == 0 else order[::-1]:
                     run_wrk(server, script, warm_key, args.warmup, args)
+                    cpu = tree_cpu_seconds(server.proc.pid)
                     result = run_wrk(server, script, key, args.seconds, args)
+                    cpu_ms = (tree_cpu_seconds(server.proc.pid) - cpu) * 1e3 / max(result.ok, 1)
                     results[name].append(result)
-                    print(f"round {index + 1}  {name:<4} {describe(result)}")
+                    cpu_per_request[name].append(cpu_ms)
+                    print(
+                        f"round {index + 1}  {name:<4} {describe(result)}; "
+                        f"server CPU {cpu_ms:.2f} ms/request"
+                    )
                     if args.show_wrk:
                         print(result.text)
         finally:
@@ -762,7 +801,11 @@ def main() -> int:
             ("API", api_rate, api_p50, api_p99),
             ("bare", bare_rate, bare_p50, bare_p99),
         ]:
-            print(f"median {name:<4}: {rate:8,.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
+            cpu_ms = statistics.median(cpu_per_request[name])
+            print(
+                f"median {name:<4}: {rate:8,.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                f"server CPU {cpu_ms:.2f} ms/request"
+            )
 
         lost, in_flight = 0, True
         for index, key in enumerate(round_keys):

@@ -17,7 +17,8 @@ from policycheck.source import Source
 from policycheck.store import Store, StoreError, default_url
 
 APP = "api.app:app_from_env"  # imported by uvicorn in each worker
-HTTP = "api.server:NoDelayH11Protocol"  # h11 with TCP_NODELAY (see api/server.py)
+HTTP = "api.server:NoDelayHttpToolsProtocol"  # httptools with TCP_NODELAY (api/server.py)
+LOOP = "auto"  # uvloop (a dependency except on Windows), else asyncio
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -91,6 +92,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         http=HTTP,
+        loop=LOOP,
         log_level="info",
         access_log=args.access_log,
         server_header=False,
