@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -20,9 +19,10 @@ try:
 except ImportError:  # not on Windows: there SQLite's busy timeout alone orders the writers
     fcntl = None  # type: ignore[assignment]
 
+import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, Text, bindparam, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
@@ -148,9 +148,16 @@ class Store:
         rows = [_decision_values(record) for record in records]
         if not rows:
             return
+        statement = insert(decisions)
+        if self._engine.dialect.name == "sqlite":
+            # Encode the JSON before taking the write lock, not while holding it; SQLite keeps
+            # a JSON column as this text.
+            statement = _INSERT_ENCODED
+            for row in rows:
+                row["facts"], row["decision"] = _dumps(row["facts"]), _dumps(row["decision"])
         try:
             with self._writing() as conn:
-                conn.execute(insert(decisions), rows)
+                conn.execute(statement, rows)
         except IntegrityError as exc:
             raise StoreError(
                 f"{what} not logged: an id is already in the log or a required value is missing"
@@ -264,8 +271,15 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 
 def _dumps(value: Any) -> str:
-    """JSON text with non-ASCII characters kept as they are."""
-    return json.dumps(value, ensure_ascii=False)
+    """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
+    faster than json.dumps, and dates as ISO strings)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# The decisions INSERT with its JSON columns bound as text already encoded (SQLite).
+_INSERT_ENCODED = insert(decisions).values(
+    facts=bindparam("facts", type_=Text()), decision=bindparam("decision", type_=Text())
+)
 
 
 def _decision_values(record: DecisionRecord) -> dict[str, Any]:
