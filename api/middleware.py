@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.ids import new_id
 
 
 class RequestIdAndLimit:
@@ -31,7 +32,7 @@ class RequestIdAndLimit:
                 if name != b"content-type"
             ] + [(b"content-type", b"application/json")]
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_id()
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:

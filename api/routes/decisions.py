@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+import orjson
+from fastapi import APIRouter, Response
 
 from api.deps import DecideKey, ReadDecisionKey, StateDep
 from api.errors import ApiError
+from api.ids import new_id
 from api.schemas import DecisionIn
 from policycheck.facts import FactsError
 from policycheck.policy import Policy
@@ -19,8 +20,31 @@ from policycheck.store import DecisionRecord, mask_personal
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-@router.post("", summary="Decide a request and log the decision")
-async def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str, Any]:
+# The 200 response as FastAPI documents a `dict[str, Any]` return; the route returns the JSON
+# encoded itself (orjson), so FastAPI neither validates nor encodes it again.
+DECISION_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The decision JSON of DESIGN.md, with its `decision_id`",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "title": "Response Decide V1 Decisions Post",
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    summary="Decide a request and log the decision",
+    response_model=None,
+    responses=DECISION_RESPONSE,
+)
+async def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> Response:
     """The decision JSON of DESIGN.md, with the `decision_id` to quote later.
 
     Evaluating takes a fraction of a millisecond and runs on the event loop; the log write is
@@ -43,7 +67,7 @@ async def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str,
             "the facts do not match the policy",
             [p.to_dict() for p in invalid.problems],
         ) from None
-    decision.decision_id = uuid.uuid4().hex
+    decision.decision_id = new_id()
     out = decision.to_dict()
     personal = _personal(policy)
     logged = state.log.submit(
@@ -57,7 +81,7 @@ async def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str,
             outcome=decision.outcome.value,
             clause_id=decision.clause.id if decision.clause else None,
             rigid=decision.rigid,
-            facts=mask_personal(body.facts, personal),
+            facts=mask_personal(body.facts, personal) if personal else body.facts,
             decision=_masked_decision(out, personal),
         )
     )
@@ -65,7 +89,7 @@ async def decide(body: DecisionIn, key: DecideKey, state: StateDep) -> dict[str,
     state.metrics.decisions.labels(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
     ).inc()
-    return out
+    return Response(orjson.dumps(out), media_type="application/json")
 
 
 @router.get("/{decision_id}", summary="A logged decision")
