@@ -115,7 +115,7 @@ def validate_request(
     if kind not in REMEDY_KINDS:
         problem("remedy.kind", f"must be one of {', '.join(REMEDY_KINDS)}")
     amount = remedy.get("amount")
-    if amount is not None and not amount > 0:
+    if amount is not None and not 0 < amount < float("inf"):  # NaN and infinity too
         problem("remedy.amount", "must be more than 0")
     if kind == "partial_refund" and amount is None:
         problem("remedy.amount", "a partial refund needs its amount")
