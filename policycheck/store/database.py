@@ -35,6 +35,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
 POSTGRES_DRIVERS = frozenset({"postgresql+psycopg"})
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The WAL is checkpointed by a thread of the store (CHECKPOINT_SECONDS after a write, at most),
+# not by the writer that happens to commit past SQLite's threshold while holding the write lock
+# (copying the WAL and two fsyncs: tens of ms). SQLite's own checkpoint stays, further off, for
+# a store whose thread does not keep up.
+CHECKPOINT_SECONDS = 0.5
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # SQLite's default is 1,000 (4 MB)
 URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Key of the PostgreSQL advisory lock held while migrating: b"pc-migr" as an integer.
 MIGRATE_LOCK = int.from_bytes(b"pc-migr", "big")
@@ -60,6 +66,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self._engine = _create_engine(url)
         self._write_lock = _write_lock_path(self._engine)
+        sqlite_file = self._engine.dialect.name == "sqlite"
+        self._checkpointer = _Checkpointer(self._engine) if sqlite_file else None
 
     def migrate(self) -> None:
         """Upgrade the schema to the latest revision; idempotent, safe from concurrent processes."""
@@ -141,6 +149,8 @@ class Store:
 
     def close(self) -> None:
         """Close every pooled connection (the store can still reconnect if used again)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._engine.dispose()
 
     def _insert(self, records: Sequence[DecisionRecord], what: str) -> None:
@@ -176,6 +186,8 @@ class Store:
             conn.execution_options(**{_WRITE: True})
             with _exclusive(self._write_lock), conn.begin():
                 yield conn
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
 
 
 def _create_engine(url: str) -> Engine:
@@ -206,6 +218,66 @@ def _sqlite_engine(url: URL) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+class _Checkpointer:
+    """A thread that checkpoints a SQLite database's WAL (PASSIVE: it waits for no reader or
+    writer and takes no write lock) within CHECKPOINT_SECONDS of a write; started by the first
+    write, stopped by `stop` (a later write starts it again)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._wrote = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # the current thread's
+
+    def wrote(self) -> None:
+        """Note a committed write (cheap: called after every write transaction)."""
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._stopping = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._run, args=(self._stopping,), name="sqlite-checkpoint",
+                        daemon=True,
+                    )  # fmt: skip
+                    self._thread.start()
+        self._wrote.set()
+
+    def stop(self) -> None:
+        """Checkpoint what was written, then end the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stopping.set()
+        if thread is not None:
+            self._wrote.set()
+            thread.join(timeout=30)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
+        raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        busy, frames, done = row if row is not None else (1, 0, 0)
+        return int(busy), int(frames), int(done)
+
+    def _run(self, stopping: threading.Event) -> None:
+        while True:
+            self._wrote.wait()
+            stopping.wait(CHECKPOINT_SECONDS)  # let writes gather; one checkpoint for them
+            self._wrote.clear()
+            with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+                self.checkpoint()  # busy (another checkpoint under way): the next one will do
+            if stopping.is_set():
+                return
 
 
 def _write_lock_path(engine: Engine) -> Path | None:
@@ -244,6 +316,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -96,3 +97,24 @@ def test_processes_writing_at_once_lose_nothing(sqlite_store: Store, tmp_path: P
     ]
     assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
     assert sqlite_store.count_decisions() == 450
+
+
+def test_the_store_checkpoints_the_wal_itself(sqlite_store: Store, tmp_path: Path) -> None:
+    checkpointer = sqlite_store._checkpointer
+    assert checkpointer is not None
+    for _ in range(5):
+        sqlite_store.log_decisions([make_record() for _ in range(20)])
+    assert checkpointer._thread is not None
+    checkpointer.stop()  # (as Store.close does) checkpoints what was written, then ends
+    assert checkpointer._thread is None
+    busy, frames, done = checkpointer.checkpoint()  # every frame of the WAL is in the file
+    assert busy == 0
+    assert frames > 0
+    assert done == frames
+    with sqlite3.connect(tmp_path / "log.db") as raw:
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)  # a plain client
+    raw.close()
+    sqlite_store.log_decision(make_record())  # a write starts the thread again
+    assert checkpointer._thread is not None
+    assert checkpointer._thread.is_alive()
+    assert sqlite_store.count_decisions() == 101
