@@ -22,7 +22,7 @@ except ImportError:  # not on Windows: there SQLite's busy timeout alone orders 
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Text, bindparam, create_engine, event, func, insert, select, text
+from sqlalchemy import Dialect, Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
@@ -158,16 +158,16 @@ class Store:
         rows = [_decision_values(record) for record in records]
         if not rows:
             return
-        statement = insert(decisions)
-        if self._engine.dialect.name == "sqlite":
-            # Encode the JSON before taking the write lock, not while holding it; SQLite keeps
-            # a JSON column as this text.
-            statement = _INSERT_ENCODED
-            for row in rows:
-                row["facts"], row["decision"] = _dumps(row["facts"]), _dumps(row["decision"])
+        dialect = self._engine.dialect
+        # SQLite: every value converted before the write lock is taken, and one INSERT of many
+        # rows (one step, where executemany steps once a row and lets go of the GIL each time).
+        chunks = _sqlite_inserts(rows, dialect) if dialect.name == "sqlite" else []
         try:
             with self._writing() as conn:
-                conn.execute(statement, rows)
+                if dialect.name != "sqlite":
+                    conn.execute(insert(decisions), rows)
+                for sql, parameters in chunks:
+                    conn.exec_driver_sql(sql, parameters)
         except IntegrityError as exc:
             raise StoreError(
                 f"{what} not logged: an id is already in the log or a required value is missing"
@@ -349,10 +349,40 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-# The decisions INSERT with its JSON columns bound as text already encoded (SQLite).
-_INSERT_ENCODED = insert(decisions).values(
-    facts=bindparam("facts", type_=Text()), decision=bindparam("decision", type_=Text())
-)
+# At most this many values bound in one statement (SQLite's limit before 3.32 was 999).
+SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_COLUMNS = [column.name for column in decisions.columns]
+
+
+def _sqlite_inserts(
+    rows: list[dict[str, Any]], dialect: Dialect
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Multi-row INSERTs of the decisions' rows on SQLite, with the values as SQLAlchemy's
+    types would bind them (its bind processors; the JSON columns as the text SQLite keeps)."""
+    processors = []
+    for column in decisions.columns:
+        if column.name in ("facts", "decision"):
+            processors.append(_dumps)
+        else:
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            processors.append(processor or _same)
+    values = [
+        tuple(process(row[name]) for name, process in zip(_COLUMNS, processors, strict=True))
+        for row in rows
+    ]
+    per_statement = max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
+    names = ", ".join(_COLUMNS)
+    placeholders = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    inserts = []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        sql = f"INSERT INTO decisions ({names}) VALUES " + ", ".join([placeholders] * len(chunk))
+        inserts.append((sql, tuple(value for row in chunk for value in row)))
+    return inserts
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _decision_values(record: DecisionRecord) -> dict[str, Any]:
