@@ -909,3 +909,24 @@ def test_two_servers_on_one_postgresql_granting_at_once_keep_one_chain(tmp_path:
     verified = audit(db_url)
     assert verified.returncode == 0, verified.stdout
     assert "60 entries, chain intact" in verified.stdout
+
+
+@pytest.mark.xfail(
+    reason="BUG (policycheck/review.py _agents): team_rate and each agent's exception count "
+    "include a supervisor's beyond-discretion exceptions on firm refusals, but divide by rigid "
+    "refusals only: two such exceptions over one rigid refusal give team_rate 2.0 while "
+    "totals.override_rate says 0.0",
+    strict=True,
+)
+def test_rates_over_rigid_refusals_count_only_exceptions_on_rigid_refusals(
+    team: TestClient,
+) -> None:
+    for _ in range(2):
+        made = grant(team, team_decide(team, LATE_AND_USED, AGENT_ONE), role="supervisor")
+        assert made["beyond_discretion"] is True
+    team_decide(team, ONE_DAY_LATE, AGENT_ONE)  # the one rigid refusal: nobody excepted it
+    out = summary(team)
+    assert out["totals"]["override_rate"] == 0.0
+    for row in out["agents"]:
+        assert row["team_rate"] == out["totals"]["override_rate"], row
+        assert row["exception_rate"] is None or row["exception_rate"] <= 1, row
