@@ -2,10 +2,12 @@
 
 `POST /v1/decisions` validates a body shaped like the API's (`policy`, `facts`, an optional
 `proposed`) with pydantic and returns a small JSON: no key check, no policy, no store. Like the
-API's route it is a plain `def`, so FastAPI runs it in its thread pool too. `GET /readyz` is there
-for the readiness poll.
+API's route it is an `async def`, run on the event loop (no thread-pool hop). `GET /readyz` is
+there for the readiness poll. `benchmarks/api_load.py` serves it as `policycheck serve` serves
+the API (httptools with TCP_NODELAY, uvloop):
 
-    .venv/bin/uvicorn --app-dir benchmarks bare_app:app --workers 2 --no-server-header
+    .venv/bin/uvicorn --app-dir benchmarks bare_app:app --workers 2 --no-server-header \
+        --http api.server:NoDelayHttpToolsProtocol --loop auto --no-access-log
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ app = FastAPI(title="bare")
 
 
 @app.post("/v1/decisions")
-def decide(body: DecisionIn) -> dict[str, Any]:
+async def decide(body: DecisionIn) -> dict[str, Any]:
     return {"policy": body.policy, "outcome": "allow", "facts": len(body.facts)}
 
 
