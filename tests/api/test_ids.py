@@ -12,5 +12,6 @@ def test_ids_are_uuid4_hex_and_unique_across_batches() -> None:
     assert len(set(ids)) == len(ids)
     for value in ids:
         parsed = uuid.UUID(hex=value)
-        assert parsed.hex == value and parsed.version == 4
+        assert parsed.hex == value
+        assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
