@@ -162,6 +162,9 @@ class Store:
         # SQLite: every value converted before the write lock is taken, and one INSERT of many
         # rows (one step, where executemany steps once a row and lets go of the GIL each time).
         chunks = _sqlite_inserts(rows, dialect) if dialect.name == "sqlite" else []
+        if len(chunks) == 1:  # one statement is one transaction: no BEGIN or COMMIT to wait on
+            self._insert_one_statement(*chunks[0], what)
+            return
         try:
             with self._writing() as conn:
                 if dialect.name != "sqlite":
@@ -172,6 +175,25 @@ class Store:
             raise StoreError(
                 f"{what} not logged: an id is already in the log or a required value is missing"
             ) from exc
+
+    def _insert_one_statement(self, sql: str, parameters: tuple[Any, ...], what: str) -> None:
+        """Run one INSERT in SQLite's autocommit mode, under the write lock file: it takes
+        SQLite's write lock, writes and commits in one call, letting go of the GIL once (each
+        time it is taken back, the lock is held while the event loop thread runs)."""
+        raw = self._engine.raw_connection()  # isolation_level None: autocommit
+        try:
+            with _exclusive(self._write_lock):
+                raw.driver_connection.execute(sql, parameters)  # type: ignore[union-attr]
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"{what} not logged: an id is already in the log or a required value is missing"
+            ) from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"{what} not logged: {exc}") from exc
+        finally:
+            raw.close()
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
