@@ -7,8 +7,10 @@ code (its functions are wrapped here, in the benchmark's process only):
   pool, several workers, one SQLite file) and times each stage of each decision with the wall
   clock: reaching the endpoint, the registry, `Policy.evaluate`, `Decision.to_dict`, the wait
   for the decision's commit (from `GroupCommitLog.submit` until its future is done), and, of the
-  group commit's batch that wrote it (in the writer thread), `Store.log_decisions`: a pooled
-  connection; `BEGIN IMMEDIATE`, i.e. waiting for SQLite's write lock; the insert; the commit.
+  group commit's batch that wrote it (in the writer thread), `Store.log_decisions`: the wait
+  for the lock file (another process writing), then the one INSERT statement that takes
+  SQLite's write lock, inserts and commits (or, for a batch too large for one statement,
+  `BEGIN IMMEDIATE`, the inserts and the commit).
   Each worker writes its timings to `$PC_BENCH_TIMINGS/<pid>.json` when it shuts down.
 
       PC_BENCH_TIMINGS=DIR .venv/bin/uvicorn --factory --app-dir benchmarks \\
@@ -49,7 +51,7 @@ from policycheck import cli_serve as serve
 from policycheck.decision import Decision
 from policycheck.policy import Policy
 from policycheck.registry import PolicyRegistry
-from policycheck.store import DecisionRecord, Store
+from policycheck.store import DecisionRecord, Store, database
 from policycheck.store.group_commit import GroupCommitLog
 
 ENV_TIMINGS = "PC_BENCH_TIMINGS"
@@ -103,7 +105,9 @@ def _instrument() -> None:
         if timings is not None:
             checked_out = timings.get("checked_out!", begun)  # absent: reused without checkout
             timings["pool"] = checked_out - begun
-            timings["lock"] = timings.get("begun!", locked) - checked_out
+            timings["lock"] = (
+                timings.get("begun!", locked) - checked_out - timings.get("flock", 0.0)
+            )
             timings["begin"] = locked - begun
             timings["insert"] = inserted - locked
             timings["commit"] = perf_counter() - inserted
@@ -145,13 +149,33 @@ def _instrument() -> None:
             if timings is not None:
                 timings.update(
                     (name, batch_timings.get(name, 0.0))
-                    for name in ("write", "begin", "pool", "lock", "insert", "commit")
+                    for name in ("write", "flock", "begin", "pool", "lock", "insert", "commit")
                 )
                 timings["batch"] = len(batch)
             done.set_result(None)
 
     GroupCommitLog.submit = submit  # type: ignore[method-assign]
     GroupCommitLog._write = write  # type: ignore[method-assign]
+    original_exclusive, original_one = database._exclusive, Store._insert_one_statement
+
+    @contextlib.contextmanager
+    def exclusive(path: Path | None) -> Iterator[None]:
+        begun = perf_counter()
+        with original_exclusive(path):
+            timings = CURRENT.get()
+            if timings is not None:
+                timings["flock"] = perf_counter() - begun
+            yield
+
+    def one_statement(self: Store, sql: str, parameters: tuple[Any, ...], what: str) -> None:
+        begun = perf_counter()
+        original_one(self, sql, parameters, what)
+        timings = CURRENT.get()
+        if timings is not None:
+            timings["insert"] = perf_counter() - begun - timings.get("flock", 0.0)
+
+    database._exclusive = exclusive
+    Store._insert_one_statement = one_statement  # type: ignore[method-assign]
     Store.__init__ = init  # type: ignore[method-assign]
 
     Store._writing = writing  # type: ignore[method-assign]

@@ -417,11 +417,10 @@ STAGES = [  # (label, key in the timings of one request); see benchmarks/api_ins
     ("  Decision.to_dict (explanations, trace)", "to_dict"),
     ("  waiting for the decision's commit", "log"),
     ("    its batch's Store.log_decisions, of which:", "write"),
-    ("    connect + BEGIN IMMEDIATE, of which:", "begin"),
-    ("      a connection from the pool", "pool"),
-    ("      BEGIN IMMEDIATE (SQLite's write lock)", "lock"),
-    ("    INSERT", "insert"),
-    ("    COMMIT", "commit"),
+    ("      the lock file (another process writing)", "flock"),
+    ("      INSERT (one statement: SQLite's lock to commit)", "insert"),
+    ("      or BEGIN IMMEDIATE (SQLite's write lock)", "lock"),
+    ("      and COMMIT", "commit"),
     ("  after logging: metrics, JSON, response", "after"),
 ]
 
