@@ -15,9 +15,31 @@ FILTERS = ("policy", "clause", "agent", "reason", "status", "since", "until")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 
-def parse_filters(params: Mapping[str, str]) -> ExceptionFilter:
-    """An ExceptionFilter from `policy, clause, agent, reason, status, since, until`."""
+def parse_filters(
+    params: Mapping[str, str], accepted: tuple[str, ...] = FILTERS
+) -> ExceptionFilter:
+    """An ExceptionFilter from `policy, clause, agent, reason, status, since, until` (or just
+    the `accepted` ones: another given is a problem)."""
+    problems = [
+        {"field": name, "message": f"not a filter here; accepted: {', '.join(accepted)}"}
+        for name in FILTERS
+        if name not in accepted and (params.get(name) or "").strip()
+    ]
+    filters = _filters({name: params.get(name) or "" for name in accepted}, problems)
+    _raise(problems)
+    return filters
+
+
+def parse_listing(params: Mapping[str, str]) -> tuple[ExceptionFilter, int | None, int]:
+    """Filters, the seq before which to list (or None) and how many, every problem at once."""
     problems: list[dict[str, str]] = []
+    filters = _filters(params, problems)
+    before, limit = _page(params, problems)
+    _raise(problems)
+    return filters, before, limit
+
+
+def _filters(params: Mapping[str, str], problems: list[dict[str, str]]) -> ExceptionFilter:
     text = {name: (params.get(name) or "").strip() or None for name in FILTERS}
     status = None
     if text["status"]:
@@ -37,7 +59,6 @@ def parse_filters(params: Mapping[str, str]) -> ExceptionFilter:
     since, until = days["since"], days["until"]
     if since and until and since > until:
         problems.append({"field": "until", "message": "is before `since`"})
-    _raise(problems)
     return ExceptionFilter(
         policy=text["policy"],
         clause=text["clause"],
@@ -49,9 +70,7 @@ def parse_filters(params: Mapping[str, str]) -> ExceptionFilter:
     )
 
 
-def parse_page(params: Mapping[str, str]) -> tuple[int | None, int]:
-    """(the seq before which to list, or None; how many) from `cursor` and `limit`."""
-    problems: list[dict[str, str]] = []
+def _page(params: Mapping[str, str], problems: list[dict[str, str]]) -> tuple[int | None, int]:
     raw_limit = (params.get("limit") or "").strip()
     limit = DEFAULT_LIMIT
     if raw_limit:
@@ -65,7 +84,6 @@ def parse_page(params: Mapping[str, str]) -> tuple[int | None, int]:
         before = decode_cursor(cursor)
         if before is None:
             problems.append({"field": "cursor", "message": "not a cursor this API gave"})
-    _raise(problems)
     return before, limit
 
 

@@ -116,7 +116,7 @@ def validate_request(
         problem("remedy.kind", f"must be one of {', '.join(REMEDY_KINDS)}")
     amount = remedy.get("amount")
     if amount is not None and not 0 < amount < float("inf"):  # NaN and infinity too
-        problem("remedy.amount", "must be more than 0")
+        problem("remedy.amount", "must be a number more than 0")
     if kind == "partial_refund" and amount is None:
         problem("remedy.amount", "a partial refund needs its amount")
     reason = str(fields.get("reason_code", ""))

@@ -220,11 +220,15 @@ def _clauses(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[d
 
 def _agents(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[dict[str, Any]]:
     """Per agent key: their exceptions on their rigid refusals, against the team's rate."""
-    granted = Counter(r.granted_by[0] for r in records if r.status.in_force)
+    # only what the policy's discretion covered counts against rigid refusals; a supervisor's
+    # exceptions beyond it are counted apart
+    on_rigid = [r for r in records if r.status.in_force]
+    granted = Counter(r.granted_by[0] for r in on_rigid if not r.beyond_discretion)
+    beyond = Counter(r.granted_by[0] for r in on_rigid if r.beyond_discretion)
     rigid: dict[str | None, int] = refusals["by_agent"]
     team_rate = _rate(sum(granted.values()), sum(rigid.values()))
     rows: list[dict[str, Any]] = []
-    for agent in sorted(set(granted) | set(rigid), key=lambda a: a or ""):
+    for agent in sorted(set(granted) | set(beyond) | set(rigid), key=lambda a: a or ""):
         rate = _rate(granted[agent], rigid.get(agent, 0))
         ratio = round(rate / team_rate, 2) if rate is not None and team_rate else None
         rows.append(
@@ -232,6 +236,7 @@ def _agents(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[di
                 "agent": agent,
                 "rigid_refusals": rigid.get(agent, 0),
                 "exceptions": granted[agent],
+                "beyond_discretion": beyond[agent],
                 "exception_rate": rate,
                 "team_rate": team_rate,
                 "ratio_to_team": ratio,

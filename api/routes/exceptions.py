@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import GrantKey, QualityKey, StateDep, SupervisorKey
 from api.errors import ApiError
-from api.filters import encode_cursor, parse_filters, parse_page
+from api.filters import encode_cursor, parse_filters, parse_listing
 from api.schemas import ExceptionIn, NoteIn
 from policycheck.exceptions import (
     ExceptionInputError,
@@ -71,8 +71,7 @@ def grant(decision_id: str, body: ExceptionIn, key: GrantKey, state: StateDep) -
 def listing(request: Request, key: QualityKey, state: StateDep) -> dict[str, Any]:
     """Filter by `policy`, `clause`, `agent` (key id), `reason`, `status`, `since`, `until`
     (YYYY-MM-DD, inclusive); page with `limit` (1-500) and the `next_cursor` of the last page."""
-    filters = parse_filters(request.query_params)
-    before, limit = parse_page(request.query_params)
+    filters, before, limit = parse_listing(request.query_params)
     page = state.exceptions.find(filters, before_seq=before, limit=limit + 1)
     more = len(page) > limit
     page = page[:limit]

@@ -13,13 +13,14 @@ from api.filters import parse_filters
 from policycheck.review import summarize
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
+SUMMARY_FILTERS = ("policy", "since", "until")  # the rates need every clause, agent and reason
 
 
 @router.get("/summary", summary="Override rates, reasons, follow-ups and the friction report")
 def summary(request: Request, key: QualityKey, state: StateDep) -> dict[str, Any]:
     """Filter by `policy`, `since` and `until` (YYYY-MM-DD, inclusive, on decisions and
-    exceptions alike)."""
-    filters = parse_filters(request.query_params)
+    exceptions alike); the list's other filters are refused here (422 `invalid_query`)."""
+    filters = parse_filters(request.query_params, accepted=SUMMARY_FILTERS)
     return summarize(
         state.exceptions, filters, datetime.now(UTC).date(), state.settings.reason_codes
     )
