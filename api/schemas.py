@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 FOUNDING_STORY: dict[str, Any] = {
     "policy": "tomtom-fr-2012",
@@ -81,7 +81,7 @@ class RemedyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(description="refund, partial_refund, store_credit, exchange or extension")
-    amount: float | None = Field(default=None, description="required for partial_refund")
+    amount: StrictFloat | None = Field(default=None, description="required for partial_refund")
 
 
 class ExceptionIn(BaseModel):

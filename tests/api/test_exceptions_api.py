@@ -481,6 +481,8 @@ MALFORMED: list[tuple[Any, list[str]]] = [
     ({**body(), "justification": 123}, ["justification"]),
     ({**body(), "remedy": "refund"}, ["remedy"]),
     ({**body(), "remedy": {"kind": "partial_refund", "amount": "lots"}}, ["remedy.amount"]),
+    ({**body(), "remedy": {"kind": "partial_refund", "amount": True}}, ["remedy.amount"]),
+    ({**body(), "remedy": {"kind": "partial_refund", "amount": "12"}}, ["remedy.amount"]),
     ({**body(), "follow_up_on": "next week"}, ["follow_up_on"]),
     ({**body(), "reason_code": ["goodwill"]}, ["reason_code"]),
     ({"granted_outcome": "allow"}, ["remedy", "reason_code", "justification"]),
