@@ -1,0 +1,125 @@
+"""The exception log at size: grants per second, `audit verify`, a listing page, the summary.
+
+Logs N rigid refusals (two agents, clause a of the TomTom policy) and grants an exception on
+each through the library (`ExceptionLog.grant`, one transaction and one chain entry each), then
+times verifying the whole chain, the first and a deep page of the filtered list, the CSV export
+and the review summary. SQLite file by default; `--db postgresql+psycopg://...` for PostgreSQL
+(the tables are dropped first: use a throw-away database). No target is set by the issue; the
+figures show what a quality team's page costs on a log of that size.
+
+    .venv/bin/python benchmarks/exceptions.py [--count 5000] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+
+import policycheck
+from policycheck.exceptions import REASON_CODES, grant_status, validate_request
+from policycheck.keys import ApiKey, digest
+from policycheck.review import csv_rows, summarize
+from policycheck.store import DecisionRecord, Store
+from policycheck.store.exception_log import ExceptionFilter, ExceptionLog
+
+ROOT = Path(__file__).resolve().parents[1]
+LATE = {
+    "request": {"kind": "cancellation", "date": "2012-04-23"},
+    "product": {"category": "device", "used": False, "original_packaging": True},
+    "delivery": {"date": "2012-04-04", "postcode": "75011"},
+}
+
+
+def timed(what: str, action: Callable[[], Any]) -> Any:
+    """Run `action` once and print how long it took."""
+    start = time.perf_counter()
+    result = action()
+    print(f"{what:<44} {1000 * (time.perf_counter() - start):9.1f} ms")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+    args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    if url.startswith("postgresql"):
+        engine = sqlalchemy.create_engine(url)
+        with engine.begin() as conn:
+            for table in ("exception_log", "decisions", "meta", "alembic_version"):
+                conn.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+        engine.dispose()
+    store = Store(url)
+    store.migrate()
+    log = ExceptionLog(store)
+    policy = policycheck.load_policy(ROOT / "rules" / "tomtom-fr-2012.policy")
+    decision = policy.evaluate(LATE).to_dict()
+    agents = [ApiKey("agent", digest(f"agent-{i}")) for i in range(2)]
+    reasons = list(REASON_CODES)
+    records = [
+        DecisionRecord(
+            id=uuid.uuid4().hex,
+            created_at=datetime.now(UTC),
+            agent_key_id=agents[i % 2].key_id,
+            policy_id=policy.id,
+            policy_version=decision["policy"]["version"],
+            policy_hash=policy.hash,
+            outcome="refuse",
+            clause_id="a",
+            rigid=True,
+            facts=LATE,
+            decision=decision,
+        )
+        for i in range(args.count)
+    ]
+    print(f"{url.split('://')[0]}, {args.count} rigid refusals and as many exceptions")
+    timed("log the decisions (one transaction)", lambda: store.log_decisions(records))
+
+    def grant_all() -> None:
+        for i, record in enumerate(records):
+            fields = {
+                "granted_outcome": "allow",
+                "remedy": {"kind": "refund"},
+                "reason_code": reasons[i % len(reasons)],
+                "justification": f"Customer {i} asked one jour ouvrable late after a move.",
+                "suggestion": "Extend the period to 15 ouvrables" if i % 3 == 0 else None,
+            }
+            request = validate_request(fields, REASON_CODES, date.today())
+            log.grant(record, request, grant_status(record.decision, "agent"), agents[i % 2])
+
+    start = time.perf_counter()
+    timed("grant every exception (one entry each)", grant_all)
+    rate = args.count / (time.perf_counter() - start)
+    print(f"{'  grants per second':<44} {rate:9.0f}")
+    report = timed("audit verify (whole chain)", log.verify)
+    assert report.ok, report
+    assert report.entries == args.count, report
+    mistakes = ExceptionFilter(reason="customer_error", agent=agents[0].key_id)
+    first = timed("first page of 50 (reason + agent filter)", lambda: log.find(mistakes))
+    deep = timed(
+        "a page from the middle (cursor)",
+        lambda: log.find(ExceptionFilter(), before_seq=args.count // 2, limit=50),
+    )
+    assert first
+    assert len(deep) == 50, len(deep)
+    size = timed("CSV export (all)", lambda: sum(len(c) for c in csv_rows(log, ExceptionFilter())))
+    print(f"{'  CSV bytes':<44} {size:9d}")
+    out = timed(
+        "review summary",
+        lambda: summarize(log, ExceptionFilter(), date.today(), REASON_CODES),
+    )
+    assert out["totals"]["exceptions"] == args.count
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
