@@ -51,7 +51,8 @@ from policycheck import cli_serve as serve
 from policycheck.decision import Decision
 from policycheck.policy import Policy
 from policycheck.registry import PolicyRegistry
-from policycheck.store import DecisionRecord, Store, database
+from policycheck.store import DecisionRecord, Store
+from policycheck.store import sqlite as sqlite_store
 from policycheck.store.group_commit import GroupCommitLog
 
 ENV_TIMINGS = "PC_BENCH_TIMINGS"
@@ -156,7 +157,7 @@ def _instrument() -> None:
 
     GroupCommitLog.submit = submit  # type: ignore[method-assign]
     GroupCommitLog._write = write  # type: ignore[method-assign]
-    original_exclusive, original_one = database._exclusive, Store._insert_one_statement
+    original_exclusive, original_one = sqlite_store.exclusive, Store._insert_one_statement
 
     @contextlib.contextmanager
     def exclusive(path: Path | None) -> Iterator[None]:
@@ -174,7 +175,7 @@ def _instrument() -> None:
         if timings is not None:
             timings["insert"] = perf_counter() - begun - timings.get("flock", 0.0)
 
-    database._exclusive = exclusive
+    sqlite_store.exclusive = exclusive
     Store._insert_one_statement = one_statement  # type: ignore[method-assign]
     Store.__init__ = init  # type: ignore[method-assign]
 

@@ -3,49 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # not on Windows: there SQLite's busy timeout alone orders the writers
-    fcntl = None  # type: ignore[assignment]
-
-import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Dialect, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.sql import Executable
 
-from policycheck.store.records import DecisionRecord
+from policycheck.store import sqlite as sqlite_store
+from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.tables import decisions, meta
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite"})
 POSTGRES_DRIVERS = frozenset({"postgresql+psycopg"})
-SQLITE_BUSY_TIMEOUT_MS = 5000
-# The WAL is checkpointed by a thread of the store (CHECKPOINT_SECONDS after a write, at most),
-# not by the writer that happens to commit past SQLite's threshold while holding the write lock
-# (copying the WAL and two fsyncs: tens of ms). SQLite's own checkpoint stays, further off, for
-# a store whose thread does not keep up.
-CHECKPOINT_SECONDS = 0.5
-SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # SQLite's default is 1,000 (4 MB)
 URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Key of the PostgreSQL advisory lock held while migrating: b"pc-migr" as an integer.
 MIGRATE_LOCK = int.from_bytes(b"pc-migr", "big")
-# Connection execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE.
-_WRITE = "policycheck_write"
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
 # Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
 _MIGRATING = threading.Lock()
@@ -65,9 +49,9 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self._engine = _create_engine(url)
-        self._write_lock = _write_lock_path(self._engine)
+        self._write_lock = sqlite_store.write_lock_path(self._engine)
         sqlite_file = self._engine.dialect.name == "sqlite"
-        self._checkpointer = _Checkpointer(self._engine) if sqlite_file else None
+        self._checkpointer = sqlite_store.Checkpointer(self._engine) if sqlite_file else None
 
     def migrate(self) -> None:
         """Upgrade the schema to the latest revision; idempotent, safe from concurrent processes."""
@@ -161,7 +145,7 @@ class Store:
         dialect = self._engine.dialect
         # SQLite: every value converted before the write lock is taken, and one INSERT of many
         # rows (one step, where executemany steps once a row and lets go of the GIL each time).
-        chunks = _sqlite_inserts(rows, dialect) if dialect.name == "sqlite" else []
+        chunks = sqlite_store.decision_inserts(rows, dialect) if dialect.name == "sqlite" else []
         if len(chunks) == 1:  # one statement is one transaction: no BEGIN or COMMIT to wait on
             self._insert_one_statement(*chunks[0], what)
             return
@@ -182,7 +166,7 @@ class Store:
         time it is taken back, the lock is held while the event loop thread runs)."""
         raw = self._engine.raw_connection()  # isolation_level None: autocommit
         try:
-            with _exclusive(self._write_lock):
+            with sqlite_store.exclusive(self._write_lock):
                 raw.driver_connection.execute(sql, parameters)  # type: ignore[union-attr]
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -205,8 +189,8 @@ class Store:
         busy handler would sleep in steps of up to 100 ms (the tail latency of a busy server).
         The busy timeout stays for writers that do not take the lock (another program)."""
         with self._engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with _exclusive(self._write_lock), conn.begin():
+            conn.execution_options(**{sqlite_store.WRITE_OPTION: True})
+            with sqlite_store.exclusive(self._write_lock), conn.begin():
                 yield conn
         if self._checkpointer is not None:
             self._checkpointer.wrote()
@@ -223,7 +207,7 @@ def _create_engine(url: str) -> Engine:
     if parsed.drivername in POSTGRES_DRIVERS:
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
         return create_engine(
-            parsed, json_serializer=_dumps, pool_pre_ping=True, connect_args=connect_args
+            parsed, json_serializer=json_text, pool_pre_ping=True, connect_args=connect_args
         )
     postgres = parsed.get_backend_name() == "postgresql"
     hint = " (PostgreSQL is reached through psycopg 3)" if postgres else ""
@@ -236,175 +220,10 @@ def _sqlite_engine(url: URL) -> Engine:
         raise StoreError(
             "an in-memory SQLite database cannot be shared: use a file, sqlite:///PATH"
         )
-    engine = create_engine(url, json_serializer=_dumps)
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
+    engine = create_engine(url, json_serializer=json_text)
+    event.listen(engine, "connect", sqlite_store.on_connect)
+    event.listen(engine, "begin", sqlite_store.on_begin)
     return engine
-
-
-class _Checkpointer:
-    """A thread that checkpoints a SQLite database's WAL (PASSIVE: it waits for no reader or
-    writer and takes no write lock) within CHECKPOINT_SECONDS of a write; started by the first
-    write, stopped by `stop` (a later write starts it again)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._wrote = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()  # the current thread's
-
-    def wrote(self) -> None:
-        """Note a committed write (cheap: called after every write transaction)."""
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._stopping = threading.Event()
-                    self._thread = threading.Thread(
-                        target=self._run, args=(self._stopping,), name="sqlite-checkpoint",
-                        daemon=True,
-                    )  # fmt: skip
-                    self._thread.start()
-        self._wrote.set()
-
-    def stop(self) -> None:
-        """Checkpoint what was written, then end the thread."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            self._stopping.set()
-        if thread is not None:
-            self._wrote.set()
-            thread.join(timeout=30)
-
-    def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
-        raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
-        try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        finally:
-            raw.close()
-        busy, frames, done = row if row is not None else (1, 0, 0)
-        return int(busy), int(frames), int(done)
-
-    def _run(self, stopping: threading.Event) -> None:
-        while True:
-            self._wrote.wait()
-            stopping.wait(CHECKPOINT_SECONDS)  # let writes gather; one checkpoint for them
-            self._wrote.clear()
-            with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
-                self.checkpoint()  # busy (another checkpoint under way): the next one will do
-            if stopping.is_set():
-                return
-
-
-def _write_lock_path(engine: Engine) -> Path | None:
-    """The lock file beside a SQLite database (None on PostgreSQL, or without flock)."""
-    if engine.dialect.name != "sqlite" or fcntl is None or not engine.url.database:
-        return None
-    database = engine.url.database
-    if engine.url.query.get("uri"):  # sqlite:///file:PATH?...&uri=true
-        database = database.removeprefix("file:").partition("?")[0]
-    return Path(database).expanduser().resolve().with_name(Path(database).name + ".write-lock")
-
-
-@contextmanager
-def _exclusive(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive flock on `path` (created if needed) for the block; nothing if None.
-    A lock is per open file, so each holder opens its own: threads of one process take turns
-    too, and the kernel releases the lock of a process that dies."""
-    if path is None:
-        yield
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Set the pragmas on every new connection; leave BEGIN to _sqlite_on_begin."""
-    # sqlite3's legacy mode would begin transactions only before DML, so DDL (migrations)
-    # would not be transactional: SQLAlchemy emits BEGIN itself (SQLAlchemy's SQLite docs).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        _set_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
-
-
-def _set_wal(cursor: Any) -> None:
-    """PRAGMA journal_mode = WAL, retried while another connection holds the file."""
-    # A no-op once the file is in WAL mode. While another connection switches it or holds a
-    # lock, SQLite answers "database is locked" at once instead of calling the busy handler.
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    """BEGIN IMMEDIATE for writes (take the write lock up front, waiting up to busy_timeout)."""
-    write = conn.get_execution_options().get(_WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def _dumps(value: Any) -> str:
-    """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
-    faster than json.dumps, and dates as ISO strings)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-# At most this many values bound in one statement (SQLite's limit before 3.32 was 999).
-SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-_COLUMNS = [column.name for column in decisions.columns]
-
-
-def _sqlite_inserts(
-    rows: list[dict[str, Any]], dialect: Dialect
-) -> list[tuple[str, tuple[Any, ...]]]:
-    """Multi-row INSERTs of the decisions' rows on SQLite, with the values as SQLAlchemy's
-    types would bind them (its bind processors; the JSON columns as the text SQLite keeps)."""
-    processors = []
-    for column in decisions.columns:
-        if column.name in ("facts", "decision"):
-            processors.append(_dumps)
-        else:
-            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            processors.append(processor or _same)
-    values = [
-        tuple(process(row[name]) for name, process in zip(_COLUMNS, processors, strict=True))
-        for row in rows
-    ]
-    per_statement = max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
-    names = ", ".join(_COLUMNS)
-    placeholders = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-    inserts = []
-    for start in range(0, len(values), per_statement):
-        chunk = values[start : start + per_statement]
-        sql = f"INSERT INTO decisions ({names}) VALUES " + ", ".join([placeholders] * len(chunk))
-        inserts.append((sql, tuple(value for row in chunk for value in row)))
-    return inserts
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _decision_values(record: DecisionRecord) -> dict[str, Any]:

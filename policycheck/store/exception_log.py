@@ -9,12 +9,10 @@ was edited, deleted or moved.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select
@@ -23,28 +21,35 @@ from sqlalchemy.exc import IntegrityError
 
 from policycheck.exceptions import ExceptionRequest, Grant, Status
 from policycheck.keys import ApiKey
+from policycheck.store.chain import GENESIS, canonical, entry_hash, start_of_day, utc
 from policycheck.store.database import Store, StoreError
+from policycheck.store.exception_records import (
+    AuditReport,
+    ExceptionFilter,
+    ExceptionRecord,
+    HistoryItem,
+)
 from policycheck.store.records import DecisionRecord
 from policycheck.store.tables import exception_log as log_table
 
-GENESIS = "sha256:" + "0" * 64
 # Key of the PostgreSQL advisory lock that serialises writers on the chain: b"pc-excl".
 CHAIN_LOCK = int.from_bytes(b"pc-excl", "big")
 GRANT_KINDS = ("granted", "requested")  # an exception's first entry: final, or pending
-HEADER = (
-    "seq",
-    "entry_id",
-    "exception_id",
-    "kind",
-    "status",
-    "created_at",
-    "actor_key_id",
-    "actor_role",
-    "decision_id",
-    "policy_id",
-    "clause_id",
-    "reason_code",
-)
+
+
+__all__ = [
+    "GENESIS",
+    "AuditReport",
+    "ExceptionConflictError",
+    "ExceptionFilter",
+    "ExceptionLog",
+    "ExceptionRecord",
+    "HistoryItem",
+    "UnknownExceptionError",
+    "canonical",
+    "entry_hash",
+    "start_of_day",
+]
 
 
 class UnknownExceptionError(LookupError):
@@ -57,100 +62,6 @@ class ExceptionConflictError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
-
-
-@dataclass(frozen=True)
-class ExceptionFilter:
-    """Which exceptions to list: every field optional; `since`/`until` are inclusive UTC days."""
-
-    policy: str | None = None
-    clause: str | None = None
-    agent: str | None = None  # key id of whoever granted or requested it
-    reason: str | None = None
-    status: Status | None = None
-    since: date | None = None
-    until: date | None = None
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    """One status of an exception: when, by whom, with the supervisor's note."""
-
-    status: Status
-    at: datetime
-    key_id: str | None
-    role: str
-    note: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "status": self.status.value,
-            "at": self.at.isoformat(),
-            "by": {"key_id": self.key_id, "role": self.role},
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class ExceptionRecord:
-    """An exception as the log tells it: the grant, and every status since."""
-
-    seq: int  # the grant entry's place in the chain (the cursor of listings)
-    id: str
-    decision_id: str
-    created_at: datetime
-    granted_by: tuple[str | None, str]  # (key id, role)
-    policy: dict[str, Any]
-    clause: dict[str, Any] | None
-    request: dict[str, Any]  # ExceptionRequest.to_dict()
-    beyond_discretion: bool
-    snapshot: dict[str, Any]
-    history: tuple[HistoryItem, ...] = field(default=())
-
-    @property
-    def status(self) -> Status:
-        """The latest status."""
-        return self.history[-1].status
-
-    @property
-    def reviewed(self) -> HistoryItem | None:
-        """The supervisor's approval or rejection, if any."""
-        last = self.history[-1]
-        return last if last.status in (Status.APPROVED, Status.REJECTED) else None
-
-    def to_dict(self, snapshot: bool = True) -> dict[str, Any]:
-        """The exception's JSON (the review API's contract); without the snapshot for lists."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "status": self.status.value,
-            "decision_id": self.decision_id,
-            **self.request,
-            "created_at": self.created_at.isoformat(),
-            "granted_by": {"key_id": self.granted_by[0], "role": self.granted_by[1]},
-            "policy": self.policy,
-            "clause": self.clause,
-            "beyond_discretion": self.beyond_discretion,
-            "history": [item.to_dict() for item in self.history],
-        }
-        if snapshot:
-            out["snapshot"] = self.snapshot
-        return out
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The result of verifying the chain: how many entries, its head, the first problem."""
-
-    entries: int
-    head: str
-    problem: str | None = None
-    bad_seq: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every entry follows the one before and matches its hash."""
-        return self.problem is None
 
 
 class ExceptionLog:
@@ -384,7 +295,7 @@ class ExceptionLog:
             history[entry["exception_id"]].append(
                 HistoryItem(
                     Status(entry["status"]),
-                    _utc(entry["created_at"]),
+                    utc(entry["created_at"]),
                     entry["actor_key_id"],
                     entry["actor_role"],
                     note,
@@ -407,21 +318,6 @@ def snapshot_of(decision: DecisionRecord) -> dict[str, Any]:
         "decided_at": decision.created_at.isoformat(),
         "decided_by": decision.agent_key_id,
     }
-
-
-def canonical(value: Any) -> str:
-    """JSON text with sorted keys and no spaces: the same value always gives the same text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(row: Any) -> str:
-    """`sha256:<hex>` of the previous hash, the entry's header fields and its body."""
-    header = [
-        _utc(row[name]).isoformat(timespec="microseconds") if name == "created_at" else row[name]
-        for name in HEADER
-    ]
-    text = "\n".join((row["prev_hash"], canonical(header), row["body"]))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
@@ -470,7 +366,7 @@ def _record(row: RowMapping, history: tuple[HistoryItem, ...]) -> ExceptionRecor
         seq=row["seq"],
         id=row["exception_id"],
         decision_id=row["decision_id"],
-        created_at=_utc(row["created_at"]),
+        created_at=utc(row["created_at"]),
         granted_by=(row["actor_key_id"], row["actor_role"]),
         policy=body["policy"],
         clause=body["clause"],
@@ -479,13 +375,3 @@ def _record(row: RowMapping, history: tuple[HistoryItem, ...]) -> ExceptionRecor
         snapshot=body["snapshot"],
         history=history,
     )
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight UTC at the start of `day`."""
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    """An aware UTC time (SQLite gives naive datetimes, which are UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

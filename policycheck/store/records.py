@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 MASK = "***"
 
 
@@ -52,3 +54,9 @@ def _copy_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_copy_value(item) for item in value]
     return copy.deepcopy(value)
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
+    faster than json.dumps, and dates as ISO strings)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

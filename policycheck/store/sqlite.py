@@ -1,0 +1,194 @@
+"""SQLite specifics of the store: connection pragmas, BEGIN IMMEDIATE for writes, writers of
+every process taking turns through a lock file, a thread that checkpoints the WAL, and multi-row
+INSERTs of decisions bound before the write lock is taken."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there SQLite's busy timeout alone orders the writers
+    fcntl = None  # type: ignore[assignment]
+
+from sqlalchemy import Dialect, Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from policycheck.store.records import json_text
+from policycheck.store.tables import decisions
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# The WAL is checkpointed by a thread of the store (CHECKPOINT_SECONDS after a write, at most),
+# not by the writer that happens to commit past SQLite's threshold while holding the write lock
+# (copying the WAL and two fsyncs: tens of ms). SQLite's own checkpoint stays, further off, for
+# a store whose thread does not keep up.
+CHECKPOINT_SECONDS = 0.5
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # SQLite's default is 1,000 (4 MB)
+# Connection execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE.
+WRITE_OPTION = "policycheck_write"
+# At most this many values bound in one statement (SQLite's limit before 3.32 was 999).
+SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_COLUMNS = [column.name for column in decisions.columns]
+
+
+class Checkpointer:
+    """A thread that checkpoints a SQLite database's WAL (PASSIVE: it waits for no reader or
+    writer and takes no write lock) within CHECKPOINT_SECONDS of a write; started by the first
+    write, stopped by `stop` (a later write starts it again)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._wrote = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # the current thread's
+
+    def wrote(self) -> None:
+        """Note a committed write (cheap: called after every write transaction)."""
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._stopping = threading.Event()
+                    self._thread = threading.Thread(
+                        target=self._run, args=(self._stopping,), name="sqlite-checkpoint",
+                        daemon=True,
+                    )  # fmt: skip
+                    self._thread.start()
+        self._wrote.set()
+
+    def stop(self) -> None:
+        """Checkpoint what was written, then end the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._stopping.set()
+        if thread is not None:
+            self._wrote.set()
+            thread.join(timeout=30)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
+        raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            raw.close()
+        busy, frames, done = row if row is not None else (1, 0, 0)
+        return int(busy), int(frames), int(done)
+
+    def _run(self, stopping: threading.Event) -> None:
+        while True:
+            self._wrote.wait()
+            stopping.wait(CHECKPOINT_SECONDS)  # let writes gather; one checkpoint for them
+            self._wrote.clear()
+            with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+                self.checkpoint()  # busy (another checkpoint under way): the next one will do
+            if stopping.is_set():
+                return
+
+
+def write_lock_path(engine: Engine) -> Path | None:
+    """The lock file beside a SQLite database (None on PostgreSQL, or without flock)."""
+    if engine.dialect.name != "sqlite" or fcntl is None or not engine.url.database:
+        return None
+    database = engine.url.database
+    if engine.url.query.get("uri"):  # sqlite:///file:PATH?...&uri=true
+        database = database.removeprefix("file:").partition("?")[0]
+    return Path(database).expanduser().resolve().with_name(Path(database).name + ".write-lock")
+
+
+@contextmanager
+def exclusive(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if needed) for the block; nothing if None.
+    A lock is per open file, so each holder opens its own: threads of one process take turns
+    too, and the kernel releases the lock of a process that dies."""
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Set the pragmas on every new connection; leave BEGIN to on_begin."""
+    # sqlite3's legacy mode would begin transactions only before DML, so DDL (migrations)
+    # would not be transactional: SQLAlchemy emits BEGIN itself (SQLAlchemy's SQLite docs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        _set_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _set_wal(cursor: Any) -> None:
+    """PRAGMA journal_mode = WAL, retried while another connection holds the file."""
+    # A no-op once the file is in WAL mode. While another connection switches it or holds a
+    # lock, SQLite answers "database is locked" at once instead of calling the busy handler.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def on_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for writes (take the write lock up front, waiting up to busy_timeout)."""
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def decision_inserts(
+    rows: list[dict[str, Any]], dialect: Dialect
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Multi-row INSERTs of the decisions' rows on SQLite, with the values as SQLAlchemy's
+    types would bind them (its bind processors; the JSON columns as the text SQLite keeps)."""
+    processors = []
+    for column in decisions.columns:
+        if column.name in ("facts", "decision"):
+            processors.append(json_text)
+        else:
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            processors.append(processor or _same)
+    values = [
+        tuple(process(row[name]) for name, process in zip(_COLUMNS, processors, strict=True))
+        for row in rows
+    ]
+    per_statement = max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
+    names = ", ".join(_COLUMNS)
+    placeholders = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    inserts = []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        sql = f"INSERT INTO decisions ({names}) VALUES " + ", ".join([placeholders] * len(chunk))
+        inserts.append((sql, tuple(value for row in chunk for value in row)))
+    return inserts
+
+
+def _same(value: Any) -> Any:
+    return value
