@@ -72,3 +72,5 @@ AdminKey = Annotated[ApiKey, Depends(require("admin"))]
 GrantKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "admin"))]
 SupervisorKey = Annotated[ApiKey, Depends(require("supervisor", "admin"))]
 QualityKey = Annotated[ApiKey, Depends(require("quality", "admin"))]
+# supervisors list exceptions to find the pending ones; whoever may read a decision may read one
+ListExceptionsKey = Annotated[ApiKey, Depends(require("supervisor", "quality", "admin"))]

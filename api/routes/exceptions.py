@@ -9,7 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import GrantKey, QualityKey, StateDep, SupervisorKey
+from api.deps import (
+    GrantKey,
+    ListExceptionsKey,
+    QualityKey,
+    ReadDecisionKey,
+    StateDep,
+    SupervisorKey,
+)
 from api.errors import ApiError
 from api.filters import encode_cursor, parse_filters, parse_listing
 from api.schemas import ExceptionIn, NoteIn
@@ -67,8 +74,8 @@ def grant(decision_id: str, body: ExceptionIn, key: GrantKey, state: StateDep) -
     return exception.to_dict()
 
 
-@router.get("", summary="Exceptions, newest first (quality review)")
-def listing(request: Request, key: QualityKey, state: StateDep) -> dict[str, Any]:
+@router.get("", summary="Exceptions, newest first (quality review; supervisors find pending ones)")
+def listing(request: Request, key: ListExceptionsKey, state: StateDep) -> dict[str, Any]:
     """Filter by `policy`, `clause`, `agent` (key id), `reason`, `status`, `since`, `until`
     (YYYY-MM-DD, inclusive); page with `limit` (1-500) and the `next_cursor` of the last page."""
     filters, before, limit = parse_listing(request.query_params)
@@ -98,7 +105,7 @@ def export(request: Request, key: QualityKey, state: StateDep) -> StreamingRespo
 
 
 @router.get("/{exception_id}", summary="An exception, with its decision's snapshot")
-def one(exception_id: str, key: QualityKey, state: StateDep) -> dict[str, Any]:
+def one(exception_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str, Any]:
     """The exception, its history, and what the decision was when it was granted."""
     return _exception(state, exception_id).to_dict()
 
