@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,19 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
 
 
+def invalid_body_error(items: Sequence[Mapping[str, Any]]) -> ApiError:
+    """The 422 `invalid_body` error of validation errors (FastAPI's, located under `body`, or
+    pydantic's): each as `{"field": "proposed.outcome", "message": ...}`."""
+    problems = [
+        {
+            "field": ".".join(str(part) for part in item.get("loc", ()) if part != "body"),
+            "message": str(item.get("msg", "invalid")),
+        }
+        for item in items
+    ]
+    return ApiError(422, "invalid_body", "the request body is not valid", problems)
+
+
 def error_response(
     status: int,
     code: str,
@@ -40,23 +54,21 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def api_error_response(error: ApiError) -> JSONResponse:
+    """The JSON response of an ApiError."""
+    return error_response(error.status, error.code, error.message, error.errors)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        return error_response(error.status, error.code, error.message, error.errors)
+        return api_error_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [
-            {
-                "field": ".".join(str(part) for part in item.get("loc", ()) if part != "body"),
-                "message": str(item.get("msg", "invalid")),
-            }
-            for item in error.errors()
-        ]
-        return error_response(422, "invalid_body", "the request body is not valid", problems)
+        return api_error_response(invalid_body_error(error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:

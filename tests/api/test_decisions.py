@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy
 from api_support import auth
 from fastapi.testclient import TestClient
@@ -113,6 +114,64 @@ def test_malformed_bodies_are_422(client: TestClient) -> None:
         headers={**auth("agent"), "content-type": "application/json"},
     )
     assert (not_json.status_code, not_json.json()["code"]) == (422, "invalid_body")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "role", "expected"),
+    [
+        # the route reads its body itself: the answers and their order are FastAPI's for a
+        # `body: DecisionIn` parameter (unreadable or unparsable body, then key, then schema)
+        (b"{nope", "application/json", None, (422, "invalid_body", "1")),
+        (b"\xff", "application/json", "agent", (400, "http_error", None)),
+        (b"", "application/json", None, (401, "unauthenticated", None)),
+        (b"", "application/json", "agent", (422, "invalid_body", "")),
+        (b"[1]", "application/json", None, (401, "unauthenticated", None)),
+        (b"[1]", "application/json", "legal", (403, "forbidden", None)),
+        (b"[1]", "application/json", "agent", (422, "invalid_body", "")),
+        (
+            b'{"policy": "tomtom-fr-2012"}',
+            "application/json",
+            "agent",
+            (422, "invalid_body", "facts"),
+        ),
+        (
+            b'{"policy": "tomtom-fr-2012", "facts": {}}',
+            "text/json",
+            "agent",
+            (422, "invalid_body", ""),
+        ),
+        (
+            b'{"policy": "nope", "facts": {}}',
+            "application/json; charset=utf-8",
+            "agent",
+            (404, "unknown_policy", "policy"),
+        ),
+        (
+            b'{"policy": "tomtom-fr-2012", "facts": {"x": NaN}}',
+            "application/json",
+            "agent",
+            (422, "invalid_facts", None),
+        ),
+    ],
+)
+def test_the_body_is_read_as_fastapi_reads_a_body_parameter(
+    client: TestClient,
+    body: bytes,
+    content_type: str,
+    role: str | None,
+    expected: tuple[int, str, str | None],
+) -> None:
+    headers = {"content-type": content_type, **(auth(role) if role else {})}
+    response = client.post("/v1/decisions", content=body, headers=headers)
+    out = response.json()
+    field = out["errors"][0].get("field") if out["errors"] else None
+    assert (response.status_code, out["code"], field) == expected
+    assert response.headers["x-request-id"]
+
+
+def test_other_methods_on_the_decisions_path_are_routed_as_before(client: TestClient) -> None:
+    response = client.get("/v1/decisions", headers=auth("agent"))
+    assert (response.status_code, response.json()["code"]) == (405, "method_not_allowed")
 
 
 def test_a_body_too_large_is_refused(client: TestClient) -> None:
