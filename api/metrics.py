@@ -4,6 +4,7 @@ exceptions by clause and status."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,31 @@ class Metrics:
             registry=self.registry,
         )
 
+        # the labelled children, looked up once per label values (prometheus_client checks and
+        # locks on every `labels` call); as many as prometheus_client itself keeps
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._decision_children: dict[tuple[str, str, str], Any] = {}
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count a request and time it, under its route template."""
+        children = self._request_children.get((route, method, status))
+        if children is None:
+            children = self._request_children[(route, method, status)] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def count_decision(self, policy: str, outcome: str, clause: str) -> None:
+        """Count a decision by policy, outcome and clause (`""` when no clause decided)."""
+        child = self._decision_children.get((policy, outcome, clause))
+        if child is None:
+            child = self._decision_children[(policy, outcome, clause)] = self.decisions.labels(
+                policy, outcome, clause
+            )
+        child.inc()
+
     def text(self) -> bytes:
         """The Prometheus text exposition."""
         return bytes(generate_latest(self.registry))
@@ -71,5 +97,5 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(name, scope.get("method", ""), str(status)).inc()
-            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self.metrics.observe_request(name, scope.get("method", ""), status, seconds)

@@ -107,9 +107,9 @@ async def decide(request: Request) -> Response:
         )
     )
     await asyncio.wrap_future(logged)  # answered only once the decision is committed
-    state.metrics.decisions.labels(
+    state.metrics.count_decision(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
-    ).inc()
+    )
     return Response(orjson.dumps(out), media_type="application/json")
 
 
