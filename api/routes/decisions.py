@@ -15,8 +15,7 @@ from api.errors import ApiError
 from api.ids import new_id
 from api.schemas import DecisionIn
 from policycheck.facts import FactsError
-from policycheck.policy import Policy
-from policycheck.store import DecisionRecord, mask_personal
+from policycheck.store.records import decision_record
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
@@ -90,22 +89,10 @@ async def decide(request: Request) -> Response:
         ) from None
     decision.decision_id = new_id()
     out = decision.to_dict()
-    personal = _personal(policy)
-    logged = state.log.submit(
-        DecisionRecord(
-            id=decision.decision_id,
-            created_at=datetime.now(UTC),
-            agent_key_id=key.key_id,
-            policy_id=policy.id,
-            policy_version=decision.policy_version,
-            policy_hash=decision.policy_hash,
-            outcome=decision.outcome.value,
-            clause_id=decision.clause.id if decision.clause else None,
-            rigid=decision.rigid,
-            facts=mask_personal(body.facts, personal) if personal else body.facts,
-            decision=_masked_decision(out, personal),
-        )
+    record = decision_record(
+        decision, out, body.facts, key.key_id, policy.compiled.personal, datetime.now(UTC)
     )
+    logged = state.log.submit(record)
     await asyncio.wrap_future(logged)  # answered only once the decision is committed
     state.metrics.count_decision(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
@@ -129,24 +116,3 @@ def logged(decision_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str,
         "logged_at": record.created_at.isoformat(),
         "agent_key_id": record.agent_key_id,
     }
-
-
-def _personal(policy: Policy) -> frozenset[str]:
-    return policy.compiled.personal
-
-
-def _masked_decision(out: dict[str, Any], personal: frozenset[str]) -> dict[str, Any]:
-    """The decision JSON with the values of personal facts in its trace masked."""
-    if not personal:
-        return out
-    trace = [
-        {
-            **step,
-            "facts": {
-                name: ("***" if name in personal and value is not None else value)
-                for name, value in step["facts"].items()
-            },
-        }
-        for step in out["trace"]
-    ]
-    return {**out, "trace": trace}

@@ -6,9 +6,12 @@ import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from policycheck.decision import Decision
 
 MASK = "***"
 
@@ -60,3 +63,46 @@ def json_text(value: Any) -> str:
     """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
     faster than json.dumps, and dates as ISO strings)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def decision_record(
+    decision: Decision,
+    out: dict[str, Any],
+    facts: dict[str, Any],
+    agent_key_id: str | None,
+    personal: frozenset[str],
+    created_at: datetime,
+) -> DecisionRecord:
+    """The log record of `decision` (with its id set; `out` its JSON), personal facts masked
+    in the facts and in the trace."""
+    assert decision.decision_id is not None, "a logged decision has its id"
+    return DecisionRecord(
+        id=decision.decision_id,
+        created_at=created_at,
+        agent_key_id=agent_key_id,
+        policy_id=decision.policy_id,
+        policy_version=decision.policy_version,
+        policy_hash=decision.policy_hash,
+        outcome=decision.outcome.value,
+        clause_id=decision.clause.id if decision.clause else None,
+        rigid=decision.rigid,
+        facts=mask_personal(facts, personal) if personal else facts,
+        decision=mask_trace(out, personal),
+    )
+
+
+def mask_trace(out: dict[str, Any], personal: frozenset[str]) -> dict[str, Any]:
+    """The decision JSON with the values of personal facts in its trace masked."""
+    if not personal:
+        return out
+    trace = [
+        {
+            **step,
+            "facts": {
+                name: (MASK if name in personal and value is not None else value)
+                for name, value in step["facts"].items()
+            },
+        }
+        for step in out["trace"]
+    ]
+    return {**out, "trace": trace}

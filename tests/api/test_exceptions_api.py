@@ -27,39 +27,16 @@ from api.app import create_app
 from api.settings import Settings
 from policycheck.exceptions import REASON_CODES
 from policycheck.keys import digest, parse_keys
+from tests.tomtom_requests import (
+    LAST_DAY,
+    LATE_AND_USED,
+    MAP_DOWNLOADED,
+    ONE_DAY_LATE,
+    USE_UNKNOWN,
+)
 
 POLICYCHECK = Path(sys.executable).with_name("policycheck")
 TOMTOM = "tomtom-fr-2012"
-PARIS = {"date": "2012-04-04", "postcode": "75011"}
-DEVICE = {"category": "device", "used": False, "original_packaging": True}
-# Clause a, one jour ouvrable late in Paris: rigid, an agent may waive it (near miss).
-ONE_DAY_LATE = {
-    "request": {"kind": "cancellation", "date": "2012-04-23"},
-    "product": DEVICE,
-    "delivery": PARIS,
-}
-# Clause b (`discretion supervisor`), a map already downloaded: rigid, by a supervisor.
-MAP_DOWNLOADED = {
-    "request": {"kind": "cancellation", "date": "2012-03-19"},
-    "product": {"category": "map"},
-    "service": {"downloaded": True},
-}
-# Clause a, two days late and used: firm (not rigid).
-LATE_AND_USED = {
-    "request": {"kind": "cancellation", "date": "2012-04-24"},
-    "product": {**DEVICE, "used": True},
-    "delivery": PARIS,
-}
-LAST_DAY = {  # allowed
-    "request": {"kind": "cancellation", "date": "2012-04-21"},
-    "product": DEVICE,
-    "delivery": PARIS,
-}
-USE_UNKNOWN = {  # needs_info
-    "request": {"kind": "cancellation", "date": "2012-04-10"},
-    "product": {"category": "device", "original_packaging": True},
-    "delivery": PARIS,
-}
 # subscription-cancellation: a renewal refunded mid-period, refused (rigid, by a supervisor);
 # subscriber.postcode is a personal fact.
 RENEWAL_REFUND = {

@@ -40,7 +40,7 @@ from policycheck.exceptions import (
     validate_request,
 )
 from policycheck.keys import ApiKey, digest
-from policycheck.store import DecisionRecord, Store, mask_personal
+from policycheck.store import DecisionRecord, Store
 from policycheck.store.exception_log import (
     GENESIS,
     ExceptionConflictError,
@@ -49,46 +49,21 @@ from policycheck.store.exception_log import (
     UnknownExceptionError,
     entry_hash,
 )
+from policycheck.store.records import decision_record
 from policycheck.store.tables import exception_log
 from tests.store.test_store import pg_url, store, store_url  # noqa: F401  (fixtures)
+from tests.tomtom_requests import (
+    LAST_DAY,
+    LATE_AND_USED,
+    MAP_DOWNLOADED,
+    ONE_DAY_LATE,
+    USE_UNKNOWN,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOMTOM = load_policy(ROOT / "rules" / "tomtom-fr-2012.policy")
 SUBSCRIPTION = load_policy(ROOT / "rules" / "subscription-cancellation.policy")
 TODAY = datetime.now(UTC).date()
-
-PARIS_DEVICE = {"category": "device", "used": False, "original_packaging": True}
-PARIS = {"date": "2012-04-04", "postcode": "75011"}
-# Clause a, one jour ouvrable late: rigid, an agent may waive it (near miss).
-ONE_DAY_LATE = {
-    "request": {"kind": "cancellation", "date": "2012-04-23"},
-    "product": PARIS_DEVICE,
-    "delivery": PARIS,
-}
-# Clause b, a map already downloaded: rigid, only a supervisor may waive it.
-MAP_DOWNLOADED = {
-    "request": {"kind": "cancellation", "date": "2012-03-19"},
-    "product": {"category": "map"},
-    "service": {"downloaded": True},
-}
-# Clause a, two days late and used: a firm refusal (no discretion).
-LATE_AND_USED = {
-    "request": {"kind": "cancellation", "date": "2012-04-24"},
-    "product": {**PARIS_DEVICE, "used": True},
-    "delivery": PARIS,
-}
-# Clause a, asked on the last day: allowed.
-LAST_DAY = {
-    "request": {"kind": "cancellation", "date": "2012-04-21"},
-    "product": PARIS_DEVICE,
-    "delivery": PARIS,
-}
-# Clause a, in time but use unknown: needs_info.
-USE_UNKNOWN = {
-    "request": {"kind": "cancellation", "date": "2012-04-10"},
-    "product": {"category": "device", "original_packaging": True},
-    "delivery": PARIS,
-}
 
 
 def key(role: str, name: str | None = None) -> ApiKey:
@@ -103,20 +78,9 @@ def decide(facts: Mapping[str, Any], policy: Any = TOMTOM, by: ApiKey = AGENT) -
     """A decision record as the API logs it: the real evaluation, personal facts masked."""
     decision = policy.evaluate(facts, None)
     decision.decision_id = uuid.uuid4().hex
+    out = decision.to_dict()
     personal = policy.compiled.personal
-    return DecisionRecord(
-        id=decision.decision_id,
-        created_at=datetime.now(UTC),
-        agent_key_id=by.key_id,
-        policy_id=policy.id,
-        policy_version=decision.policy_version,
-        policy_hash=decision.policy_hash,
-        outcome=decision.outcome.value,
-        clause_id=decision.clause.id if decision.clause else None,
-        rigid=decision.rigid,
-        facts=mask_personal(facts, personal),
-        decision=decision.to_dict(),
-    )
+    return decision_record(decision, out, dict(facts), by.key_id, personal, datetime.now(UTC))
 
 
 JUSTIFICATION = "The customer ordered the wrong device and called one day late."
