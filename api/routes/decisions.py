@@ -107,12 +107,15 @@ def decide_route() -> APIRoute:
 
 @router.get("/{decision_id}", summary="A logged decision")
 def logged(decision_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str, Any]:
-    """The decision as it was logged (personal facts masked)."""
+    """The decision as it was logged (personal facts masked), with the exceptions made on it
+    (id and status: at most one active)."""
     record = state.store.get_decision(decision_id) if len(decision_id) <= 64 else None
     if record is None:
         raise ApiError(404, "unknown_decision", f"no decision `{decision_id}`")
+    exceptions = state.exceptions.for_decision(record.id)
     return {
         **record.decision,
         "logged_at": record.created_at.isoformat(),
         "agent_key_id": record.agent_key_id,
+        "exceptions": [{"id": e.id, "status": e.status.value} for e in exceptions],
     }

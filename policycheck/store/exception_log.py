@@ -142,6 +142,16 @@ class ExceptionLog:
         with self.store.engine.connect() as conn:
             return self._load_or_none(conn, exception_id)
 
+    def for_decision(self, decision_id: str) -> list[ExceptionRecord]:
+        """The exceptions made on a decision, oldest first (at most one of them active)."""
+        query = (
+            select(log_table)
+            .where(log_table.c.decision_id == decision_id, log_table.c.kind.in_(GRANT_KINDS))
+            .order_by(log_table.c.seq)
+        )
+        with self.store.engine.connect() as conn:
+            return self._records(conn, list(conn.execute(query).mappings()))
+
     def find(
         self, filters: ExceptionFilter, before_seq: int | None = None, limit: int = 50
     ) -> list[ExceptionRecord]:

@@ -439,6 +439,13 @@ def test_one_active_exception_per_decision(client: TestClient) -> None:
     assert second["status"] == "granted"
     assert grant(client, decision_id, status=409)["code"] == "exception_exists"
     assert [item["id"] for item in listing(client)] == [second["id"], first["id"]]
+    logged = client.get(f"/v1/decisions/{decision_id}", headers=auth("agent")).json()
+    assert logged["exceptions"] == [
+        {"id": first["id"], "status": "rejected"},
+        {"id": second["id"], "status": "granted"},
+    ]
+    other = decide(client, MAP_DOWNLOADED)["decision_id"]
+    assert client.get(f"/v1/decisions/{other}", headers=auth("agent")).json()["exceptions"] == []
 
 
 def test_only_pending_exceptions_are_reviewed(client: TestClient) -> None:
