@@ -31,7 +31,7 @@ class AppState:
     metrics: Metrics
     log: GroupCommitLog
     exceptions: ExceptionLog
-    session_secret: bytes = b""  # signs the review page's cookies (kept in the store's meta)
+    session_secret: bytes  # signs the review page's cookies (kept in the store's meta)
 
 
 async def get_state(request: Request) -> AppState:
@@ -79,7 +79,7 @@ ReadDecisionKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "qual
 AnyKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "legal", "quality", "admin"))]
 LegalKey = Annotated[ApiKey, Depends(require("legal", "admin"))]
 AdminKey = Annotated[ApiKey, Depends(require("admin"))]
-GrantKey = Annotated[ApiKey, Depends(require("agent", "supervisor", "admin"))]
+GrantKey = DecideKey  # whoever decides may grant an exception on a refusal
 SupervisorKey = Annotated[ApiKey, Depends(require("supervisor", "admin"))]
 QualityKey = Annotated[ApiKey, Depends(require("quality", "admin"))]
 # supervisors list exceptions to find the pending ones; whoever may read a decision may read one

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import ScalarSelect, Select, func, insert, select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -263,19 +263,14 @@ class ExceptionLog:
 
     def _active_for(self, conn: Connection, decision_id: str) -> tuple[str, str] | None:
         """(exception id, status) of the decision's active exception, if it has one."""
-        ids = select(log_table.c.exception_id).where(
-            log_table.c.decision_id == decision_id, log_table.c.kind.in_(GRANT_KINDS)
+        status = _current_status()
+        query = select(log_table.c.exception_id, status).where(
+            log_table.c.decision_id == decision_id,
+            log_table.c.kind.in_(GRANT_KINDS),
+            status != Status.REJECTED.value,
         )
-        for exception_id in conn.execute(ids).scalars():
-            last = conn.execute(
-                select(log_table.c.status)
-                .where(log_table.c.exception_id == exception_id)
-                .order_by(log_table.c.seq.desc())
-                .limit(1)
-            ).scalar_one()
-            if Status(last).active:
-                return exception_id, last
-        return None
+        row = conn.execute(query.limit(1)).first()
+        return None if row is None else (str(row[0]), str(row[1]))
 
     def _load(self, conn: Connection, exception_id: str) -> ExceptionRecord:
         record = self._load_or_none(conn, exception_id)
@@ -357,17 +352,21 @@ def _filtered(filters: ExceptionFilter) -> Select[Any]:
     if filters.until:
         query = query.where(table.c.created_at < start_of_day(filters.until + timedelta(days=1)))
     if filters.status:
-        latest = table.alias("latest")
-        current = (
-            select(latest.c.status)
-            .where(latest.c.exception_id == table.c.exception_id)
-            .order_by(latest.c.seq.desc())
-            .limit(1)
-            .correlate(table)
-            .scalar_subquery()
-        )
-        query = query.where(current == filters.status.value)
+        query = query.where(_current_status() == filters.status.value)
     return query
+
+
+def _current_status() -> ScalarSelect[Any]:
+    """The status of the latest entry of the exception of the row at hand (correlated)."""
+    latest = log_table.alias("latest")
+    return (
+        select(latest.c.status)
+        .where(latest.c.exception_id == log_table.c.exception_id)
+        .order_by(latest.c.seq.desc())
+        .limit(1)
+        .correlate(log_table)
+        .scalar_subquery()
+    )
 
 
 def _record(row: RowMapping, history: tuple[HistoryItem, ...]) -> ExceptionRecord:
