@@ -27,7 +27,7 @@ from policycheck import __version__
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
 from policycheck.store.exception_log import ExceptionLog
-from policycheck.store.group_commit import GroupCommitLog
+from policycheck.store.group_commit import decision_log
 
 LOG = logging.getLogger("policycheck.api")
 DESCRIPTION = """Checks customer requests against a merchant's terms of sale.
@@ -48,13 +48,13 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         store.migrate()
         registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
         registry.start()
-        log = GroupCommitLog(store)
+        loop = asyncio.get_running_loop()
+        log = decision_log(store, loop)
         exception_log = ExceptionLog(store)
         secret = store.meta_once("review_session_secret", secrets.token_hex(32))
         app.state.policycheck = AppState(
             settings, store, registry, metrics, log, exception_log, bytes.fromhex(secret)
         )
-        loop = asyncio.get_running_loop()
         # SIGHUP publishes the rule files again (not possible outside the main thread: tests)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: _publish_on_hup(registry))

@@ -18,7 +18,7 @@ from policycheck.keys import ApiKey, authenticate
 from policycheck.registry import PolicyRegistry
 from policycheck.store import Store
 from policycheck.store.exception_log import ExceptionLog
-from policycheck.store.group_commit import GroupCommitLog
+from policycheck.store.group_commit import DecisionLog
 
 
 @dataclass
@@ -29,7 +29,7 @@ class AppState:
     store: Store
     registry: PolicyRegistry
     metrics: Metrics
-    log: GroupCommitLog
+    log: DecisionLog
     exceptions: ExceptionLog
     session_secret: bytes  # signs the review page's cookies (kept in the store's meta)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +63,8 @@ async def decide(request: Request) -> Response:
     """The decision JSON of DESIGN.md, with the `decision_id` to quote later.
 
     Evaluating takes a fraction of a millisecond and runs on the event loop; the log write is
-    handed to the group-commit thread and awaited, so no thread is held per request."""
+    awaited, committed with the other decisions of the moment (store.group_commit), so no
+    thread is held per request."""
     # the body, the key and the state read here, not declared as parameters: FastAPI's
     # dependency solving cost more than evaluating the facts (same errors, same order)
     body, key = await body_and_key(request, DecisionIn, DECIDE_ROLES)
@@ -92,8 +92,7 @@ async def decide(request: Request) -> Response:
     record = decision_record(
         decision, out, body.facts, key.key_id, policy.compiled.personal, datetime.now(UTC)
     )
-    logged = state.log.submit(record)
-    await asyncio.wrap_future(logged)  # answered only once the decision is committed
+    await state.log.write(record)  # answered only once the decision is committed
     state.metrics.count_decision(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
     )

@@ -168,6 +168,8 @@ class Store:
         try:
             with sqlite_store.exclusive(self._write_lock):
                 raw.driver_connection.execute(sql, parameters)  # type: ignore[union-attr]
+                if self._checkpointer is not None:
+                    self._checkpointer.complete(raw.driver_connection)  # type: ignore[arg-type]
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"{what} not logged: an id is already in the log or a required value is missing"
@@ -190,8 +192,12 @@ class Store:
         The busy timeout stays for writers that do not take the lock (another program)."""
         with self._engine.connect() as conn:
             conn.execution_options(**{sqlite_store.WRITE_OPTION: True})
-            with sqlite_store.exclusive(self._write_lock), conn.begin():
-                yield conn
+            with sqlite_store.exclusive(self._write_lock):
+                with conn.begin():
+                    yield conn
+                if self._checkpointer is not None:
+                    driver = conn.connection.driver_connection
+                    self._checkpointer.complete(driver)  # type: ignore[arg-type]
         if self._checkpointer is not None:
             self._checkpointer.wrote()
 

@@ -1,21 +1,107 @@
-"""Group commit: one writer thread per process logs decisions, many per transaction.
+"""Group commit: the decisions of a busy moment logged in one transaction, each caller answered
+once its own record is committed.
 
-Each caller waits until its own record is committed, so a decision is never answered before it
-is logged, and a crash never leaves half a record; but the requests of a busy moment share one
-transaction, so they queue once for the database's write lock instead of once each (SQLite's
-lock is the bottleneck of a busy server otherwise).
+A decision is never answered before it is logged, and a crash never leaves half a record; but
+the requests of a busy moment share one transaction, so they queue once for the database's
+write lock instead of once each, and write each index page once.
+
+Two ways of gathering them, chosen by `decision_log` for the store's database:
+
+* `LoopCommitLog` (SQLite): the records submitted during one turn of the event loop are
+  written at its end, by the event loop's thread itself. Writing a SQLite file is work on this
+  machine's CPU, so a thread of its own gains nothing; it would cost a future, a wake-up and two
+  handovers of the GIL per record (each up to `sys.getswitchinterval()`, 5 ms, while the thread
+  holds the write lock that every process waits for).
+* `GroupCommitLog` (PostgreSQL): one writer thread takes whatever was queued while it was
+  writing, so that the event loop never waits on the network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import Future
+from typing import Protocol
 
 from policycheck.store.database import Store, StoreError
 from policycheck.store.records import DecisionRecord
 
 _STOP = object()
+
+
+class DecisionLog(Protocol):
+    """What the API logs decisions through."""
+
+    def write(self, record: DecisionRecord) -> Awaitable[None]:
+        """Log `record`: awaited, done once it is committed (or StoreError)."""
+        ...
+
+    def close(self) -> None:
+        """Write what is waiting, then stop."""
+        ...
+
+
+def decision_log(store: Store, loop: asyncio.AbstractEventLoop) -> DecisionLog:
+    """The way of logging that suits `store`'s database, for the API served on `loop`."""
+    if store.engine.dialect.name == "sqlite":
+        return LoopCommitLog(store, loop)
+    return GroupCommitLog(store)
+
+
+def write_each(store: Store, records: Sequence[DecisionRecord]) -> list[StoreError | None]:
+    """Write `records` in one transaction; if that fails, one by one, so that one bad record
+    does not fail the others. The error of each record, or None once it is committed."""
+    try:
+        store.log_decisions(records)
+    except Exception:  # each record is tried again, and its own error reported
+        errors: list[StoreError | None] = []
+        for record in records:
+            try:
+                store.log_decision(record)
+            except Exception as error:  # reported to the request that made it
+                errors.append(error if isinstance(error, StoreError) else StoreError(str(error)))
+            else:
+                errors.append(None)
+        return errors
+    return [None] * len(records)
+
+
+class LoopCommitLog:
+    """Logs the decisions submitted during one turn of `loop` in one transaction at its end,
+    written by the loop's thread. Used from that loop only."""
+
+    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self._loop = loop
+        self._pending: list[tuple[DecisionRecord, asyncio.Future[None]]] = []
+
+    def write(self, record: DecisionRecord) -> asyncio.Future[None]:
+        """Queue `record` for the end of this turn of the loop; the future is done once it is
+        committed (or fails with StoreError)."""
+        done = self._loop.create_future()
+        if not self._pending:
+            self._loop.call_soon(self._flush)  # after what is ready now: this turn's requests
+        self._pending.append((record, done))
+        return done
+
+    def close(self) -> None:
+        """Write what is queued (from the loop's thread)."""
+        self._flush()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        errors = write_each(self.store, [record for record, _ in batch])
+        for (_, done), error in zip(batch, errors, strict=True):
+            if done.cancelled():  # the client went away: its decision is logged all the same
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
 
 
 class GroupCommitLog:
@@ -32,9 +118,12 @@ class GroupCommitLog:
         """Log `record`; raise StoreError if it could not be written."""
         self.submit(record).result(timeout=timeout)
 
+    def write(self, record: DecisionRecord) -> Awaitable[None]:
+        """Log `record`, awaited from an event loop (which holds no thread meanwhile)."""
+        return asyncio.wrap_future(self.submit(record))
+
     def submit(self, record: DecisionRecord) -> Future[None]:
-        """Queue `record`; the future completes once it is committed (or fails with StoreError).
-        An async caller awaits it with `asyncio.wrap_future` and holds no thread meanwhile."""
+        """Queue `record`; the future completes once it is committed (or fails with StoreError)."""
         done: Future[None] = Future()
         self._queue.put((record, done))
         return done
@@ -65,17 +154,9 @@ class GroupCommitLog:
                 return
 
     def _write(self, batch: list[tuple[DecisionRecord, Future[None]]]) -> None:
-        try:
-            self.store.log_decisions([record for record, _ in batch])
-        except Exception:  # one bad record must not fail the others: write them one by one
-            for record, done in batch:
-                try:
-                    self.store.log_decision(record)
-                except Exception as error:  # reported to the request that made it
-                    done.set_exception(error if isinstance(error, StoreError)
-                                       else StoreError(str(error)))  # fmt: skip
-                else:
-                    done.set_result(None)
-            return
-        for _, done in batch:
-            done.set_result(None)
+        errors = write_each(self.store, [record for record, _ in batch])
+        for (_, done), error in zip(batch, errors, strict=True):
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)

@@ -32,7 +32,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # (copying the WAL and two fsyncs: tens of ms). SQLite's own checkpoint stays, further off, for
 # a store whose thread does not keep up.
 CHECKPOINT_SECONDS = 0.5
-SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # SQLite's default is 1,000 (4 MB)
+SQLITE_AUTOCHECKPOINT_PAGES = 50_000  # SQLite's default is 1,000 (4 MB); here a safety net
 # Connection execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE.
 WRITE_OPTION = "policycheck_write"
 # At most this many values bound in one statement (SQLite's limit before 3.32 was 999).
@@ -41,9 +41,18 @@ _COLUMNS = [column.name for column in decisions.columns]
 
 
 class Checkpointer:
-    """A thread that checkpoints a SQLite database's WAL (PASSIVE: it waits for no reader or
-    writer and takes no write lock) within CHECKPOINT_SECONDS of a write; started by the first
-    write, stopped by `stop` (a later write starts it again)."""
+    """A thread that checkpoints a SQLite database's WAL within CHECKPOINT_SECONDS of a write,
+    so that the WAL starts again from its beginning instead of growing; started by the first
+    write, stopped by `stop` (a later write starts it again).
+
+    SQLite starts the WAL again at a write only once every frame in it is in the database file,
+    which a checkpoint beside busy writers never achieves: they add frames while it copies. The
+    WAL then grows until SQLite's own checkpoint runs in some writer's commit, holding the write
+    lock that every process waits for, for tens of ms (copying and two fsyncs). So the thread
+    copies the bulk (PASSIVE: it waits for no reader or writer and takes no write lock), twice,
+    the second time what was written during the first; then the next writer, while it holds the
+    write lock, checkpoints the few frames left (`complete`, about a millisecond), and the write
+    after it starts the WAL again."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -51,6 +60,7 @@ class Checkpointer:
         self._wrote = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()  # the current thread's
+        self._due = False  # the thread has copied the bulk: a writer may finish the checkpoint
 
     def wrote(self) -> None:
         """Note a committed write (cheap: called after every write transaction)."""
@@ -74,6 +84,14 @@ class Checkpointer:
             self._wrote.set()
             thread.join(timeout=30)
 
+    def complete(self, connection: sqlite3.Connection) -> None:
+        """Finish the thread's checkpoint, if it copied the bulk since: called by a writer on
+        its connection after its write, while it holds the write lock (no frame is added
+        meanwhile, so the checkpoint reaches the end of the WAL)."""
+        if self._due:
+            self._due = False
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
         raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
@@ -95,7 +113,11 @@ class Checkpointer:
             stopping.wait(CHECKPOINT_SECONDS)  # let writes gather; one checkpoint for them
             self._wrote.clear()
             with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
-                self.checkpoint()  # busy (another checkpoint under way): the next one will do
+                # busy (another checkpoint under way): the next one will do
+                busy, frames, done = self.checkpoint()
+                if not busy and done < frames:  # frames were written while it copied
+                    self.checkpoint()
+                self._due = True
             if stopping.is_set():
                 return
 

@@ -1,17 +1,36 @@
-"""api.ids: uuid4 hex strings drawn from os.urandom in batches."""
+"""api.ids: UUID version 7 hex strings, time-ordered, random parts drawn in batches."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from api.ids import BATCH, new_id
 
 
-def test_ids_are_uuid4_hex_and_unique_across_batches() -> None:
+def test_ids_are_uuid7_hex_and_unique_across_batches() -> None:
     ids = [new_id() for _ in range(3 * BATCH + 1)]
     assert len(set(ids)) == len(ids)
     for value in ids:
         parsed = uuid.UUID(hex=value)
         assert parsed.hex == value
-        assert parsed.version == 4
+        assert parsed.version == 7
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_ids_carry_the_time_in_milliseconds_and_sort_by_it() -> None:
+    before = time.time_ns() // 1_000_000
+    first = new_id()
+    time.sleep(0.002)
+    second = new_id()
+    after = time.time_ns() // 1_000_000
+    stamps = [int(value[:12], 16) for value in (first, second)]
+    assert before <= stamps[0] < stamps[1] <= after
+    assert first < second  # hex strings of one length sort as their numbers
+
+
+def test_ids_of_one_millisecond_differ_in_their_random_bits() -> None:
+    ids = [new_id() for _ in range(2 * BATCH)]
+    tails = {value[12:] for value in ids}
+    assert len(tails) == len(ids)
+    assert len({value[16:] for value in ids}) > 1  # the random part is not constant
