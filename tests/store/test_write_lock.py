@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from policycheck.store import Store, default_url
+from policycheck.store import sqlite as sqlite_module
 from tests.store.test_store import make_record
 
 WAIT_SECONDS = 30.0  # a generous bound, reached only when the test fails
@@ -118,3 +119,22 @@ def test_the_store_checkpoints_the_wal_itself(sqlite_store: Store, tmp_path: Pat
     assert checkpointer._thread is not None
     assert checkpointer._thread.is_alive()
     assert sqlite_store.count_decisions() == 101
+
+
+def test_under_constant_writes_the_wal_starts_again_instead_of_growing(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkpoint beside writers never reaches the end of the WAL; the writer that finishes it
+    # under the write lock lets the next write start the WAL from its beginning.
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_SECONDS", 0.02)
+    wal = tmp_path / "log.db-wal"
+    written = 0
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:  # one writer, never pausing: 3 s of batches
+        sqlite_store.log_decisions([make_record() for _ in range(10)])
+        written += 10
+    wal_bytes, db_bytes = wal.stat().st_size, (tmp_path / "log.db").stat().st_size
+    assert sqlite_store.count_decisions() == written
+    assert written > 1_000
+    # without the restarts the WAL holds every frame written (several times the database)
+    assert wal_bytes < db_bytes / 4, (wal_bytes, db_bytes)

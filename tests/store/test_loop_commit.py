@@ -1,0 +1,138 @@
+"""LoopCommitLog: the decisions submitted during one turn of the event loop, committed in one
+transaction at its end, on a real SQLite file (and the choice of log for each database)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from policycheck.store import DecisionRecord, Store, StoreError, default_url
+from policycheck.store.group_commit import GroupCommitLog, LoopCommitLog, decision_log
+from tests.store.test_store import make_record, pg_url  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(default_url(tmp_path / "log.db"))
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+def record_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each transaction `store.log_decisions` is asked for (it still writes)."""
+    sizes: list[int] = []
+    write = store.log_decisions
+
+    def counted(records: Sequence[DecisionRecord]) -> None:
+        sizes.append(len(records))
+        write(records)
+
+    monkeypatch.setattr(store, "log_decisions", counted)
+    return sizes
+
+
+def test_one_turn_of_the_loop_is_one_transaction(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = record_batches(sqlite_store, monkeypatch)
+    records = [make_record() for _ in range(12)]
+
+    async def main() -> None:
+        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        # twelve requests decided in one turn; each awaits its own commit
+        await asyncio.gather(*(log.write(record) for record in records))
+        assert sqlite_store.count_decisions() == 12
+        await log.write(make_record())  # a later turn: a transaction of its own
+        log.close()
+
+    asyncio.run(main())
+    assert sizes == [12, 1]
+    assert all(sqlite_store.get_decision(r.id) == r for r in records)
+
+
+def test_a_write_is_not_done_before_it_is_committed(sqlite_store: Store) -> None:
+    async def main() -> None:
+        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        record = make_record()
+        written = log.write(record)
+        assert not written.done()
+        assert sqlite_store.get_decision(record.id) is None
+        await written
+        assert sqlite_store.get_decision(record.id) == record
+
+    asyncio.run(main())
+
+
+def test_a_bad_record_fails_alone(sqlite_store: Store) -> None:
+    logged = make_record()
+    sqlite_store.log_decision(logged)
+    good = [make_record() for _ in range(3)]
+
+    async def main() -> list[BaseException | None]:
+        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        results = await asyncio.gather(
+            log.write(good[0]), log.write(logged), *(log.write(r) for r in good[1:]),
+            return_exceptions=True,
+        )  # fmt: skip
+        return list(results)
+
+    results = asyncio.run(main())
+    assert results[0] is None
+    assert isinstance(results[1], StoreError)  # its id was already logged
+    assert "already in the log" in str(results[1])
+    assert results[2:] == [None, None]
+    assert sqlite_store.count_decisions() == 4
+
+
+def test_a_cancelled_request_still_has_its_decision_logged(sqlite_store: Store) -> None:
+    record = make_record()
+
+    async def main() -> None:
+        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        written = log.write(record)
+        written.cancel()  # the client went away before the end of the turn
+        await asyncio.sleep(0)  # the turn ends: the batch is written
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert sqlite_store.get_decision(record.id) == record
+
+
+def test_close_writes_what_is_waiting(sqlite_store: Store) -> None:
+    record = make_record()
+
+    async def main() -> None:
+        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        written = log.write(record)
+        log.close()  # before the end of the turn (the app shutting down)
+        assert written.done()
+        assert written.result() is None
+
+    asyncio.run(main())
+    assert sqlite_store.get_decision(record.id) == record
+
+
+def test_sqlite_is_logged_by_the_loop_postgresql_by_a_thread(
+    sqlite_store: Store, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("pg_url")  # skips without POLICYCHECK_TEST_PG
+
+    async def kinds() -> tuple[type, type]:
+        loop = asyncio.get_running_loop()
+        on_sqlite = decision_log(sqlite_store, loop)
+        pg = Store(url)
+        pg.migrate()
+        on_pg = decision_log(pg, loop)
+        record = make_record()
+        await on_pg.write(record)  # the thread's future, awaited from the loop
+        assert pg.get_decision(record.id) == record
+        on_pg.close()
+        on_sqlite.close()
+        pg.close()
+        return type(on_sqlite), type(on_pg)
+
+    assert asyncio.run(kinds()) == (LoopCommitLog, GroupCommitLog)
