@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 from pydantic import BaseModel
 
 from api import errors
@@ -30,6 +31,8 @@ from policycheck.store.exception_log import ExceptionLog
 from policycheck.store.group_commit import decision_log
 
 LOG = logging.getLogger("policycheck.api")
+# FastAPI's native OpenTelemetry switched off (Settings.opentelemetry turns it on)
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 DESCRIPTION = """Checks customer requests against a merchant's terms of sale.
 
 Send `Authorization: Bearer KEY`. Roles: agent and supervisor decide and grant exceptions to
@@ -69,7 +72,11 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
 
     metrics = Metrics()
     app = FastAPI(
-        title="policycheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="policycheck",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
     )
     errors.install(app)
     app.include_router(decisions.router)

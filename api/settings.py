@@ -11,6 +11,7 @@ from policycheck.keys import ApiKey, load_keys
 from policycheck.store import default_url
 
 ENV_RULES, ENV_DB, ENV_KEYS_FILE = "POLICYCHECK_RULES", "POLICYCHECK_DB", "POLICYCHECK_KEYS_FILE"
+ENV_OPENTELEMETRY = "POLICYCHECK_OPENTELEMETRY"
 DEFAULT_KEYS_FILE = "policycheck.keys"
 
 
@@ -24,11 +25,16 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     refresh_seconds: float = 1.0
     reason_codes: dict[str, str] = field(default_factory=lambda: dict(REASON_CODES))
+    # FastAPI's native OpenTelemetry (spans, metrics and logs through the global providers of
+    # an OpenTelemetry SDK the process configures). Off by default: even with no SDK it asks
+    # for the providers on every request, about 7% of a decision's CPU time.
+    opentelemetry: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from POLICYCHECK_RULES, POLICYCHECK_DB, POLICYCHECK_API_KEYS/_KEYS_FILE and
-        POLICYCHECK_REASON_CODES (`code:label,...`; the default list otherwise)."""
+        """Settings from POLICYCHECK_RULES, POLICYCHECK_DB, POLICYCHECK_API_KEYS/_KEYS_FILE,
+        POLICYCHECK_REASON_CODES (`code:label,...`; the default list otherwise) and
+        POLICYCHECK_OPENTELEMETRY (`on` to have FastAPI's native OpenTelemetry)."""
         keys_file = Path(os.environ.get(ENV_KEYS_FILE, DEFAULT_KEYS_FILE))
         reasons = os.environ.get(ENV_REASONS, "").strip()
         return cls(
@@ -36,4 +42,6 @@ class Settings:
             db_url=os.environ.get(ENV_DB) or default_url("policycheck.db"),
             keys=tuple(load_keys(keys_file)),
             reason_codes=parse_reason_codes(reasons) if reasons else dict(REASON_CODES),
+            opentelemetry=os.environ.get(ENV_OPENTELEMETRY, "").strip().lower()
+            in ("on", "1", "true", "yes"),
         )
