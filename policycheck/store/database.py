@@ -139,20 +139,21 @@ class Store:
 
     def _insert(self, records: Sequence[DecisionRecord], what: str) -> None:
         """INSERT the records in one write transaction; a constraint broken is a StoreError."""
-        rows = [_decision_values(record) for record in records]
-        if not rows:
+        for record in records:
+            _check(record)
+        if not records:
             return
-        dialect = self._engine.dialect
-        # SQLite: every value converted before the write lock is taken, and one INSERT of many
+        sqlite_file = self._engine.dialect.name == "sqlite"
+        # SQLite: every value made before the write lock is taken, and one INSERT of many
         # rows (one step, where executemany steps once a row and lets go of the GIL each time).
-        chunks = sqlite_store.decision_inserts(rows, dialect) if dialect.name == "sqlite" else []
+        chunks = sqlite_store.decision_inserts(records) if sqlite_file else []
         if len(chunks) == 1:  # one statement is one transaction: no BEGIN or COMMIT to wait on
             self._insert_one_statement(*chunks[0], what)
             return
         try:
             with self._writing() as conn:
-                if dialect.name != "sqlite":
-                    conn.execute(insert(decisions), rows)
+                if not sqlite_file:
+                    conn.execute(insert(decisions), [_decision_values(r) for r in records])
                 for sql, parameters in chunks:
                     conn.exec_driver_sql(sql, parameters)
         except IntegrityError as exc:
@@ -232,12 +233,16 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _decision_values(record: DecisionRecord) -> dict[str, Any]:
-    """The row for a record, checked: a uuid4 hex id, an aware time stored as UTC."""
+def _check(record: DecisionRecord) -> None:
+    """A record the log takes: a 32-lowercase-hex-digit id, an aware time."""
     if not _DECISION_ID.fullmatch(record.id):
-        raise ValueError(f"decision id must be uuid4().hex, 32 lowercase hex digits: {record.id!r}")
+        raise ValueError(f"decision id must be 32 lowercase hex digits: {record.id!r}")
     if record.created_at.utcoffset() is None:
         raise ValueError("decision created_at must be timezone-aware")
+
+
+def _decision_values(record: DecisionRecord) -> dict[str, Any]:
+    """The row for a record, for SQLAlchemy (the time stored as UTC)."""
     return {
         "id": record.id,
         "created_at": record.created_at.astimezone(UTC),

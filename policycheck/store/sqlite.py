@@ -1,6 +1,6 @@
 """SQLite specifics of the store: connection pragmas, BEGIN IMMEDIATE for writes, writers of
 every process taking turns through a lock file, a thread that checkpoints the WAL, and multi-row
-INSERTs of decisions bound before the write lock is taken."""
+INSERTs of decisions, their values made before the write lock is taken."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,11 @@ try:
 except ImportError:  # not on Windows: there SQLite's busy timeout alone orders the writers
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import Dialect, Engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from policycheck.store.records import json_text
+from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.tables import decisions
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -186,21 +187,11 @@ def on_begin(conn: Connection) -> None:
 
 
 def decision_inserts(
-    rows: list[dict[str, Any]], dialect: Dialect
+    records: Sequence[DecisionRecord],
 ) -> list[tuple[str, tuple[Any, ...]]]:
-    """Multi-row INSERTs of the decisions' rows on SQLite, with the values as SQLAlchemy's
-    types would bind them (its bind processors; the JSON columns as the text SQLite keeps)."""
-    processors = []
-    for column in decisions.columns:
-        if column.name in ("facts", "decision"):
-            processors.append(json_text)
-        else:
-            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            processors.append(processor or _same)
-    values = [
-        tuple(process(row[name]) for name, process in zip(_COLUMNS, processors, strict=True))
-        for row in rows
-    ]
+    """Multi-row INSERTs of the decisions' rows on SQLite (`decision_row`), as few as SQLite's
+    limit on bound values allows."""
+    values = [decision_row(record) for record in records]
     per_statement = max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
     names = ", ".join(_COLUMNS)
     placeholders = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
@@ -212,5 +203,22 @@ def decision_inserts(
     return inserts
 
 
-def _same(value: Any) -> Any:
-    return value
+def decision_row(record: DecisionRecord) -> tuple[Any, ...]:
+    """A record's row on SQLite, in the table's column order, each value as SQLAlchemy's types
+    bind it there (tests/store compare with them): the time as UTC text to the microsecond, the
+    boolean as 0 or 1, the JSON documents as compact text. Written by hand: SQLAlchemy's
+    processors, column by column, cost as much as SQLite's own work for the row."""
+    created_at = record.created_at.astimezone(UTC)
+    return (
+        record.id,
+        f"{created_at:%Y-%m-%d %H:%M:%S}.{created_at.microsecond:06d}",
+        record.agent_key_id,
+        record.policy_id,
+        record.policy_version,
+        record.policy_hash,
+        record.outcome,
+        record.clause_id,
+        1 if record.rigid else 0,
+        json_text(record.facts),
+        json_text(record.decision),
+    )

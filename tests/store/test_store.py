@@ -194,8 +194,8 @@ def test_log_decisions_writes_a_batch_in_one_transaction(store: Store) -> None:
     ("changes", "message"),
     [
         ({"created_at": datetime(2025, 3, 1, 14, 30)}, "timezone-aware"),
-        ({"id": str(uuid.uuid4())}, "uuid4"),
-        ({"id": "AB" * 16}, "uuid4"),
+        ({"id": str(uuid.uuid4())}, "32 lowercase hex digits"),
+        ({"id": "AB" * 16}, "32 lowercase hex digits"),
     ],
 )
 def test_invalid_records_are_refused_before_writing(

@@ -10,12 +10,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from policycheck.store import Store, default_url
 from policycheck.store import sqlite as sqlite_module
+from policycheck.store.records import json_text
+from policycheck.store.tables import decisions
 from tests.store.test_store import make_record
 
 WAIT_SECONDS = 30.0  # a generous bound, reached only when the test fails
@@ -138,3 +145,41 @@ def test_under_constant_writes_the_wal_starts_again_instead_of_growing(
     assert written > 1_000
     # without the restarts the WAL holds every frame written (several times the database)
     assert wal_bytes < db_bytes / 4, (wal_bytes, db_bytes)
+
+
+# -- the rows written on SQLite, by hand, are those SQLAlchemy's types would bind ---------------
+
+ZONES = st.sampled_from(
+    [UTC, ZoneInfo("Europe/Paris"), ZoneInfo("Pacific/Noumea"), ZoneInfo("America/Cayenne")]
+)
+
+
+@given(
+    created_at=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30), timezones=ZONES
+    ),
+    rigid=st.booleans(),
+    optional=st.none() | st.text(max_size=8),
+)
+def test_a_row_is_what_sqlalchemys_types_would_bind(
+    created_at: datetime, rigid: bool, optional: str | None
+) -> None:
+    record = make_record(
+        created_at=created_at,
+        rigid=rigid,
+        agent_key_id=optional,
+        policy_version=optional,
+        clause_id=optional,
+    )
+    dialect = sqlite_dialect.dialect()
+    expected = []
+    for column in decisions.columns:
+        value = getattr(record, column.name)
+        if column.name == "created_at":
+            value = value.astimezone(UTC)
+        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if column.name in ("facts", "decision"):
+            expected.append(json_text(value))  # the engine's json_serializer
+        else:
+            expected.append(processor(value) if processor else value)
+    assert sqlite_module.decision_row(record) == tuple(expected)
