@@ -18,13 +18,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import policycheck
 from policycheck.store import DecisionRecord, Store, StoreError, default_url
+from policycheck.store.database import MIGRATIONS
 from policycheck.store.tables import metadata
 
 PG_URL = os.environ.get("POLICYCHECK_TEST_PG", "")
@@ -271,7 +274,7 @@ def test_migrated_schema_matches_the_tables(store: Store, store_url: str) -> Non
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0002",)
+                ("0003",)
             ]
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
@@ -362,7 +365,7 @@ def test_migrate_in_a_fresh_process_needs_no_alembic_ini(tmp_path: Path) -> None
     assert stdout.strip() == "0"
     assert not list(tmp_path.glob("alembic*"))
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
     raw.close()
 
 
@@ -410,3 +413,34 @@ def test_group_commit_fails_only_the_bad_record(store: Store) -> None:
     log.log(good)
     log.close()
     assert store.count_decisions() == 2
+
+
+def test_migration_0003_keeps_the_decisions_and_drops_two_indexes(store_url: str) -> None:
+    # a store at 0002 with a decision, upgraded to head: the decision is still there, and
+    # only the index on created_at is left beside the primary key
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    engine = create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0002")
+        with engine.connect() as conn:
+            assert "ix_decisions_outcome" in _decision_indexes(conn)
+        old = Store(store_url)
+        record = make_record()
+        old.log_decision(record)
+        old.migrate()
+        assert old.get_decision(record.id) == record
+        old.close()
+        with engine.connect() as conn:
+            assert _decision_indexes(conn) == {"ix_decisions_created_at"}
+    finally:
+        engine.dispose()
+
+
+def _decision_indexes(conn: Any) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {index["name"] for index in inspect(conn).get_indexes("decisions")}

@@ -129,19 +129,24 @@ def test_the_store_checkpoints_the_wal_itself(sqlite_store: Store, tmp_path: Pat
 
 
 def test_under_constant_writes_the_wal_starts_again_instead_of_growing(
-    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A checkpoint beside writers never reaches the end of the WAL; the writer that finishes it
     # under the write lock lets the next write start the WAL from its beginning.
-    monkeypatch.setattr(sqlite_module, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(sqlite_module, "CHECKPOINT_SECONDS", 0.02)  # before the thread starts
+    store = Store(default_url(tmp_path / "log.db"))
+    store.migrate()
     wal = tmp_path / "log.db-wal"
     written = 0
     deadline = time.monotonic() + 3.0
-    while time.monotonic() < deadline:  # one writer, never pausing: 3 s of batches
-        sqlite_store.log_decisions([make_record() for _ in range(10)])
-        written += 10
-    wal_bytes, db_bytes = wal.stat().st_size, (tmp_path / "log.db").stat().st_size
-    assert sqlite_store.count_decisions() == written
+    try:
+        while time.monotonic() < deadline:  # one writer, never pausing: 3 s of batches
+            store.log_decisions([make_record() for _ in range(10)])
+            written += 10
+        wal_bytes, db_bytes = wal.stat().st_size, (tmp_path / "log.db").stat().st_size
+        assert store.count_decisions() == written
+    finally:
+        store.close()
     assert written > 1_000
     # without the restarts the WAL holds every frame written (several times the database)
     assert wal_bytes < db_bytes / 4, (wal_bytes, db_bytes)
