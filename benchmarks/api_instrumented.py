@@ -3,14 +3,14 @@
 Two ways of looking at where the time of `POST /v1/decisions` goes, neither changing the API's
 code (its functions are wrapped here, in the benchmark's process only):
 
-* `timed_app()`, a factory for uvicorn workers, serves `api.app.app_from_env()` as it is (thread
-  pool, several workers, one SQLite file) and times each stage of each decision with the wall
+* `timed_app()`, a factory for uvicorn workers, serves `api.app.app_from_env()` as it is
+  (several workers, one SQLite file) and times each stage of each decision with the wall
   clock: reaching the endpoint, the registry, `Policy.evaluate`, `Decision.to_dict`, the wait
-  for the decision's commit (from `GroupCommitLog.submit` until its future is done), and, of the
-  group commit's batch that wrote it (in the writer thread), `Store.log_decisions`: the wait
-  for the lock file (another process writing), then the one INSERT statement that takes
-  SQLite's write lock, inserts and commits (or, for a batch too large for one statement,
-  `BEGIN IMMEDIATE`, the inserts and the commit).
+  for the decision's commit (from `LoopCommitLog.write` until its future is done), and, of the
+  group commit's batch that wrote it (at the end of a turn of the event loop),
+  `Store.log_decisions`: the wait for the lock file (another process writing), then the one
+  INSERT statement that takes SQLite's write lock, inserts and commits (or, for a batch too
+  large for one statement, `BEGIN IMMEDIATE`, the inserts and the commit).
   Each worker writes its timings to `$PC_BENCH_TIMINGS/<pid>.json` when it shuts down.
 
       PC_BENCH_TIMINGS=DIR .venv/bin/uvicorn --factory --app-dir benchmarks \\
@@ -53,7 +53,7 @@ from policycheck.policy import Policy
 from policycheck.registry import PolicyRegistry
 from policycheck.store import DecisionRecord, Store
 from policycheck.store import sqlite as sqlite_store
-from policycheck.store.group_commit import GroupCommitLog
+from policycheck.store.group_commit import LoopCommitLog
 
 ENV_TIMINGS = "PC_BENCH_TIMINGS"
 # The stages of one decision, in seconds; "start" is perf_counter() (CLOCK_MONOTONIC, the same
@@ -113,39 +113,37 @@ def _instrument() -> None:
             timings["insert"] = inserted - locked
             timings["commit"] = perf_counter() - inserted
 
-    original_submit, original_write = GroupCommitLog.submit, GroupCommitLog._write
+    original_write, original_flush = LoopCommitLog.write, LoopCommitLog._flush
     waiting: dict[str, dict[str, float]] = {}  # decision id -> its request's timings
 
-    def submit(self: GroupCommitLog, record: DecisionRecord) -> Any:
+    def write(self: LoopCommitLog, record: DecisionRecord) -> Any:
         timings = CURRENT.get()
         if timings is None:
-            return original_submit(self, record)
+            return original_write(self, record)
         waiting[record.id] = timings
         timings["log@"] = perf_counter()
-        done = original_submit(self, record)
+        done = original_write(self, record)
 
-        def committed(_: object) -> None:  # in the writer thread
+        def committed(_: object) -> None:  # on the event loop, once the batch is written
             timings["log$"] = perf_counter()
             timings["log"] = timings["log$"] - timings["log@"]
 
         done.add_done_callback(committed)
         return done
 
-    def write(self: GroupCommitLog, batch: list[tuple[DecisionRecord, Any]]) -> None:
-        # The writer thread: one transaction for the batch, timed, its timings given to each of
-        # its requests before their futures complete (GroupCommitLog._write's fallback otherwise).
+    def flush(self: LoopCommitLog) -> None:
+        # The end of a turn of the loop: one transaction for the batch, timed, its timings
+        # given to each of its requests (their futures' callbacks run after this returns).
+        batch = list(self._pending)
         batch_timings: dict[str, float] = {}
         token = CURRENT.set(batch_timings)
         try:
             begun = perf_counter()
-            self.store.log_decisions([record for record, _ in batch])
+            original_flush(self)
             batch_timings["write"] = perf_counter() - begun
-        except Exception:
+        finally:
             CURRENT.reset(token)
-            original_write(self, batch)
-            return
-        CURRENT.reset(token)
-        for record, done in batch:
+        for record, _ in batch:
             timings = waiting.pop(record.id, None)
             if timings is not None:
                 timings.update(
@@ -153,10 +151,9 @@ def _instrument() -> None:
                     for name in ("write", "flock", "begin", "pool", "lock", "insert", "commit")
                 )
                 timings["batch"] = len(batch)
-            done.set_result(None)
 
-    GroupCommitLog.submit = submit  # type: ignore[method-assign]
-    GroupCommitLog._write = write  # type: ignore[method-assign]
+    LoopCommitLog.write = write  # type: ignore[method-assign]
+    LoopCommitLog._flush = flush  # type: ignore[method-assign]
     original_exclusive, original_one = sqlite_store.exclusive, Store._insert_one_statement
 
     @contextlib.contextmanager

@@ -537,18 +537,14 @@ PARTS = [  # (label, file, function): cumulative time (parts may contain one ano
         "data_received",
     ),
     ("uvicorn httptools: send (the response)", "uvicorn/protocols/http/httptools_impl.py", "send"),
-    (
-        "FastAPI: solve_dependencies (body, key, state)",
-        "fastapi/dependencies/utils.py",
-        "solve_dependencies",
-    ),
-    ("  api.deps check (the key: SHA-256, compare)", "api/deps.py", "check"),
-    ("endpoint decide(), all of it", "api/routes/decisions.py", "decide"),
+    ("api.deps body_and_key (body, validation, key)", "api/deps.py", "body_and_key"),
+    ("  api.deps check_key (the key: SHA-256, compare)", "api/deps.py", "check_key"),
+    ("endpoint decide(), all of it but the log's write", "api/routes/decisions.py", "decide"),
     ("  Policy.evaluate", "policycheck/policy.py", "evaluate"),
     ("  Decision.to_dict (explanations, trace)", "policycheck/decision.py", "to_dict"),
     ("  mask_personal", "policycheck/store/records.py", "mask_personal"),
-    ("  Store.log_decision (SQLAlchemy + SQLite)", "policycheck/store/database.py", "log_decision"),
-    ("FastAPI: serialize_response", "fastapi/routing.py", "serialize_response"),
+    ("the log's write, at the end of a loop turn", "policycheck/store/group_commit.py", "_flush"),
+    ("  Store.log_decisions (rows + SQLite)", "policycheck/store/database.py", "log_decisions"),
 ]
 
 
