@@ -13,6 +13,7 @@ its system call, and taking the GIL back under load costs far more than the byte
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
@@ -49,3 +50,27 @@ _PARTS = _RandomParts()
 def new_id() -> str:
     """A new UUID version 7 as 32 lowercase hex digits (like `uuid.UUID(...).hex`)."""
     return f"{_PARTS.next() | (time.time_ns() // 1_000_000) << 80:032x}"
+
+
+class _RequestIds:
+    """Request ids: a random prefix drawn once per process, then a counter (a request id need
+    not be unpredictable, only unique across the processes of a deployment)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        if self._pid != os.getpid():  # first use, or a forked child: a prefix of its own
+            self._pid, self._prefix = os.getpid(), os.urandom(8).hex()
+            self._counter = itertools.count()
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_REQUEST_IDS = _RequestIds()
+
+
+def new_request_id() -> str:
+    """A new request id, 32 lowercase hex digits, unique across processes."""
+    return _REQUEST_IDS.next()

@@ -14,7 +14,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, api_error_response
-from api.ids import new_id
+from api.ids import new_request_id
 
 
 class RequestIdAndLimit:
@@ -39,7 +39,7 @@ class RequestIdAndLimit:
                 if name != b"content-type"
             ] + [(b"content-type", b"application/json")]
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_id()
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:

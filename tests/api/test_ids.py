@@ -1,11 +1,14 @@
-"""api.ids: UUID version 7 hex strings, time-ordered, random parts drawn in batches."""
+"""api.ids: decision ids (UUID version 7 hex strings, time-ordered, random parts drawn in
+batches) and request ids (a prefix per process and a counter)."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
-from api.ids import BATCH, new_id
+from api.ids import BATCH, new_id, new_request_id
 
 
 def test_ids_are_uuid7_hex_and_unique_across_batches() -> None:
@@ -34,3 +37,17 @@ def test_ids_of_one_millisecond_differ_in_their_random_bits() -> None:
     tails = {value[12:] for value in ids}
     assert len(tails) == len(ids)
     assert len({value[16:] for value in ids}) > 1  # the random part is not constant
+
+
+def test_request_ids_are_unique_hex_with_a_prefix_of_their_process() -> None:
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(len(value) == 32 and int(value, 16) >= 0 for value in ids)
+    assert len({value[:16] for value in ids}) == 1
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("fork")) as pool:
+        theirs = list(pool.map(_request_id, range(4)))
+    assert all(value[:16] != ids[0][:16] for value in theirs)  # a forked child draws its own
+
+
+def _request_id(_: int) -> str:
+    return new_request_id()
