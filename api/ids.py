@@ -30,12 +30,15 @@ class _RandomParts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._parts: list[int] = []
-        self._pid = os.getpid()
+
+    def forget(self) -> None:
+        """Drop the parts drawn (in a forked child: it draws its own)."""
+        self._lock = threading.Lock()
+        self._parts = []
 
     def next(self) -> int:
         with self._lock:
-            if not self._parts or self._pid != os.getpid():  # a forked child draws its own
-                self._pid = os.getpid()
+            if not self._parts:
                 raw = os.urandom(16 * BATCH)
                 self._parts = [
                     int.from_bytes(raw[start : start + 16]) & _RANDOM_BITS | _VERSION_AND_VARIANT
@@ -57,18 +60,22 @@ class _RequestIds:
     not be unpredictable, only unique across the processes of a deployment)."""
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
+        self.forget()
+
+    def forget(self) -> None:
+        """Draw a new prefix and count from 0 (in a forked child: a prefix of its own)."""
+        self._prefix = os.urandom(8).hex()
         self._counter = itertools.count()
 
     def next(self) -> str:
-        if self._pid != os.getpid():  # first use, or a forked child: a prefix of its own
-            self._pid, self._prefix = os.getpid(), os.urandom(8).hex()
-            self._counter = itertools.count()
         return f"{self._prefix}{next(self._counter):016x}"
 
 
 _REQUEST_IDS = _RequestIds()
+# A forked child (uvicorn's workers) must not repeat its parent's ids: it forgets what it
+# inherited. Checked once at the fork, not with a getpid() system call on every id.
+os.register_at_fork(after_in_child=_PARTS.forget)
+os.register_at_fork(after_in_child=_REQUEST_IDS.forget)
 
 
 def new_request_id() -> str:

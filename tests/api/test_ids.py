@@ -51,3 +51,15 @@ def test_request_ids_are_unique_hex_with_a_prefix_of_their_process() -> None:
 
 def _request_id(_: int) -> str:
     return new_request_id()
+
+
+def test_a_forked_child_draws_its_own_decision_ids() -> None:
+    new_id()  # the parent has random parts left over
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        theirs = set(pool.map(_random_part, range(200)))
+    ours = {_random_part(0) for _ in range(200)}
+    assert not theirs & ours
+
+
+def _random_part(_: int) -> str:
+    return new_id()[12:]
