@@ -4,22 +4,13 @@ transaction at its end, on a real SQLite file (and the choice of log for each da
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
-from policycheck.store import DecisionRecord, Store, StoreError, default_url
+from policycheck.store import DecisionRecord, Store, StoreError
 from policycheck.store.group_commit import GroupCommitLog, LoopCommitLog, decision_log
 from tests.store.test_store import make_record, pg_url  # noqa: F401 (a fixture)
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(default_url(tmp_path / "log.db"))
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def record_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:

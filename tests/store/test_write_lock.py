@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,14 +25,6 @@ from policycheck.store.tables import decisions
 from tests.store.test_store import make_record
 
 WAIT_SECONDS = 30.0  # a generous bound, reached only when the test fails
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(default_url(tmp_path / "log.db"))
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _blocked_flock_waiters(path: Path) -> int:
