@@ -91,7 +91,9 @@ class Checkpointer:
         meanwhile, so the checkpoint reaches the end of the WAL)."""
         if self._due:
             self._due = False
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            # the writer's own write is committed: a checkpoint that fails must not fail it
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
@@ -117,8 +119,8 @@ class Checkpointer:
                 # busy (another checkpoint under way): the next one will do
                 busy, frames, done = self.checkpoint()
                 if not busy and done < frames:  # frames were written while it copied
-                    self.checkpoint()
-                self._due = True
+                    busy, frames, done = self.checkpoint()
+                self._due = not busy  # what is left is little: for a writer to finish
             if stopping.is_set():
                 return
 
@@ -211,7 +213,9 @@ def decision_row(record: DecisionRecord) -> tuple[Any, ...]:
     created_at = record.created_at.astimezone(UTC)
     return (
         record.id,
-        f"{created_at:%Y-%m-%d %H:%M:%S}.{created_at.microsecond:06d}",
+        f"{created_at.year:04d}-{created_at.month:02d}-{created_at.day:02d} "
+        f"{created_at.hour:02d}:{created_at.minute:02d}:{created_at.second:02d}"
+        f".{created_at.microsecond:06d}",
         record.agent_key_id,
         record.policy_id,
         record.policy_version,

@@ -152,7 +152,7 @@ ZONES = st.sampled_from(
 
 @given(
     created_at=st.datetimes(
-        min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30), timezones=ZONES
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=ZONES
     ),
     rigid=st.booleans(),
     optional=st.none() | st.text(max_size=8),
@@ -179,3 +179,20 @@ def test_a_row_is_what_sqlalchemys_types_would_bind(
         else:
             expected.append(processor(value) if processor else value)
     assert sqlite_module.decision_row(record) == tuple(expected)
+
+
+def test_a_failed_finishing_checkpoint_does_not_fail_the_write(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    checkpointer = sqlite_store._checkpointer
+    assert checkpointer is not None
+    broken = sqlite3.connect(tmp_path / "other.db")
+    broken.close()  # any use raises sqlite3.ProgrammingError
+    checkpointer._due = True
+    checkpointer.complete(broken)  # the writer's write is committed: nothing raised
+    assert checkpointer._due is False
+    record = make_record()
+    checkpointer._due = True
+    sqlite_store.log_decision(record)  # finishes the checkpoint on its own connection
+    assert checkpointer._due is False
+    assert sqlite_store.get_decision(record.id) == record
