@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from policycheck.store import sqlite as sqlite_store
@@ -52,6 +53,10 @@ class Store:
         self._write_lock = sqlite_store.write_lock_path(self._engine)
         sqlite_file = self._engine.dialect.name == "sqlite"
         self._checkpointer = sqlite_store.Checkpointer(self._engine) if sqlite_file else None
+        # SQLite: the connection of the one-statement inserts, kept out of the pool (the event
+        # loop that writes through it never waits for a pooled connection), one user at a time
+        self._inserter: PoolProxiedConnection | None = None
+        self._inserter_lock = threading.Lock()
 
     def migrate(self) -> None:
         """Upgrade the schema to the latest revision; idempotent, safe from concurrent processes."""
@@ -135,6 +140,10 @@ class Store:
         """Close every pooled connection (the store can still reconnect if used again)."""
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        with self._inserter_lock:
+            inserter, self._inserter = self._inserter, None
+        if inserter is not None:
+            inserter.close()
         self._engine.dispose()
 
     def _insert(self, records: Sequence[DecisionRecord], what: str) -> None:
@@ -165,20 +174,23 @@ class Store:
         """Run one INSERT in SQLite's autocommit mode, under the write lock file: it takes
         SQLite's write lock, writes and commits in one call, letting go of the GIL once (each
         time it is taken back, the lock is held while the event loop thread runs)."""
-        raw = self._engine.raw_connection()  # isolation_level None: autocommit
-        try:
-            with sqlite_store.exclusive(self._write_lock):
-                raw.driver_connection.execute(sql, parameters)  # type: ignore[union-attr]
-                if self._checkpointer is not None:
-                    self._checkpointer.complete(raw.driver_connection)  # type: ignore[arg-type]
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(
-                f"{what} not logged: an id is already in the log or a required value is missing"
-            ) from exc
-        except sqlite3.Error as exc:
-            raise StoreError(f"{what} not logged: {exc}") from exc
-        finally:
-            raw.close()
+        with self._inserter_lock:
+            if self._inserter is None:
+                self._inserter = self._engine.raw_connection()  # isolation_level None
+            connection: sqlite3.Connection = self._inserter.driver_connection  # type: ignore[assignment]
+            try:
+                with sqlite_store.exclusive(self._write_lock):
+                    connection.execute(sql, parameters)
+                    if self._checkpointer is not None:
+                        self._checkpointer.complete(connection)
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(
+                    f"{what} not logged: an id is already in the log or a required value is missing"
+                ) from exc
+            except sqlite3.Error as exc:  # the connection may be broken: the next opens anew
+                self._inserter.invalidate()
+                self._inserter = None
+                raise StoreError(f"{what} not logged: {exc}") from exc
         if self._checkpointer is not None:
             self._checkpointer.wrote()
 

@@ -196,3 +196,24 @@ def test_a_failed_finishing_checkpoint_does_not_fail_the_write(
     sqlite_store.log_decision(record)  # finishes the checkpoint on its own connection
     assert checkpointer._due is False
     assert sqlite_store.get_decision(record.id) == record
+
+
+def test_decisions_are_logged_even_when_the_pool_is_exhausted(sqlite_store: Store) -> None:
+    # the one-statement inserts (every batch of the API's log) keep their own connection: an
+    # event loop writing decisions never waits for a pooled one
+    sqlite_store.log_decision(make_record())
+    pool = sqlite_store.engine.pool
+    assert pool.checkedout() == 1  # the inserts' connection, kept out of the pool
+    held = [sqlite_store.engine.raw_connection() for _ in range(14)]  # QueuePool: 5 + 10
+    try:
+        record = make_record()
+        writer = threading.Thread(target=sqlite_store.log_decision, args=(record,))
+        writer.start()
+        writer.join(WAIT_SECONDS)
+        assert not writer.is_alive()
+    finally:
+        for connection in held:
+            connection.close()
+    assert sqlite_store.get_decision(record.id) == record
+    sqlite_store.close()
+    assert pool.checkedout() == 0  # closing the store gives it back
