@@ -70,7 +70,8 @@ def write_each(store: Store, records: Sequence[DecisionRecord]) -> list[StoreErr
 
 class LoopCommitLog:
     """Logs the decisions submitted during one turn of `loop` in one transaction at its end,
-    written by the loop's thread. Used from that loop only."""
+    written by the loop's thread. Used from that loop only. While another process holds the
+    write lock the loop waits for it (a writer holds it about a millisecond)."""
 
     def __init__(self, store: Store, loop: asyncio.AbstractEventLoop) -> None:
         self.store = store
