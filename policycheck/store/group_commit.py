@@ -68,6 +68,17 @@ def write_each(store: Store, records: Sequence[DecisionRecord]) -> list[StoreErr
     return [None] * len(records)
 
 
+def _settle(done: asyncio.Future[None] | Future[None], error: StoreError | None) -> None:
+    """Complete a caller's future with its record's outcome. A cancelled one (the client went
+    away; its decision is logged all the same) is left as it is: completing it would raise."""
+    if done.cancelled():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
 class LoopCommitLog:
     """Logs the decisions submitted during one turn of `loop` in one transaction at its end,
     written by the loop's thread. Used from that loop only. While another process holds the
@@ -97,12 +108,7 @@ class LoopCommitLog:
             return
         errors = write_each(self.store, [record for record, _ in batch])
         for (_, done), error in zip(batch, errors, strict=True):
-            if done.cancelled():  # the client went away: its decision is logged all the same
-                continue
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
+            _settle(done, error)
 
 
 class GroupCommitLog:
@@ -157,7 +163,4 @@ class GroupCommitLog:
     def _write(self, batch: list[tuple[DecisionRecord, Future[None]]]) -> None:
         errors = write_each(self.store, [record for record, _ in batch])
         for (_, done), error in zip(batch, errors, strict=True):
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
+            _settle(done, error)

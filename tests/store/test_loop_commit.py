@@ -4,7 +4,11 @@ transaction at its end, on a real SQLite file (and the choice of log for each da
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +131,27 @@ def test_sqlite_is_logged_by_the_loop_postgresql_by_a_thread(
         return type(on_sqlite), type(on_pg)
 
     assert asyncio.run(kinds()) == (LoopCommitLog, GroupCommitLog)
+
+
+def test_the_writer_thread_survives_a_cancelled_request(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    # An awaiting request that is cancelled (its client went away) cancels the thread's future
+    # through asyncio.wrap_future; completing a cancelled future raises, which killed the writer.
+    log = GroupCommitLog(sqlite_store)
+    lock = os.open(tmp_path / "log.db.write-lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # the writer blocks on its first batch
+    try:
+        first = log.submit(make_record())
+        time.sleep(0.2)  # the writer has taken it and waits for the lock
+        cancelled_record = make_record()
+        cancelled = log.submit(cancelled_record)
+        assert cancelled.cancel()
+    finally:
+        os.close(lock)
+    first.result(timeout=10)
+    later = make_record()
+    log.log(later, timeout=10)  # the writer is still there
+    log.close()
+    assert sqlite_store.get_decision(later.id) == later
+    assert sqlite_store.get_decision(cancelled_record.id) == cancelled_record
