@@ -166,9 +166,7 @@ class Store:
                 for sql, parameters in chunks:
                     conn.exec_driver_sql(sql, parameters)
         except IntegrityError as exc:
-            raise StoreError(
-                f"{what} not logged: an id is already in the log or a required value is missing"
-            ) from exc
+            raise _constraint_broken(what) from exc
 
     def _insert_one_statement(self, sql: str, parameters: tuple[Any, ...], what: str) -> None:
         """Run one INSERT in SQLite's autocommit mode, under the write lock file: it takes
@@ -184,9 +182,7 @@ class Store:
                     if self._checkpointer is not None:
                         self._checkpointer.complete(connection)
             except sqlite3.IntegrityError as exc:
-                raise StoreError(
-                    f"{what} not logged: an id is already in the log or a required value is missing"
-                ) from exc
+                raise _constraint_broken(what) from exc
             except sqlite3.Error as exc:  # the connection may be broken: the next opens anew
                 self._inserter.invalidate()
                 self._inserter = None
@@ -243,6 +239,13 @@ def _sqlite_engine(url: URL) -> Engine:
     event.listen(engine, "connect", sqlite_store.on_connect)
     event.listen(engine, "begin", sqlite_store.on_begin)
     return engine
+
+
+def _constraint_broken(what: str) -> StoreError:
+    """The error of a write that broke a constraint."""
+    return StoreError(
+        f"{what} not logged: an id is already in the log or a required value is missing"
+    )
 
 
 def _check(record: DecisionRecord) -> None:
