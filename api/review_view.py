@@ -34,9 +34,26 @@ def read_filters(
 def clause_chart(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The bars of the override chart: clauses with rigid refusals or exceptions, most
     overridden first, each with its rate as a fraction of the bar's full width."""
-    rows = [c for c in clauses if c.get("rigid_refusals") or c.get("exceptions_granted")]
+    rows = [
+        c
+        for c in clauses
+        if c.get("rigid_refusals") or c.get("exceptions_granted") or c.get("beyond_discretion")
+    ]
     rows.sort(key=lambda c: (-(c.get("override_rate") or 0.0), c["policy"], c["clause"]))
     return [{**c, "width": min(max(c.get("override_rate") or 0.0, 0.0), 1.0)} for c in rows]
+
+
+def standing(item: Mapping[str, Any]) -> dict[str, Any]:
+    """How an exception's page opens, by its status: granted at once, or asked for and then
+    pending, approved or rejected (by whom, when): a pending exception is not called granted."""
+    status = str(item.get("status"))
+    history = item.get("history") or []
+    reviewed = history[-1] if status in ("approved", "rejected") and history else None
+    return {
+        "verb": "Granted" if status == "granted" else "Asked for",
+        "pending": status == "pending",
+        "reviewed": reviewed,
+    }
 
 
 def facts_rows(facts: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:

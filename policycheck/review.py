@@ -126,6 +126,8 @@ def summarize(
     in_force = [r for r in records if r.status.in_force]
     statuses = Counter(r.status for r in records)
     rigid_total = sum(row["rigid"] for row in refusals["by_clause"].values())
+    # a rate is the count shown beside it over the rigid refusals shown beside it: exceptions
+    # the policy's discretion covered; a supervisor's beyond it have a count of their own
     on_rigid = sum(1 for r in in_force if not r.beyond_discretion)
     return {
         "period": {
@@ -137,6 +139,8 @@ def summarize(
             "rigid_refusals": rigid_total,
             "exceptions": len(records),
             **{status.value: statuses.get(status, 0) for status in Status},
+            "exceptions_granted": on_rigid,
+            "beyond_discretion": len(in_force) - on_rigid,
             "override_rate": _rate(on_rigid, rigid_total),
         },
         "clauses": clauses,
@@ -207,14 +211,20 @@ def _clauses(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[d
                 "title": titles.get(key),
                 "refusals": refused["all"],
                 "rigid_refusals": refused["rigid"],
-                "exceptions_granted": tally["granted"] + tally["beyond_discretion"],
+                "exceptions_granted": tally["granted"],
                 "pending": tally["pending"],
                 "rejected": tally["rejected"],
                 "beyond_discretion": tally["beyond_discretion"],
                 "override_rate": _rate(tally["granted"], refused["rigid"]),
             }
         )
-    rows.sort(key=lambda row: (-row["exceptions_granted"], -(row["override_rate"] or 0)))
+    rows.sort(
+        key=lambda row: (
+            -row["exceptions_granted"],
+            -(row["override_rate"] or 0),
+            -row["beyond_discretion"],
+        )
+    )
     return rows
 
 
@@ -271,7 +281,7 @@ def _friction(
     """The clauses most overridden, with their commonest reasons and the latest suggestions."""
     report = []
     for row in clauses:
-        if not row["exceptions_granted"]:
+        if not (row["exceptions_granted"] or row["beyond_discretion"]):
             continue
         mine = [
             r
@@ -289,7 +299,9 @@ def _friction(
                 "policy": row["policy"],
                 "clause": row["clause"],
                 "title": row["title"],
+                "rigid_refusals": row["rigid_refusals"],
                 "exceptions_granted": row["exceptions_granted"],
+                "beyond_discretion": row["beyond_discretion"],
                 "override_rate": row["override_rate"],
                 "top_reasons": [
                     {"reason_code": code, "count": count}

@@ -18,7 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from api import review_session
 from api.deps import StateDep
 from api.filters import decode_cursor, encode_cursor
-from api.review_view import PAGE_SIZE, clause_chart, facts_rows, read_filters, templates
+from api.review_view import (
+    PAGE_SIZE,
+    clause_chart,
+    facts_rows,
+    read_filters,
+    standing,
+    templates,
+)
 from policycheck.exceptions import Status
 from policycheck.keys import ApiKey, authenticate
 from policycheck.review import csv_rows, summarize
@@ -142,6 +149,7 @@ def exception(request: Request, exception_id: str, key: ReviewerDep, state: Stat
     context = {
         "reviewer": key,
         "item": item,
+        "standing": standing(item),
         "facts": facts_rows(item.get("snapshot", {}).get("facts") or {}),
         "reasons": state.settings.reason_codes,
     }

@@ -700,6 +700,8 @@ def test_summary_per_clause_agent_reason_follow_up_and_friction(team: TestClient
         "pending": 1,
         "approved": 1,
         "rejected": 1,
+        "exceptions_granted": 3,
+        "beyond_discretion": 0,
         "override_rate": pytest.approx(3 / 7, abs=1e-4),
     }
     clauses = {row["clause"]: row for row in out["clauses"]}
@@ -794,7 +796,7 @@ def test_a_supervisor_beyond_discretion_is_counted_apart(team: TestClient) -> No
     out = summary(team)
     (clause,) = out["clauses"]
     assert (clause["refusals"], clause["rigid_refusals"]) == (2, 1)
-    assert (clause["exceptions_granted"], clause["beyond_discretion"]) == (1, 1)
+    assert (clause["exceptions_granted"], clause["beyond_discretion"]) == (0, 1)
     assert clause["override_rate"] == 0.0  # the rigid refusal was not overridden
     assert out["totals"]["override_rate"] == 0.0
     grant(team, rigid, headers=as_key(AGENT_ONE))
