@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from policycheck.store import Store, StoreError, default_url
 APP = "api.app:app_from_env"  # imported by uvicorn in each worker
 HTTP = "api.server:NoDelayHttpToolsProtocol"  # httptools with TCP_NODELAY (api/server.py)
 LOOP = "auto"  # uvloop (a dependency except on Windows), else asyncio
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the workers' metric files (api/metrics.py)
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -85,19 +90,37 @@ def run_serve(args: argparse.Namespace) -> int:
         POLICYCHECK_DB=db_url,
         POLICYCHECK_KEYS_FILE=str(keys_file.resolve()),
     )
-    uvicorn.run(
-        APP,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        http=HTTP,
-        loop=LOOP,
-        log_level="info",
-        access_log=args.access_log,
-        server_header=False,
-    )
+    with _worker_metrics(args.workers):
+        uvicorn.run(
+            APP,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            http=HTTP,
+            loop=LOOP,
+            log_level="info",
+            access_log=args.access_log,
+            server_header=False,
+        )
     return EXIT_OK
+
+
+@contextmanager
+def _worker_metrics(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory where each writes its metrics, so that a scrape
+    counts them all (prometheus_client's multiprocess mode: the variable must be set before the
+    workers import it), removed at exit. An operator's own directory is used as it is."""
+    if workers <= 1 or os.environ.get(METRICS_ENV):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="policycheck-metrics-")
+    os.environ[METRICS_ENV] = directory
+    try:
+        yield
+    finally:
+        del os.environ[METRICS_ENV]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _rules_usable(rules: Path, db_url: str) -> bool:
