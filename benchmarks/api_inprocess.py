@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from api_load import BODIES  # noqa: E402  (the benchmark's bodies, beside this file)
 
-KEY = "pcbench-inprocess"
+KEY = "pcbench-inprocess-key-0123456789"
 CONCURRENT = 16
 
 

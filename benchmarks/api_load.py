@@ -692,8 +692,9 @@ def main() -> int:
         shutil.copytree(ROOT / "rules", rules)
         db = work / "decisions.db"
         script = write_script(work)
-        check_key, warm_key = "pcbench-check", "pcbench-warmup"
-        round_keys = [f"pcbench-round-{i + 1}" for i in range(args.rounds)]
+        # keys of at least 24 characters (policycheck.keys refuses shorter ones)
+        check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
+        round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(args.rounds)]
         keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
         env = os.environ | {"POLICYCHECK_API_KEYS": keys}
         api_cmd = [str(BIN / "policycheck"), "serve", "--rules", str(rules)]

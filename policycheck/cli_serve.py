@@ -10,12 +10,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
 from policycheck.diagnostics import Severity, render_text
 from policycheck.exceptions import ENV_REASONS, parse_reason_codes
-from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys
+from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys, write_shown_keys
 from policycheck.policy import diagnose
 from policycheck.source import Source
 from policycheck.store import Store, StoreError, default_url
@@ -155,9 +155,23 @@ def _rules_usable(rules: Path, db_url: str) -> bool:
     return published
 
 
-def _announce(keys: dict[str, str], keys_file: Path) -> None:
-    print(f"No API keys were configured ({ENV_KEYS} or {keys_file}): created one per role.")
-    print(f"They are shown this once; only their hashes are kept in {keys_file}.")
-    for role, key in keys.items():
-        print(f"  {role:<11} {key}")
-    sys.stdout.flush()
+def _announce(keys: dict[str, str], keys_file: Path, out: TextIO | None = None) -> None:
+    """Show the new keys once: on a terminal, else (a service's log keeps what it prints) in a
+    0600 file beside the keys file, whose path is printed instead."""
+    out = out or sys.stdout
+    print(
+        f"No API keys were configured ({ENV_KEYS} or {keys_file}): created one per role.", file=out
+    )
+    if out.isatty():
+        print(f"They are shown this once; only their hashes are kept in {keys_file}.", file=out)
+        for role, key in keys.items():
+            print(f"  {role:<11} {key}", file=out)
+    else:
+        path = write_shown_keys(keys_file, keys)
+        print(
+            f"Not on a terminal, so they are not printed: they are in {path.resolve()} "
+            f"(mode 0600; only their hashes are kept in {keys_file}). "
+            "Hand them out, then delete that file.",
+            file=out,
+        )
+    out.flush()

@@ -15,6 +15,9 @@ from pathlib import Path
 
 ROLES = ("agent", "supervisor", "legal", "quality", "admin")
 ENV_KEYS = "POLICYCHECK_API_KEYS"
+# A key someone could guess is no key: at least this many characters, not one repeated pattern
+# (a generated key has 32 random URL-safe characters after its `pc_<role>_` prefix).
+MIN_KEY_LENGTH, MIN_DISTINCT_CHARACTERS = 24, 8
 
 
 class KeySpecError(ValueError):
@@ -56,8 +59,19 @@ def parse_keys(spec: str) -> list[ApiKey]:
         if stored.startswith("sha256:"):
             keys.append(ApiKey(role, stored.removeprefix("sha256:")))
         else:
+            _check_strength(role, stored)
             keys.append(ApiKey(role, digest(stored)))
     return keys
+
+
+def _check_strength(role: str, key: str) -> None:
+    """KeySpecError naming the role (never the key) when the key is short or repetitive."""
+    if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_DISTINCT_CHARACTERS:
+        raise KeySpecError(
+            f"the key for role `{role}` is too weak: a key needs at least {MIN_KEY_LENGTH} "
+            f"characters, at least {MIN_DISTINCT_CHARACTERS} of them different "
+            "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`)"
+        )
 
 
 def load_keys(keys_file: Path | None) -> list[ApiKey]:
@@ -71,13 +85,37 @@ def load_keys(keys_file: Path | None) -> list[ApiKey]:
 
 
 def generate_keys(keys_file: Path) -> dict[str, str]:
-    """One new key per role; their hashes are written to `keys_file` (mode 0600)."""
+    """One new key per role; their hashes are written to `keys_file` (created mode 0600)."""
     keys = {role: f"pc_{role}_{secrets.token_urlsafe(24)}" for role in ROLES}
     lines = ["# policycheck API keys: role:sha256:<hash>; the keys themselves are not kept"]
     lines += [f"{role}:sha256:{digest(key)}" for role, key in keys.items()]
-    keys_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    keys_file.chmod(0o600)
+    write_private(keys_file, "\n".join(lines) + "\n")
     return keys
+
+
+def shown_keys_path(keys_file: Path) -> Path:
+    """Where new keys are written for their operator when no terminal shows them."""
+    return keys_file.with_name(keys_file.name + ".new")
+
+
+def write_shown_keys(keys_file: Path, keys: dict[str, str]) -> Path:
+    """The new keys themselves, once, in a file only their owner may read (mode 0600)."""
+    path = shown_keys_path(keys_file)
+    lines = [
+        "# policycheck: the API keys created at first start, one per role (role:KEY).",
+        f"# Only their hashes are kept (in {keys_file.name}): hand each key to whoever needs it,",
+        "# then delete this file.",
+    ]
+    write_private(path, "\n".join(lines + [f"{role}:{key}" for role, key in keys.items()]) + "\n")
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `path` anew, created with mode 0600 (never readable by others, not even briefly)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def authenticate(presented: str, keys: list[ApiKey]) -> ApiKey | None:

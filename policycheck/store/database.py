@@ -236,6 +236,7 @@ def _sqlite_engine(url: URL) -> Engine:
             "an in-memory SQLite database cannot be shared: use a file, sqlite:///PATH"
         )
     engine = create_engine(url, json_serializer=json_text)
+    event.listen(engine, "do_connect", sqlite_store.create_private)
     event.listen(engine, "connect", sqlite_store.on_connect)
     event.listen(engine, "begin", sqlite_store.on_begin)
     return engine

@@ -143,12 +143,27 @@ def exclusive(path: Path | None) -> Iterator[None]:
     if path is None:
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def create_private(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+    """Before SQLite opens a database file that does not exist yet, create it with mode 0600:
+    it holds justifications and the review secret, and SQLite gives its -wal and -shm files
+    the database file's mode (SQLAlchemy's `do_connect` event; the connection is made after)."""
+    name = str(cargs[0]) if cargs else ""
+    if cparams.get("uri"):
+        name, _, query = name.removeprefix("file:").partition("?")
+        if "mode=ro" in query.split("&") or "mode=memory" in query.split("&"):
+            return
+    if not name or name == ":memory:":
+        return
+    with contextlib.suppress(OSError):  # there already, or SQLite says why it cannot open it
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def on_connect(dbapi_connection: Any, _record: Any) -> None:

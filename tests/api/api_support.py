@@ -9,7 +9,11 @@ import pytest
 import sqlalchemy
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {role: f"test-{role}-key" for role in ("agent", "supervisor", "legal", "quality", "admin")}
+# keys as strong as policycheck.keys requires: at least 24 characters, 8 of them different
+KEYS = {
+    role: f"test-{role}-key-5f8c2a9e71d4"
+    for role in ("agent", "supervisor", "legal", "quality", "admin")
+}
 PG_URL = os.environ.get("POLICYCHECK_TEST_PG")
 BACKENDS = [
     "sqlite",

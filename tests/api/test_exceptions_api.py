@@ -640,7 +640,7 @@ def test_pages_keep_their_filters(client: TestClient) -> None:
 
 # -- the summary, with two agents ----------------------------------------------------------------
 
-AGENT_ONE, AGENT_TWO = "agent-one-key", "agent-two-key"
+AGENT_ONE, AGENT_TWO = "agent-one-key-5f8c2a9e71d4", "agent-two-key-5f8c2a9e71d4"
 
 
 @pytest.fixture
@@ -883,13 +883,16 @@ def test_two_servers_on_one_postgresql_granting_at_once_keep_one_chain(tmp_path:
     db_url = PG_URL
 
     shutil.copytree(ROOT / "rules", tmp_path / "work" / "rules")
-    spec = "agent:server-agent-one,agent:server-agent-two,supervisor:server-supervisor"
+    first_key, second_key, supervisor_key = (
+        f"server-{who}-key-5f8c2a9e71d4" for who in ("one", "two", "supervisor")
+    )
+    spec = f"agent:{first_key},agent:{second_key},supervisor:{supervisor_key}"
     env = {"POLICYCHECK_API_KEYS": spec}
     with serving(tmp_path / "work", "--db", db_url, env=env) as (first, _), \
             serving(tmp_path / "work", "--db", db_url, env=env) as (second, _):  # fmt: skip
 
         def one(i: int) -> str:
-            base, key = (first, "server-agent-one") if i % 2 else (second, "server-agent-two")
+            base, key = (first, first_key) if i % 2 else (second, second_key)
             headers = {"Authorization": f"Bearer {key}"}
             made = httpx.post(
                 f"{base}/v1/decisions",

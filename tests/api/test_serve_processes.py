@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ import pytest
 import sqlalchemy
 from api_support import PG_URL, ROOT, reset_postgres
 from prometheus_client.parser import text_string_to_metric_families
+
+from policycheck.keys import ROLES
 
 SCRIPT = Path(sys.executable).with_name("policycheck")
 FOUNDING = {
@@ -78,10 +81,19 @@ def test_readme_run_command_then_the_founding_story(tmp_path: Path) -> None:
     env = {"POLICYCHECK_API_KEYS": ""}
     with serving(tmp_path, env=env) as (base, process):
         assert process.stdout is not None
-        printed = []
-        while len(printed) < 7:
-            printed.append(process.stdout.readline())
-        agent_key = next(line.split()[1] for line in printed if line.startswith("  agent "))
+        printed = [process.stdout.readline() for _ in range(2)]
+        # not a terminal: the keys are in a file only their owner reads, its path printed
+        shown = tmp_path / "policycheck.keys.new"
+        assert str(shown) in printed[1]
+        assert stat.S_IMODE(shown.stat().st_mode) == 0o600
+        created = dict(
+            line.split(":", 1)
+            for line in shown.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")
+        )
+        assert sorted(created) == sorted(ROLES)
+        assert not any(key in "".join(printed) for key in created.values())
+        agent_key = created["agent"]
         response = httpx.post(
             f"{base}/v1/decisions",
             content=str.encode(__import__("json").dumps(FOUNDING)),
@@ -91,7 +103,8 @@ def test_readme_run_command_then_the_founding_story(tmp_path: Path) -> None:
         assert (response.json()["outcome"], response.json()["clause"]["id"]) == ("allow", "b")
     keys = (tmp_path / "policycheck.keys").read_text(encoding="utf-8")
     assert agent_key not in keys
-    assert (tmp_path / "policycheck.db").is_file()
+    assert stat.S_IMODE((tmp_path / "policycheck.keys").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "policycheck.db").stat().st_mode) == 0o600
 
 
 @pytest.mark.skipif(not PG_URL, reason="POLICYCHECK_TEST_PG is not set")
@@ -99,8 +112,8 @@ def test_two_servers_on_one_postgresql_lose_nothing(tmp_path: Path) -> None:
     assert PG_URL is not None
     reset_postgres(PG_URL)
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
-    env = {"POLICYCHECK_API_KEYS": "agent:two-process-key"}
-    headers = {"Authorization": "Bearer two-process-key"}
+    env = {"POLICYCHECK_API_KEYS": "agent:two-process-key-5f8c2a9e71d4"}
+    headers = {"Authorization": "Bearer two-process-key-5f8c2a9e71d4"}
     with serving(tmp_path, "--db", PG_URL, env=env) as (first, _), \
             serving(tmp_path, "--db", PG_URL, env=env) as (second, _):  # fmt: skip
 

@@ -14,7 +14,7 @@ from api.settings import ENV_OPENTELEMETRY, Settings
 def test_fastapis_opentelemetry_is_off_unless_asked_for(
     value: str | None, expected: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("POLICYCHECK_API_KEYS", "agent:k")
+    monkeypatch.setenv("POLICYCHECK_API_KEYS", "agent:test-agent-key-5f8c2a9e71d4")
     if value is None:
         monkeypatch.delenv(ENV_OPENTELEMETRY, raising=False)
     else:
