@@ -110,17 +110,22 @@ class Checkpointer:
         busy, frames, done = row if row is not None else (1, 0, 0)
         return int(busy), int(frames), int(done)
 
+    def copy_bulk(self) -> None:
+        """The thread's part, once: copy the bulk of the WAL into the database file, leaving
+        the few frames written meanwhile for the next writer (`complete`)."""
+        with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
+            # busy (another checkpoint under way): the next one will do
+            busy, frames, done = self.checkpoint()
+            if not busy and done < frames:  # frames were written while it copied
+                busy, frames, done = self.checkpoint()
+            self._due = not busy  # what is left is little: for a writer to finish
+
     def _run(self, stopping: threading.Event) -> None:
         while True:
             self._wrote.wait()
             stopping.wait(CHECKPOINT_SECONDS)  # let writes gather; one checkpoint for them
             self._wrote.clear()
-            with contextlib.suppress(SQLAlchemyError, sqlite3.Error):
-                # busy (another checkpoint under way): the next one will do
-                busy, frames, done = self.checkpoint()
-                if not busy and done < frames:  # frames were written while it copied
-                    busy, frames, done = self.checkpoint()
-                self._due = not busy  # what is left is little: for a writer to finish
+            self.copy_bulk()
             if stopping.is_set():
                 return
 
