@@ -194,13 +194,15 @@ def within(
     def value(ctx: Ctx) -> Value:
         when, start = subject(ctx), anchor(ctx)
         if when is None or start is None:
+            if start is not None:
+                _deadline_only(ctx, index, start, period, calendars, tz, unit_name)
             ctx.values[index] = None
             return None
         calendar = calendars.for_request(ctx)
         if calendar is not None:
             deadline = compute_deadline(start, period, calendar, tz)
             margin = deadline.margin(when)
-            ctx.withins[index] = WithinResult(deadline, margin, unit_name)
+            ctx.withins[index] = WithinResult(deadline, margin, unit_name, when=when)
             result: Value = not margin.late
         else:
             result = _within_any_region(ctx, index, when, start, period, calendars, tz, unit_name)
@@ -208,6 +210,26 @@ def within(
         return result
 
     return value
+
+
+def _deadline_only(
+    ctx: Ctx,
+    index: int,
+    start: date,
+    period: Period,
+    calendars: CalendarChoice,
+    tz: ZoneInfo,
+    unit_name: str,
+) -> None:
+    """Request date unknown: the deadline alone, when the anchor (and region) determine it."""
+    calendar = calendars.for_request(ctx)
+    choices = (calendar,) if calendar is not None else calendars.every_region()
+    try:
+        deadlines = [compute_deadline(start, period, c, tz) for c in choices]
+    except CalendarError:  # no deadline to give (say, a period in hours from a date)
+        return
+    if len({d.last_day for d in deadlines}) == 1:
+        ctx.withins[index] = WithinResult(deadlines[0], None, unit_name, calendar is None)
 
 
 def _within_any_region(
@@ -226,6 +248,6 @@ def _within_any_region(
     in_time = {not m.late for m in margins}
     same = len({d.last_day for d in deadlines}) == 1
     ctx.withins[index] = WithinResult(
-        deadlines[0] if same else None, margins[0] if same else None, unit_name, True
+        deadlines[0] if same else None, margins[0] if same else None, unit_name, True, when
     )
     return in_time.pop() if len(in_time) == 1 else None

@@ -15,10 +15,9 @@ from policycheck.decision import Decision, Grounds, Outcome, TraceStep
 from policycheck.explain import facts_text, question, reason_words, scope_words
 from policycheck.facts import FactProblem, FactsError
 from policycheck.proposal import check_proposal, validate_proposal
+from policycheck.reasons import open_atoms, waivable, why
 from policycheck.runtime import UNSET, Ctx, Node
 from policycheck.symbols import KIND_FACT
-
-LEVELS = {"agent": 0, "supervisor": 1}
 
 
 @dataclass
@@ -174,42 +173,6 @@ def _grounds(
     ]
 
 
-def why(node: Node, value: bool | None, ctx: Ctx) -> list[Node]:
-    """The atoms that give `node` its `value`: for `a and b` false, the false ones, etc."""
-    if node.op == "atom":
-        return [node]
-    if node.op == "not":
-        child = node.children[0]
-        return why(child, None if value is None else not value, ctx)
-    decisive = (node.op == "and" and value is False) or (node.op == "or" and value is True)
-    atoms: list[Node] = []
-    for child in node.children:
-        found = ctx.values[child.index]
-        if found is UNSET:
-            continue
-        if (decisive and found is value) or (not decisive and (value is not None or found is None)):
-            atoms += why(child, found, ctx)
-    return atoms
-
-
-def open_atoms(node: Node, ctx: Ctx) -> list[Node]:
-    """Unknown atoms beside the decisive ones: once known, they could be reasons too."""
-    value = ctx.values[node.index]
-    if node.op == "atom" or value is None or value is UNSET:
-        return []
-    if node.op == "not":
-        return open_atoms(node.children[0], ctx)
-    decisive = (node.op == "and" and value is False) or (node.op == "or" and value is True)
-    atoms: list[Node] = []
-    for child in node.children:
-        found = ctx.values[child.index]
-        if decisive and found is None:
-            atoms += why(child, None, ctx)
-        elif found is value or not decisive:
-            atoms += open_atoms(child, ctx)
-    return atoms
-
-
 def _step(clause: CompiledClause, kind: str, node: Node, value: bool | None, ctx: Ctx) -> TraceStep:
     result = next((ctx.withins[i] for i in node.withins if i in ctx.withins), None)
     if result is None:
@@ -225,7 +188,7 @@ def _step(clause: CompiledClause, kind: str, node: Node, value: bool | None, ctx
         note,
         deadline,
         result.margin,
-        result.unit,
+        result.margin_unit,
     )
 
 
@@ -346,20 +309,29 @@ class _Builder:
         self, verdict: Verdict | None, unknown: list[Node], facts: list[str]
     ) -> Decision:
         missing = list(dict.fromkeys([*facts, *(f for n in unknown for f in n.facts)]))
-        return self.make(Outcome.NEEDS_INFO, verdict, **self.questions(_missing(missing, self.ctx)))
+        extra = self.period(verdict) if verdict is not None else {}
+        return self.make(
+            Outcome.NEEDS_INFO, verdict, **extra, **self.questions(_missing(missing, self.ctx))
+        )
+
+    def period(self, verdict: Verdict) -> dict[str, Any]:
+        """The deadline and margin of the clause's period, whenever the facts determine them
+        (also when the outcome waits on other facts)."""
+        ctx = self.ctx
+        result = next((ctx.withins[i] for i in verdict.clause.withins if i in ctx.withins), None)
+        if result is None:
+            return {}
+        return {
+            "deadline": result.deadline.last_day if result.deadline else None,
+            "margin": result.margin,
+            "margin_unit": result.margin_unit,
+        }
 
     def decided(self, verdict: Verdict, maybe: list[str] | None = None) -> Decision:
         """The decision of the winning clause; `maybe`: facts that decide whether another
         clause (with the same outcome) applies instead, so a refusal's rigidity is unsure."""
         clause, ctx = verdict.clause, self.ctx
-        result = next((ctx.withins[i] for i in clause.withins if i in ctx.withins), None)
-        extra: dict[str, Any] = {}
-        if result is not None:
-            extra = {
-                "deadline": result.deadline.last_day if result.deadline else None,
-                "margin": result.margin,
-                "margin_unit": result.unit,
-            }
+        extra = self.period(verdict)
         if verdict.outcome == "allow":
             checks = tuple(f"check: {node.text}" for node in verdict.unchecked)
             return self.make(
@@ -395,36 +367,9 @@ class _Builder:
 
 def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
     """Rigid when every reason for the refusal can be waived; who may waive it, and why."""
-    discretions = verdict.clause.decl.discretions
     if verdict.unknown:
         return False, None
-    if not verdict.reasons:  # refused by `otherwise` alone: only `discretion ...` always waives
-        always = [(LEVELS[d.level], d.level, d.reason) for d in discretions if d.reason == "always"]
-        return (True, min(always)[1:]) if always else (False, None)
-    needed: list[tuple[int, str, str]] = []
-    for atom, kind in verdict.reasons:
-        result = ctx.withins.get(atom.index) if atom.within and kind != "open" else None
-        waivers = [
-            (LEVELS[d.level], d.level, d.reason)
-            for d in discretions
-            if d.reason == "always"
-            or (d.reason == "formal" and kind == "formal")
-            or (
-                d.reason == "near_miss"
-                and result is not None
-                and result.margin is not None
-                and result.margin.late
-                and result.unit == d.unit
-                and result.margin.value <= d.tolerance
-            )
-        ]
-        if kind == "formal":
-            waivers.append((LEVELS["agent"], "agent", "formal"))
-        if not waivers:
-            return False, None
-        needed.append(min(waivers))
-    _, level, reason = max(needed)
-    return True, (level, reason)
+    return waivable(verdict.clause.decl.discretions, verdict.reasons, ctx)
 
 
 # -- words ----------------------------------------------------------------------------------------

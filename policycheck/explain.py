@@ -134,6 +134,8 @@ def explain(decision: Decision, language: str) -> str:
             out.append(words["firm"])
     elif outcome is Outcome.NEEDS_INFO:
         out.append(words["missing"].format(items=_asked(decision)))
+        if decision.deadline:
+            out.append(words["deadline"].format(date=long_date(decision.deadline, lang)))
     elif outcome is Outcome.NO_CLAUSE:
         items = [
             words["clause"].format(id=cid, reason=reason) for cid, reason in grounds.not_applicable

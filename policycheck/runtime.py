@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from policycheck.calendar import Deadline, Margin
@@ -38,8 +39,19 @@ class WithinResult:
 
     deadline: Deadline | None
     margin: Margin | None
-    unit: str
+    unit: str  # the period's unit as the rule file names it
     region_unknown: bool = False
+    when: date | None = None  # the request's date (or date-time) the margin was measured at
+
+    @property
+    def margin_unit(self) -> str:
+        """The unit the margin is counted in, named as in the rule file when it is the period's
+        own (`ouvrables`), else canonically (`days` for a period in months)."""
+        if self.margin is None or self.deadline is None:
+            return self.unit
+        if self.margin.unit is self.deadline.period.unit:
+            return self.unit
+        return self.margin.unit.value
 
 
 @dataclass(eq=False, slots=True)

@@ -9,7 +9,7 @@ arrival") is never extended, nor is one in hours.
 from __future__ import annotations
 
 import calendar as gregorian
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -52,6 +52,35 @@ class Deadline:
     def margin(self, when: date) -> Margin:
         """How many units `when` is before (or after) this deadline."""
         return measure_margin(when, self)
+
+    def late_by_at_most(self, when: date, count: int) -> bool:
+        """True when a request at `when` is in time or late by at most `count` units of the
+        period's own unit. Margins in weeks, months and years are counted in days; the tolerance
+        keeps its unit: late by at most k months means the period k months longer (shorter,
+        counted backwards) would have covered the request."""
+        margin = self.margin(when)
+        if not margin.late:
+            return True
+        if margin.unit is self.period.unit:
+            return margin.value <= count
+        try:
+            longer = self.lengthened(count)
+        except CalendarError:  # its last day would be past the supported years: `when` is not
+            return local_date(when, self.tz).year <= MAX_YEAR
+        return longer.is_in_time(when)
+
+    def lengthened(self, count: int) -> Deadline:
+        """The deadline had the period been `count` units longer (forwards) or shorter
+        (backwards, past the anchor if need be): its last day is never earlier than this one's."""
+        period = self.period
+        if period.direction is Direction.AFTER:
+            longer = replace(period, count=period.count + count)
+        elif count <= period.count:
+            longer = replace(period, count=period.count - count)
+        else:
+            longer = replace(period, count=count - period.count, direction=Direction.AFTER)
+            longer = replace(longer, extend=False, minimum_working_days=False)
+        return compute_deadline(self.anchor, longer, self.calendar, self.tz)
 
     def skipped(self, language: str = "en") -> tuple[SkippedDay, ...]:
         """The rest days and holidays the count passed over, then the days the extension skipped."""

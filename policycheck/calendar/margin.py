@@ -22,9 +22,11 @@ _HOUR = timedelta(hours=1)
 class Margin:
     """`value` units early (late=False, 0 on the last day itself) or late (late=True, value >= 1).
 
-    Late by k means k more units of period would have made the request in time; early by k
-    means the period could have been k units shorter (longer, for a period counted backwards).
-    After an extension, margins are counted from the extended last day.
+    `unit` is the unit the margin is counted in: the period's own, or calendar days for a period
+    in weeks, months or years (whose units vary in length). Late by k means k more units would
+    have made the request in time; early by k means the period could have been k units shorter
+    (longer, for a period counted backwards). After an extension, margins are counted from the
+    extended last day. A tolerance in the period's unit: `Deadline.late_by_at_most`.
     """
 
     value: int

@@ -117,3 +117,57 @@ def test_backwards_slack_counts_how_much_longer_the_period_could_be() -> None:
     assert deadline.margin(D("2024-04-28")) == Margin(0, Unit.OUVRES, late=False)
     assert deadline.margin(D("2024-04-26")) == Margin(1, Unit.OUVRES, late=False)
     assert deadline.margin(D("2024-04-30")) == Margin(1, Unit.OUVRES, late=True)
+
+
+# -- a tolerance keeps its unit: late by at most N weeks, months, years ------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "anchor", "when", "tolerance", "near"),
+    [
+        # 1 month from Wed 31 Jan 2024 ends Thu 29 Feb; 2 months end Sun 31 Mar.
+        (Unit.MONTHS, "2024-01-31", "2024-03-10", 1, True),  # 10 days late, within a month
+        (Unit.MONTHS, "2024-01-31", "2024-03-31", 1, True),  # 31 days late: still 1 month
+        (Unit.MONTHS, "2024-01-31", "2024-04-01", 1, False),
+        (Unit.MONTHS, "2024-01-31", "2024-03-10", 0, False),
+        # 1 week from Mon 1 Jan 2024 ends Mon 8 Jan; 2 weeks end Mon 15 Jan.
+        (Unit.WEEKS, "2024-01-01", "2024-01-15", 1, True),
+        (Unit.WEEKS, "2024-01-01", "2024-01-16", 1, False),
+        # 1 year from Thu 29 Feb 2024 ends Fri 28 Feb 2025; 2 years end Sat 28 Feb 2026.
+        (Unit.YEARS, "2024-02-29", "2026-02-28", 1, True),
+        (Unit.YEARS, "2024-02-29", "2026-03-01", 1, False),
+        (Unit.YEARS, "2024-02-29", "2025-12-31", 1, True),  # 306 days late: within a year
+    ],
+)
+def test_a_tolerance_in_weeks_months_or_years_is_compared_in_its_own_unit(
+    unit: Unit, anchor: str, when: str, tolerance: int, near: bool
+) -> None:
+    """The margin is counted in days; the tolerance is not converted into days."""
+    deadline = compute_deadline(D(anchor), Period(1, unit), calendar_for("FR"))
+    margin = deadline.margin(D(when))
+    assert (margin.unit, margin.late) == (Unit.DAYS, True)
+    assert deadline.late_by_at_most(D(when), tolerance) is near
+
+
+def test_a_tolerance_in_the_margins_own_unit_compares_the_margin() -> None:
+    deadline = compute_deadline(D("2012-04-04"), Period(14, Unit.OUVRABLES), calendar_for("FR"))
+    assert deadline.margin(D("2012-04-25")) == Margin(3, Unit.OUVRABLES, late=True)
+    assert deadline.late_by_at_most(D("2012-04-25"), 3)
+    assert not deadline.late_by_at_most(D("2012-04-25"), 2)
+    assert deadline.late_by_at_most(D("2012-04-10"), 0)  # in time: late by nothing
+
+
+def test_a_backwards_period_in_months_tolerates_lateness_past_its_anchor() -> None:
+    """2 months before 30 Jun 2024 end 30 Apr; late by at most 3 months reaches 31 Jul."""
+    period = Period(2, Unit.MONTHS, Direction.BEFORE)
+    deadline = compute_deadline(D("2024-06-30"), period, calendar_for("FR"))
+    assert deadline.last_day == D("2024-04-30")
+    assert deadline.late_by_at_most(D("2024-05-30"), 1)
+    assert not deadline.late_by_at_most(D("2024-05-31"), 1)
+    assert deadline.late_by_at_most(D("2024-07-30"), 3)
+    assert not deadline.late_by_at_most(D("2024-07-31"), 3)
+
+
+def test_a_tolerance_reaching_past_the_supported_years_covers_every_supported_day() -> None:
+    deadline = compute_deadline(D("2199-01-15"), Period(1, Unit.MONTHS), calendar_for("FR"))
+    assert deadline.late_by_at_most(D("2199-12-31"), 10_000_000_000)

@@ -95,10 +95,10 @@ def test_diff_lists_the_examples_an_amendment_changes(tmp_path: Path) -> None:
     assert "refuse under a, deadline 2012-04-21" in changed
     assert "allow under a, deadline 2012-04-23" in changed
     assert changed.rstrip().endswith("outcome, deadline")
-    assert lines[-1] == "10 of 19 examples change"
+    assert lines[-1] == "11 of 19 examples change"
     as_json = json.loads(run("diff", str(TOMTOM), str(amended), "--format", "json").stdout)
     assert as_json["examples"] == 19
-    assert len(as_json["changes"]) == 10
+    assert len(as_json["changes"]) == 11
 
 
 def test_diff_of_identical_versions_changes_nothing() -> None:
