@@ -43,6 +43,17 @@ def _span_of(node: Any) -> Span:
     return span
 
 
+def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.Expr, ...]:
+    """The operands of an and/or chain, a parenthesised chain of the same word spliced in."""
+    items: list[nodes.Expr] = []
+    for child in children:
+        if isinstance(child, kind):
+            items.extend(child.items)
+        else:
+            items.append(child)
+    return tuple(items)
+
+
 def _join(first: Span, last: Span) -> Span:
     return Span(first.line, first.col, last.end_line, last.end_col)
 
@@ -317,14 +328,10 @@ class _Builder(Transformer[Token, Any]):
     # -- expressions ---------------------------------------------------------------------------
 
     def or_(self, meta: Meta, children: list[Any]) -> nodes.Or:
-        left, right = children
-        items = (*left.items, right) if isinstance(left, nodes.Or) else (left, right)
-        return nodes.Or(items, _span(meta))
+        return nodes.Or(_flat(nodes.Or, children), _span(meta))
 
     def and_(self, meta: Meta, children: list[Any]) -> nodes.And:
-        left, right = children
-        items = (*left.items, right) if isinstance(left, nodes.And) else (left, right)
-        return nodes.And(items, _span(meta))
+        return nodes.And(_flat(nodes.And, children), _span(meta))
 
     def not_(self, meta: Meta, children: list[Any]) -> nodes.Not:
         return nodes.Not(children[0], _span(meta))

@@ -7,6 +7,7 @@ from policycheck.calendar import CalendarError, resolve_region
 from policycheck.calendar.local_time import zone
 from policycheck.check_examples import ExampleChecker
 from policycheck.diagnostics import Diagnostic
+from policycheck.nesting import MAX_NESTING, NESTING_HELP, group_depths, too_deep
 from policycheck.source import Source
 from policycheck.symbols import KIND_FACT, transitive
 
@@ -88,8 +89,9 @@ class _Checker(ExampleChecker):
                 )
 
     def group_cycles(self) -> None:
+        depths, cyclic = group_depths(self.symbols.groups)
         for group in self.file.groups:
-            if self.reaches_group(group.expr, group.name, set()):
+            if group.name in cyclic and self.symbols.groups[group.name] is group:
                 self.report(
                     "PC404",
                     f"group `{group.name}` is defined by itself",
@@ -97,17 +99,29 @@ class _Checker(ExampleChecker):
                     note="it refers back to itself",
                     help="define it from facts and other groups only",
                 )
+        conditions = [g.expr for g in self.file.groups]
+        for clause in self.file.clauses:
+            conditions += [r.expr for r in clause.rules] + list(clause.requirements)
+        for condition in conditions:
+            self.nesting(condition, depths)
 
-    def reaches_group(self, expr: nodes.Expr, target: str, seen: set[str]) -> bool:
-        for ref in _refs(expr):
-            if ref.name == target:
-                return True
-            group = self.symbols.groups.get(ref.name)
-            if group is not None and ref.name not in seen:
-                seen.add(ref.name)
-                if self.reaches_group(group.expr, target, seen):
-                    return True
-        return False
+    def nesting(self, condition: nodes.Expr, depths: dict[str, int]) -> None:
+        """PC106 where a condition nests too deeply through the groups it uses (the text
+        itself was bounded by the parser); a group too deep is reported once, where it is."""
+        part = too_deep(condition, depths.get)
+        if part is None:
+            return
+        inner = part.name if isinstance(part, nodes.Ref) and part.name in depths else None
+        if inner is not None and depths[inner] > MAX_NESTING:
+            return
+        self.report(
+            "PC106",
+            "condition nested too deeply",
+            part.span,
+            note=f"more than {MAX_NESTING} levels deep"
+            + (f" with group `{inner}` ({depths[inner]} levels)" if inner else ""),
+            help=NESTING_HELP,
+        )
 
     # -- clauses -------------------------------------------------------------------------------
 
@@ -198,22 +212,6 @@ class _Checker(ExampleChecker):
 def check(rule_file: nodes.RuleFile, source: Source) -> list[Diagnostic]:
     """Every name, type, scope and precedence problem of a rule file, sorted by position."""
     return _Checker(rule_file, source).run()
-
-
-def _refs(expr: nodes.Expr) -> list[nodes.Ref]:
-    if isinstance(expr, nodes.Ref):
-        return [expr]
-    if isinstance(expr, nodes.Not | nodes.Known):
-        return _refs(expr.operand)
-    if isinstance(expr, nodes.And | nodes.Or):
-        return [ref for item in expr.items for ref in _refs(item)]
-    if isinstance(expr, nodes.Compare):
-        return _refs(expr.left) + _refs(expr.right)
-    if isinstance(expr, nodes.Member):
-        return _refs(expr.operand)
-    if isinstance(expr, nodes.Within):
-        return _refs(expr.subject) + _refs(expr.anchor)
-    return []
 
 
 def _precedence(rule_file: nodes.RuleFile) -> dict[str, set[str]]:

@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "PC103": "unknown character",
     "PC104": "unterminated text",
     "PC105": "impossible date",
+    "PC106": "condition nested too deeply",
     "PC201": "unknown fact",
     "PC202": "unknown group",
     "PC203": "unknown clause",

@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternStr
 
 from policycheck.diagnostics import Diagnostic, error
+from policycheck.nesting import MAX_NESTING, NESTING_HELP
 from policycheck.source import Source, Span
 
 MAX_SYNTAX_ERRORS = 20
@@ -43,6 +44,8 @@ _TERMINAL_WORDS = {
     "DATETIME": "a date and time (2012-06-01T23:30+02:00)",
     "BEFORE": "`before`",
 }
+# The parse-tree nodes of conditions: each one nests a level deeper (parentheses make none).
+_CONDITIONS = frozenset({"or_", "and_", "not_", "compare", "member", "within", "known"})
 # A line that starts a new top-level section: where parsing resumes after an error.
 _RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example|outside)\b", re.MULTILINE)
 
@@ -76,8 +79,41 @@ def parse(source: Source) -> tuple[Tree[Token] | None, list[Diagnostic]]:
                 break
             text = resumed
             continue
+        diagnostics += _too_deep(tree, source)
         return (tree if not diagnostics else None), diagnostics
     return None, diagnostics
+
+
+def _too_deep(tree: Tree[Token], source: Source) -> list[Diagnostic]:
+    """PC106 for each condition nested deeper than MAX_NESTING, at its first part past the
+    limit: the later passes recurse along nesting. Iterative, however deep the tree."""
+    found: list[Diagnostic] = []
+    reported: set[int] = set()  # the conditions reported, by the id of their outermost node
+    stack: list[tuple[Tree[Token], int, int]] = [(tree, 0, 0)]
+    while stack and len(found) < MAX_SYNTAX_ERRORS:
+        node, depth, outermost = stack.pop()
+        if node.data in _CONDITIONS:
+            depth += 1
+            outermost = outermost or id(node)
+        if outermost in reported:
+            continue
+        if depth > MAX_NESTING:
+            reported.add(outermost)
+            line, col = node.meta.line, node.meta.column
+            word = re.match(r"\w+|.", source.line(line)[col - 1 :])
+            found.append(
+                error(
+                    "PC106",
+                    "condition nested too deeply",
+                    Span(line, col, line, col + (len(word.group()) if word else 1)),
+                    source,
+                    note=f"more than {MAX_NESTING} levels deep",
+                    help=NESTING_HELP,
+                )
+            )
+            continue
+        stack.extend((c, depth, outermost) for c in reversed(node.children) if isinstance(c, Tree))
+    return found
 
 
 def _skip_section(text: str, line: int) -> str | None:
