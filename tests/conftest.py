@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,31 @@ from api_support import BACKENDS, KEYS, PG_URL, ROOT, reset_postgres
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# Every test that needs PostgreSQL skips without it (a skipif mark on a test or a backend param, a
+# fixture's pytest.skip, each saying "POLICYCHECK_TEST_PG"); pytest folds skips of one place and
+# reason into one summary line, so they are all reported from here, in these words.
+NO_POSTGRESQL = (
+    "PostgreSQL not configured: set POLICYCHECK_TEST_PG=postgresql+psycopg://USER@HOST:PORT/DB "
+    "(a throw-away database: the tests drop its tables) to run them"
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Report a skip for want of PostgreSQL from one place, with one reason (one line)."""
+    report = yield
+    if (
+        report.skipped
+        and isinstance(report.longrepr, tuple)
+        and "POLICYCHECK_TEST_PG" in str(report.longrepr[2])
+    ):
+        line = pytest_runtest_makereport.__code__.co_firstlineno
+        report.longrepr = (__file__, line, f"Skipped: {NO_POSTGRESQL}")
+    return report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
