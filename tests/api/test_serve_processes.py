@@ -57,7 +57,7 @@ def serving(workdir: Path, *args: str, env: dict[str, str] | None = None
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a generous bound, reached only when it fails
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -163,7 +163,7 @@ def _worker_of(connection: http.client.HTTPConnection, server_pid: int) -> int:
     """The worker process that accepted `connection` (the kernel chooses), found in /proc."""
     assert connection.sock is not None
     server_port, client_port = connection.port, connection.sock.getsockname()[1]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         inode = _socket_inode(server_port, client_port)
         for pid in _descendants(server_pid) if inode else []:

@@ -15,6 +15,7 @@ import pytest
 from policycheck.store import DecisionRecord, Store, StoreError
 from policycheck.store.group_commit import GroupCommitLog, LoopCommitLog, decision_log
 from tests.store.test_store import make_record, pg_url  # noqa: F401 (a fixture)
+from tests.store.test_write_lock import WAIT_SECONDS, _blocked_flock_waiters
 
 
 def record_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -133,17 +134,22 @@ def test_sqlite_is_logged_by_the_loop_postgresql_by_a_thread(
     assert asyncio.run(kinds()) == (LoopCommitLog, GroupCommitLog)
 
 
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
 def test_the_writer_thread_survives_a_cancelled_request(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
     # An awaiting request that is cancelled (its client went away) cancels the thread's future
     # through asyncio.wrap_future; completing a cancelled future raises, which killed the writer.
     log = GroupCommitLog(sqlite_store)
-    lock = os.open(tmp_path / "log.db.write-lock", os.O_RDWR | os.O_CREAT)
+    path = tmp_path / "log.db.write-lock"
+    lock = os.open(path, os.O_RDWR | os.O_CREAT)
     fcntl.flock(lock, fcntl.LOCK_EX)  # the writer blocks on its first batch
     try:
         first = log.submit(make_record())
-        time.sleep(0.2)  # the writer has taken it and waits for the lock
+        deadline = time.monotonic() + WAIT_SECONDS
+        while _blocked_flock_waiters(path) == 0:  # until the writer has taken it and waits
+            assert time.monotonic() < deadline, "the writer never waited for the lock"
+            time.sleep(0.01)
         cancelled_record = make_record()
         cancelled = log.submit(cancelled_record)
         assert cancelled.cancel()
