@@ -5,12 +5,13 @@ from __future__ import annotations
 import email.message
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from api.attempts import FailedAttempts, client_of
 from api.errors import ApiError, invalid_body_error
 from api.metrics import Metrics
 from api.settings import Settings
@@ -32,6 +33,7 @@ class AppState:
     log: DecisionLog
     exceptions: ExceptionLog
     session_secret: bytes  # signs the review page's cookies (kept in the store's meta)
+    attempts: FailedAttempts = field(default_factory=FailedAttempts)  # this process's count
 
 
 async def get_state(request: Request) -> AppState:
@@ -45,14 +47,19 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 def check_key(request: Request, roles: tuple[str, ...]) -> ApiKey:
     """The request's bearer key if its role is one of `roles` (ApiError 401 without a known
-    key, 403 if the role may not do this): what `require` checks, callable without FastAPI."""
+    key, 403 if the role may not do this, 429 from a client that failed too often: api.attempts):
+    what `require` checks, callable without FastAPI."""
     state: AppState = request.app.state.policycheck
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         raise ApiError(401, "unauthenticated", "send an API key: Authorization: Bearer KEY")
+    attempts = state.attempts
+    if attempts:  # a client that failed too often is refused whatever it presents
+        attempts.check(client_of(request.scope))
     key = authenticate(presented.strip(), list(state.settings.keys))
     if key is None:
+        attempts.failed(client_of(request.scope), "API key")
         raise ApiError(401, "unauthenticated", "unknown API key")
     if key.role not in roles:
         raise ApiError(

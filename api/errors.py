@@ -18,10 +18,16 @@ class ApiError(Exception):
     """An error to answer with: HTTP status, stable code, message, and the problems."""
 
     def __init__(
-        self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
+        self.headers = headers  # e.g. a 429's Retry-After
 
 
 def invalid_body_error(items: Sequence[Mapping[str, Any]]) -> ApiError:
@@ -43,12 +49,13 @@ def error_response(
     message: str,
     errors: list[dict[str, Any]] | None = None,
     request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """The JSON response of an error."""
     body: dict[str, Any] = {"code": code, "message": message, "errors": errors or []}
     if request_id:
         body["request_id"] = request_id
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     if request_id:  # a 500 is answered outside the middleware that adds it to other responses
         headers["X-Request-ID"] = request_id
     return JSONResponse(body, status_code=status, headers=headers)
@@ -56,7 +63,9 @@ def error_response(
 
 def api_error_response(error: ApiError) -> JSONResponse:
     """The JSON response of an ApiError."""
-    return error_response(error.status, error.code, error.message, error.errors)
+    return error_response(
+        error.status, error.code, error.message, error.errors, headers=error.headers
+    )
 
 
 def install(app: FastAPI) -> None:

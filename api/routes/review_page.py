@@ -3,6 +3,9 @@ exceptions, open one, the per-clause override chart and the friction report, exp
 
 Server-rendered HTML (Jinja2, autoescaped), no script and no asset from the network. The session
 is a signed cookie (api.review_session); a page without a valid one redirects to the sign-in form.
+Signing in and out is accepted only from this site's own pages (a cross-site form could otherwise
+sign a browser in with someone else's key), failed sign-ins count against the client like failed
+API keys (api.attempts), and signing out revokes the session for every process.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from api import review_session
+from api.attempts import client_of
 from api.deps import StateDep
+from api.errors import ApiError
 from api.filters import decode_cursor, encode_cursor
 from api.review_view import (
     PAGE_SIZE,
@@ -37,16 +42,21 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # same-origin: a form posted from the page says where it comes from (Origin; with
+    # no-referrer a browser sends `Origin: null`), and no link tells another site the page's URL
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
 
 
-async def reviewer(request: Request, state: StateDep) -> ApiKey | None:
-    """The quality or admin key of the session cookie, or None."""
+def reviewer(request: Request, state: StateDep) -> ApiKey | None:
+    """The quality or admin key of the session cookie, or None (also once signed out)."""
     token = request.cookies.get(review_session.COOKIE)
-    return review_session.verify(token, state.settings.keys, state.session_secret)
+    key = review_session.verify(token, state.settings.keys, state.session_secret)
+    if key is None or token is None or review_session.is_revoked(state.store, token):
+        return None
+    return key
 
 
 ReviewerDep = Annotated[ApiKey | None, Depends(reviewer)]
@@ -62,14 +72,27 @@ async def sign_in_form(request: Request, key: ReviewerDep, next: str = "") -> Re
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request, state: StateDep) -> Response:
-    """Check the key of the form; a quality or admin key gets the session cookie."""
+    """Check the key of the form; a quality or admin key gets the session cookie. Refused from
+    another site (403), and from a client with too many failed keys or sign-ins (429)."""
     # The body is read as a form whatever its content type says (the API's middleware labels
     # every POST body JSON); only `key` and `next` are read.
     form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=10)
     presented = (form.get("key") or [""])[0].strip()
     target = _safe_next((form.get("next") or [""])[0])
+    if not from_this_site(request):
+        return _cross_site(request, target)
+    client = client_of(request.scope)
+    try:
+        state.attempts.check(client)
+    except ApiError as refused:
+        context = {"next": target, "error": refused.message}
+        page = _page(request, "sign_in.html", context, status=refused.status)
+        page.headers.update(refused.headers or {})
+        return page
     key = authenticate(presented, list(state.settings.keys)) if presented else None
     if key is None:
+        if presented:
+            state.attempts.failed(client, "review sign-in")
         error = "Enter an API key." if not presented else "This API key is not known."
         context = {"next": target, "error": error}
         return _page(request, "sign_in.html", context, status=401)
@@ -90,8 +113,14 @@ async def sign_in(request: Request, state: StateDep) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out() -> Response:
-    """End the session: the cookie is cleared."""
+def sign_out(request: Request, state: StateDep) -> Response:
+    """End the session: revoked in the store (a copy of the cookie no longer works, in any
+    process), and the cookie cleared. Refused from another site (403)."""
+    if not from_this_site(request):
+        return _cross_site(request, "/review")
+    token = request.cookies.get(review_session.COOKIE)
+    if review_session.verify(token, state.settings.keys, state.session_secret) and token:
+        review_session.revoke(state.store, token)
     response = RedirectResponse("/review/sign-in", status_code=303)
     response.delete_cookie(
         review_session.COOKIE, path=review_session.COOKIE_PATH, httponly=True, samesite="strict"
@@ -179,6 +208,39 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(HEADERS)
     return response
+
+
+def from_this_site(request: Request) -> bool:
+    """True when a browser says the form was posted from this site: its `Origin` (else its
+    `Referer`) names this host, and `Sec-Fetch-Site`, when sent, is not another site's. A
+    request that says neither is refused: every browser sends `Origin` with a cross-site POST,
+    and this page's own forms send it too (Referrer-Policy same-origin)."""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return False
+    try:
+        origin = urlsplit(claimed)
+        here = urlsplit("//" + request.headers.get("host", ""))
+        return origin.scheme in ("http", "https") and _host_port(origin) == _host_port(
+            here, origin.scheme
+        )
+    except ValueError:  # a malformed port or address
+        return False
+
+
+def _host_port(url: SplitResult, scheme: str | None = None) -> tuple[str | None, int | None]:
+    default = {"http": 80, "https": 443}.get(scheme or url.scheme)
+    return url.hostname, url.port or default
+
+
+def _cross_site(request: Request, target: str) -> Response:
+    context = {
+        "next": target,
+        "error": "Sign in from this site's own sign-in page: this form came from elsewhere.",
+    }
+    return _page(request, "sign_in.html", context, status=403)
 
 
 def _to_sign_in(request: Request) -> Response:

@@ -56,6 +56,12 @@ def grant(client: TestClient, request_date: str = "2012-04-23", **fields: Any) -
     return created
 
 
+@pytest.fixture(autouse=True)
+def from_the_page(client: TestClient) -> None:
+    """Post as a browser posts the page's own forms: with this site's `Origin`."""
+    client.headers["Origin"] = "http://testserver"
+
+
 def sign_in(client: TestClient, role: str = "quality") -> None:
     response = client.post("/review/sign-in", data={"key": KEYS[role]}, follow_redirects=False)
     assert response.status_code == 303, response.text
@@ -99,9 +105,10 @@ def test_a_quality_or_admin_key_signs_in_with_a_signed_cookie(
     for attribute in ("HttpOnly", "SameSite=strict", "Path=/review", "Max-Age=28800"):
         assert attribute.lower() in cookie.lower(), cookie
     token = client.cookies[review_session.COOKIE]
-    key_id, expiry, mac = token.split(".")
+    key_id, expiry, session, mac = token.split(".")
     assert key_id == key_of(role).key_id
     assert abs(int(expiry) - (time.time() + 8 * 3600)) < 60
+    assert re.fullmatch(r"[0-9a-f]{32}", session)
     assert re.fullmatch(r"[0-9a-f]{64}", mac)
     page = client.get("/review")
     assert page.status_code == 200
@@ -159,22 +166,26 @@ def test_tampered_expired_and_foreign_cookies_are_refused(client: TestClient) ->
         return review_session.issue(key, secret, **when)
 
     good = issue(quality)
-    key_id, expiry, mac = good.split(".")
+    key_id, expiry, session, mac = good.split(".")
     flipped = mac[:-1] + ("0" if mac[-1] != "0" else "1")
     refused = {
-        "tampered signature": f"{key_id}.{expiry}.{flipped}",
-        "extended expiry": f"{key_id}.{int(expiry) + 3600}.{mac}",
+        "tampered signature": f"{key_id}.{expiry}.{session}.{flipped}",
+        "extended expiry": f"{key_id}.{int(expiry) + 3600}.{session}.{mac}",
+        "another session id": f"{key_id}.{expiry}.{'0' * 32}.{mac}",
+        "the old three parts": f"{key_id}.{expiry}.{mac}",
         "expired": issue(quality, now=time.time() - 8 * 3600 - 1),
         "agent key, well signed": issue(key_of("agent")),
         "key not configured": issue(ApiKey("quality", digest("gone"))),
         "signed with the key's hash alone": review_session.issue(quality, b""),
         "garbage": "abc",
-        "empty parts": "..",
+        "empty parts": "...",
     }
     for what, token in refused.items():
         response = client.get("/review", headers=with_cookie(token), follow_redirects=False)
         assert redirects_to_sign_in(response), what
     assert client.get("/review", headers=with_cookie(good)).status_code == 200
+    superscript = f"{key_id}.{expiry[:-1]}\u00b2.{session}.{mac}"  # a digit to isdigit()
+    assert review_session.verify(superscript, [quality], secret) is None
 
 
 def test_sign_out_clears_the_cookie(client: TestClient) -> None:

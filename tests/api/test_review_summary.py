@@ -104,7 +104,12 @@ def test_a_clause_overridden_only_beyond_discretion_is_in_the_friction_report(
 
 
 def sign_in(client: TestClient) -> None:
-    response = client.post("/review/sign-in", data={"key": KEYS["quality"]}, follow_redirects=False)
+    response = client.post(
+        "/review/sign-in",
+        data={"key": KEYS["quality"]},
+        headers={"Origin": "http://testserver"},  # as the page's own form
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 

@@ -232,3 +232,41 @@ def _download(page: Page, created: dict[str, dict[str, Any]]) -> None:
     assert len(lines) == 2
     assert created["goodwill"]["id"] in lines[1]
     assert created["mistake"]["id"] not in text
+
+
+def test_another_site_cannot_sign_the_browser_in_and_signing_out_ends_the_session(
+    base_url: str,
+) -> None:
+    """Login CSRF: a page elsewhere posts its own key to the sign-in form (refused); signing
+    out, then putting the old cookie back, does not bring the session back."""
+    attacker = "http://attacker.example/"
+    form = (
+        f'<form id="f" method="post" action="{base_url}/review/sign-in">'
+        f'<input name="key" value="{KEYS["quality"]}"></form>'
+        '<script>document.getElementById("f").submit()</script>'
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.route(attacker, lambda route: route.fulfill(content_type="text/html", body=form))
+            page.goto(attacker)
+            page.wait_for_url(f"{base_url}/review/sign-in")
+            expect(page.get_by_role("alert")).to_contain_text("came from elsewhere")
+            assert _session_cookies(context.cookies()) == []
+
+            _sign_in(page, base_url)
+            (session,) = _session_cookies(context.cookies())
+            page.get_by_role("button", name="Sign out").click()
+            expect(page).to_have_url(f"{base_url}/review/sign-in")
+            assert _session_cookies(context.cookies()) == []
+            context.add_cookies([session])  # a copy of the cookie, kept by someone
+            page.goto(f"{base_url}/review")
+            expect(page).to_have_url(re.compile(r"/review/sign-in\?next="))
+        finally:
+            browser.close()
+
+
+def _session_cookies(cookies: Any) -> list[Any]:
+    return [cookie for cookie in cookies if cookie["name"] == "policycheck_review"]
