@@ -8,21 +8,18 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
-from pydantic import BaseModel
 
-from api import errors
+from api import errors, openapi
 from api.deps import AppState
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import DirectRoute, RequestIdAndLimit
 from api.routes import decisions, exceptions, health, policies, review, review_page
-from api.schemas import DecisionIn
+from api.schemas import CheckIn, DecisionIn, ExceptionIn, NoteIn
 from api.settings import Settings
 from policycheck import __version__
 from policycheck.registry import PolicyRegistry
@@ -90,37 +87,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.add_middleware(DirectRoute, route=decisions.decide_route())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndLimit, max_body_bytes=settings.max_body_bytes)
-    _document_bodies(app, DecisionIn)
+    openapi.install(app, DecisionIn, ExceptionIn, NoteIn, CheckIn)
     return app
-
-
-def _document_bodies(app: FastAPI, *models: type[BaseModel]) -> None:
-    """Add to the OpenAPI components the schemas of bodies that routes read themselves (they
-    reference them through `openapi_extra`): FastAPI's own schemas of the models, taken from
-    routes that declare them as body parameters and are never served."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        spec = generate()
-        shadow = APIRouter()
-        for model in models:
-            shadow.add_api_route("/", _takes(model), methods=["POST"])
-        bodies = get_openapi(title="", version="", routes=shadow.routes)["components"]["schemas"]
-        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-        spec["components"]["schemas"] = dict(sorted({**bodies, **schemas}.items()))
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _takes(model: type[BaseModel]) -> Callable[[BaseModel], None]:
-    def endpoint(body: BaseModel) -> None:
-        """Never served."""
-
-    endpoint.__annotations__ = {"body": model, "return": None}
-    return endpoint
 
 
 def _publish_on_hup(registry: PolicyRegistry) -> None:

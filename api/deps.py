@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.message
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -12,7 +13,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from api.attempts import FailedAttempts, client_of
-from api.errors import ApiError, invalid_body_error
+from api.errors import ApiError, BodyTooLarge, invalid_body_error
 from api.metrics import Metrics
 from api.settings import Settings
 from policycheck.keys import ApiKey, authenticate
@@ -95,42 +96,108 @@ ListExceptionsKey = Annotated[ApiKey, Depends(require("supervisor", "quality", "
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _MISSING = object()
+MAX_DEPTH = 32  # arrays and objects within each other in a body (facts are 2 or 3 deep)
+# an escaped UTF-16 surrogate (`\ud800`): only a pair of them is a character
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 async def body_and_key(
     request: Request, model: type[ModelT], roles: tuple[str, ...]
 ) -> tuple[ModelT, ApiKey]:
-    """The JSON body validated as `model`, and the bearer key of one of `roles`: what a route
-    declaring `body: Model` and `Depends(require(*roles))` gets from FastAPI, without its
-    dependency solving on every request. A valid `application/json` body is validated straight
-    from its bytes; any other goes FastAPI's way, so that every failure is the one FastAPI
-    gives, in its order: a body that cannot be read (400) or parsed (422) before the key,
-    the key (401/403) before the body's validation (422 `invalid_body`)."""
-    try:
-        raw = await request.body()
-    except Exception:
-        raise ApiError(400, "http_error", "There was an error parsing the body") from None
+    """The bearer key of one of `roles`, and the JSON body validated as `model`: what a route
+    declaring `Depends(require(*roles))` and `body_of(model)` gets from FastAPI, without its
+    dependency solving on every request. The key first (401/403: nothing is read without
+    one), then the body (`read_body`)."""
+    key = check_key(request, roles)
+    return await read_body(request, model), key
+
+
+async def read_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The JSON body validated as `model`, or the one error shape: 413 `body_too_large`, 422
+    `invalid_body` naming each problem (JSON that does not parse, nests deeper than MAX_DEPTH
+    or holds a lone surrogate, which no UTF-8 text can store, or does not fit `model`). An
+    `application/json` body is validated straight from its bytes when nothing in them needs
+    a closer look; any other is read as FastAPI reads a body parameter, with its errors."""
+    raw = await _raw(request)
     content_type = request.headers.get("content-type")
-    if raw and content_type is not None and content_type.partition(";")[0] == "application/json":
+    if (
+        raw
+        and content_type is not None
+        and content_type.partition(";")[0] == "application/json"
+        and raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
+        and _SURROGATE_ESCAPE.search(raw) is None
+    ):
         try:
-            body = model.model_validate_json(raw)
+            return model.model_validate_json(raw)
         except ValidationError:
             pass
-        else:
-            return body, check_key(request, roles)
     data = _decoded(raw, content_type)
-    key = check_key(request, roles)
     if data is _MISSING:
         raise invalid_body_error([{"loc": ("body",), "msg": "Field required"}])
+    problems = _text_problems(data)
+    if problems:
+        raise invalid_body_error(problems)
     try:
-        return model.model_validate(data, from_attributes=True), key
+        return model.model_validate(data, from_attributes=True)
     except ValidationError as invalid:
         raise invalid_body_error(invalid.errors()) from None
 
 
+def body_of(model: type[ModelT]) -> Callable[[Request], Awaitable[ModelT]]:
+    """A dependency reading the body as `model` (`read_body`). Declared after the key, it is
+    read only once the key passed: FastAPI reads a body parameter before any dependency."""
+
+    async def read(request: Request) -> ModelT:
+        return await read_body(request, model)
+
+    return read
+
+
+async def _raw(request: Request) -> bytes:
+    try:
+        return await request.body()
+    except BodyTooLarge as too_large:
+        raise too_large.error from None
+    except Exception:
+        raise ApiError(400, "http_error", "There was an error parsing the body") from None
+
+
+def _text_problems(data: Any) -> list[dict[str, Any]]:
+    """Where `data` nests deeper than MAX_DEPTH or holds a string (or key) that is not text."""
+    problems: list[dict[str, Any]] = []
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if not _is_text(value):
+                problems.append({"loc": path, "msg": "holds a lone surrogate: not text"})
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if len(path) >= MAX_DEPTH:
+            problems.append({"loc": path, "msg": f"nested deeper than {MAX_DEPTH} levels"})
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for name, item in items:
+            if isinstance(name, str) and not _is_text(name):
+                problems.append({"loc": path, "msg": "a key holds a lone surrogate: not text"})
+                continue
+            stack.append((item, (*path, name)))
+    return sorted(problems, key=lambda problem: [str(part) for part in problem["loc"]])
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _decoded(raw: bytes, content_type: str | None) -> Any:
     """The body as FastAPI reads it for a pydantic body parameter: missing if empty, parsed
-    JSON if it is JSON (or has no content type), else the bytes themselves."""
+    JSON if it is JSON (or has no content type), else the bytes themselves; but a body that
+    is not UTF-8, or too deep for the parser, is 422 `invalid_body` (FastAPI: 400 or 500)."""
     if not raw:
         return _MISSING
     if content_type:
@@ -146,5 +213,11 @@ def _decoded(raw: bytes, content_type: str | None) -> Any:
     except json.JSONDecodeError as error:
         problem = {"loc": ("body", error.pos), "msg": "JSON decode error"}
         raise invalid_body_error([problem]) from None
-    except Exception:
-        raise ApiError(400, "http_error", "There was an error parsing the body") from None
+    except UnicodeDecodeError:
+        problem = {"loc": ("body",), "msg": "not UTF-8 text"}
+        raise invalid_body_error([problem]) from None
+    except ValueError as error:  # a number of more than 4,300 digits
+        raise invalid_body_error([{"loc": ("body",), "msg": str(error)}]) from None
+    except RecursionError:
+        problem = {"loc": ("body",), "msg": f"nested deeper than {MAX_DEPTH} levels"}
+        raise invalid_body_error([problem]) from None

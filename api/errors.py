@@ -43,6 +43,26 @@ def invalid_body_error(items: Sequence[Mapping[str, Any]]) -> ApiError:
     return ApiError(422, "invalid_body", "the request body is not valid", problems)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body is received, past the limit (api.middleware.RequestIdAndLimit):
+    answered 413 `body_too_large` by whoever reads the body (FastAPI lets an HTTPException
+    through; api.deps.read_body turns it into the ApiError)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+        self.error = body_too_large(limit)
+
+
+def body_too_large(limit: int) -> ApiError:
+    """The 413 `body_too_large` error of a body over `limit` bytes."""
+    return ApiError(
+        413,
+        "body_too_large",
+        f"the request body is larger than {limit} bytes",
+        [{"field": "body", "message": f"at most {limit} bytes"}],
+    )
+
+
 def error_response(
     status: int,
     code: str,
@@ -81,8 +101,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error, BodyTooLarge):
+            return api_error_response(error.error)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(error.status_code, code, str(error.detail))
+        # a 405 keeps its `Allow` header (RFC 9110)
+        return error_response(error.status_code, code, str(error.detail), headers=error.headers)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception) -> JSONResponse:

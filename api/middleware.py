@@ -3,9 +3,7 @@ direct serving of the decisions route."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi.routing import APIRoute
 from starlette.requests import Request
@@ -13,13 +11,15 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, api_error_response
+from api.errors import ApiError, BodyTooLarge, api_error_response, body_too_large
 from api.ids import new_request_id
 
 
 class RequestIdAndLimit:
     """Give each request an id (X-Request-ID, kept if the client sent a sane one) and refuse
-    bodies over `max_body_bytes` with the API's 422 error shape, before they are read whole."""
+    bodies over `max_body_bytes`, 413 `body_too_large`, before they are read whole: a declared
+    Content-Length at once, a chunked body when the limit is passed (BodyTooLarge, raised to
+    whoever reads it)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -43,49 +43,40 @@ class RequestIdAndLimit:
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(send, request_id)
+            await self._too_large(scope, receive, send, request_id)
             return
         received = 0
-        too_large = False
+        started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    too_large = True
-                    return {"type": "http.disconnect"}
+                if received > self.max_body_bytes:  # a chunked body, past the limit
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append(
                     (b"x-request-id", request_id.encode("latin-1"))
                 )
             await send(message)
 
-        await self.app(scope, limited_receive, send_with_id)
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except BodyTooLarge:
+            if started:  # whoever read the body answered already: nothing more to say
+                raise
+            await self._too_large(scope, receive, send, request_id)
 
-    async def _too_large(self, send: Send, request_id: str) -> None:
-        body: dict[str, Any] = {
-            "code": "body_too_large",
-            "message": f"the request body is larger than {self.max_body_bytes} bytes",
-            "errors": [{"field": "body", "message": f"at most {self.max_body_bytes} bytes"}],
-        }
-        payload = json.dumps(body).encode("utf-8")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 422,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"x-request-id", request_id.encode("latin-1")),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        response = api_error_response(body_too_large(self.max_body_bytes))
+        response.headers["x-request-id"] = request_id
+        await response(scope, receive, send)
 
 
 class DirectRoute:

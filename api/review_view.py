@@ -25,8 +25,9 @@ def read_filters(
     """The filter form's values as given, and the filter they make (the JSON API's reading of
     them, api.filters), or None with every problem."""
     values = {name: (params.get(name) or "").strip()[:100] for name in FILTERS}
-    try:
-        return values, parse_filters(params), []
+    given = {name: (params.get(name) or "").strip() for name in FILTERS}
+    try:  # the form sends its empty fields, and the page's other parameters (cursor): no filter
+        return values, parse_filters({name: text for name, text in given.items() if text}), []
     except ApiError as error:
         return values, None, error.errors
 

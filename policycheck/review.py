@@ -162,7 +162,7 @@ def _refusal_counts(log: ExceptionLog, scope: ExceptionFilter) -> dict[str, Any]
         where.append(table.c.policy_id == scope.policy)
     if scope.since:
         where.append(table.c.created_at >= start_of_day(scope.since))
-    if scope.until:
+    if scope.until and scope.until < date.max:  # the last day ends no period before it
         where.append(table.c.created_at < start_of_day(scope.until + timedelta(days=1)))
     by_clause: dict[tuple[str, str | None], dict[str, int]] = {}
     by_agent: dict[str | None, int] = {}

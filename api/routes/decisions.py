@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from api.deps import DECIDE_ROLES, AppState, ReadDecisionKey, StateDep, body_and_key
 from api.errors import ApiError
 from api.ids import new_id
+from api.openapi import errors, request_body
 from api.schemas import DecisionIn
 from policycheck.facts import FactsError
 from policycheck.store.records import decision_record
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 # The 200 response as FastAPI documents a `dict[str, Any]` return; the route returns the JSON
 # encoded itself (orjson), so FastAPI neither validates nor encodes it again.
-DECISION_RESPONSE: dict[int | str, dict[str, Any]] = {
+DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The decision JSON of DESIGN.md, with its `decision_id`",
         "content": {
@@ -34,21 +35,14 @@ DECISION_RESPONSE: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    # what FastAPI documents for a route with a body parameter (the body is read by the route)
-    422: {
-        "description": "Validation Error",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+    **errors(
+        {
+            404: "`unknown_policy`",
+            422: "`invalid_facts` (every problem), `no_version_in_force`, or `invalid_query` "
+            "(this route takes no query parameter)",
         },
-    },
-}
-# The request body as FastAPI documents a `body: DecisionIn` parameter; DecisionIn's schema is
-# added to the components by api.app (no route declares it as a parameter).
-DECISION_BODY: dict[str, Any] = {
-    "requestBody": {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionIn"}}},
-        "required": True,
-    }
+        body=True,
+    ),
 }
 
 
@@ -56,8 +50,8 @@ DECISION_BODY: dict[str, Any] = {
     "",
     summary="Decide a request and log the decision",
     response_model=None,
-    responses=DECISION_RESPONSE,
-    openapi_extra=DECISION_BODY,
+    responses=DECISION_RESPONSES,
+    openapi_extra=request_body(DecisionIn),
 )
 async def decide(request: Request) -> Response:
     """The decision JSON of DESIGN.md, with the `decision_id` to quote later.
@@ -68,6 +62,8 @@ async def decide(request: Request) -> Response:
     # the body, the key and the state read here, not declared as parameters: FastAPI's
     # dependency solving cost more than evaluating the facts (same errors, same order)
     body, key = await body_and_key(request, DecisionIn, DECIDE_ROLES)
+    if request.scope["query_string"] and request.query_params:
+        raise _unknown_query(request)
     state: AppState = request.app.state.policycheck
     policy = state.registry.get(body.policy)
     if policy is None:
@@ -99,12 +95,26 @@ async def decide(request: Request) -> Response:
     return Response(orjson.dumps(out), media_type="application/json")
 
 
+def _unknown_query(request: Request) -> ApiError:
+    return ApiError(
+        422,
+        "invalid_query",
+        "the query parameters are not valid",
+        [
+            {"field": name, "message": "not a parameter here; this route takes none"}
+            for name in request.query_params
+        ],
+    )
+
+
 def decide_route() -> APIRoute:
     """The route of `decide` (served directly by api.middleware.DirectRoute)."""
     return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is decide)
 
 
-@router.get("/{decision_id}", summary="A logged decision")
+@router.get(
+    "/{decision_id}", summary="A logged decision", responses=errors({404: "`unknown_decision`"})
+)
 def logged(decision_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str, Any]:
     """The decision as it was logged (personal facts masked), with the exceptions made on it
     (id and status: at most one active)."""

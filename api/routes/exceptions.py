@@ -3,10 +3,12 @@ supervisors, listed and exported for the quality team."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import (
@@ -16,9 +18,18 @@ from api.deps import (
     ReadDecisionKey,
     StateDep,
     SupervisorKey,
+    body_of,
 )
 from api.errors import ApiError
-from api.filters import encode_cursor, parse_filters, parse_listing
+from api.filters import (
+    FILTERS,
+    PAGING,
+    encode_cursor,
+    parse_filters,
+    parse_listing,
+    query_parameters,
+)
+from api.openapi import QUERY_ERRORS, errors, request_body
 from api.schemas import ExceptionIn, NoteIn
 from policycheck.exceptions import (
     ExceptionInputError,
@@ -36,21 +47,31 @@ from policycheck.store.exception_log import (
 
 decision_router = APIRouter(prefix="/v1/decisions", tags=["exceptions"])
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])
-EXCEPTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "wrong role, or `supervisor_required` (the refusal is not rigid)"},
-    404: {"description": "`unknown_decision`"},
-    409: {"description": "`not_refused` (nothing to except) or `exception_exists`"},
-    422: {"description": "`invalid_body` or `invalid_exception` (every problem)"},
-}
+GRANT_ERRORS = errors(
+    {
+        403: "`supervisor_required` (the refusal is not rigid)",
+        404: "`unknown_decision`",
+        409: "`not_refused` (nothing to except) or `exception_exists`",
+        422: "`invalid_exception`: the rules of an exception (every problem)",
+    },
+    body=True,
+)
+REVIEW_ERRORS = errors(
+    {404: "`unknown_exception`", 409: "the exception is not pending", 422: "a blank note"},
+    body=True,
+)
+ExceptionBody = Annotated[ExceptionIn, Depends(body_of(ExceptionIn))]
+NoteBody = Annotated[NoteIn, Depends(body_of(NoteIn))]
 
 
 @decision_router.post(
     "/{decision_id}/exceptions",
     status_code=201,
     summary="Grant an exception to a refusal",
-    responses=EXCEPTION_ERRORS,
+    responses=GRANT_ERRORS,
+    openapi_extra=request_body(ExceptionIn),
 )
-def grant(decision_id: str, body: ExceptionIn, key: GrantKey, state: StateDep) -> dict[str, Any]:
+def grant(decision_id: str, key: GrantKey, body: ExceptionBody, state: StateDep) -> dict[str, Any]:
     """An agent's exception is final within the policy's discretion, or `pending` until a
     supervisor approves it; a refusal that is not rigid needs a supervisor. Logged, append-only."""
     record = state.store.get_decision(decision_id) if len(decision_id) <= 64 else None
@@ -74,7 +95,12 @@ def grant(decision_id: str, body: ExceptionIn, key: GrantKey, state: StateDep) -
     return exception.to_dict()
 
 
-@router.get("", summary="Exceptions, newest first (quality review; supervisors find pending ones)")
+@router.get(
+    "",
+    summary="Exceptions, newest first (quality review; supervisors find pending ones)",
+    responses=errors(QUERY_ERRORS),
+    openapi_extra=query_parameters(*FILTERS, *PAGING),
+)
 def listing(request: Request, key: ListExceptionsKey, state: StateDep) -> dict[str, Any]:
     """Filter by `policy`, `clause`, `agent` (key id), `reason`, `status`, `since`, `until`
     (YYYY-MM-DD, inclusive); page with `limit` (1-500) and the `next_cursor` of the last page."""
@@ -92,32 +118,54 @@ def listing(request: Request, key: ListExceptionsKey, state: StateDep) -> dict[s
     "/export.csv",
     summary="The exceptions as CSV (same filters), streamed",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={
+        200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **errors(QUERY_ERRORS),
+    },
+    openapi_extra=query_parameters(*FILTERS),
 )
 def export(request: Request, key: QualityKey, state: StateDep) -> StreamingResponse:
     """One row per exception, newest first, with its review."""
     filters = parse_filters(request.query_params)
     return StreamingResponse(
-        (chunk.encode("utf-8") for chunk in csv_rows(state.exceptions, filters)),
+        _started(chunk.encode("utf-8") for chunk in csv_rows(state.exceptions, filters)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="exceptions.csv"'},
     )
 
 
-@router.get("/{exception_id}", summary="An exception, with its decision's snapshot")
+@router.get(
+    "/{exception_id}",
+    summary="An exception, with its decision's snapshot",
+    responses=errors({404: "`unknown_exception`"}),
+)
 def one(exception_id: str, key: ReadDecisionKey, state: StateDep) -> dict[str, Any]:
     """The exception, its history, and what the decision was when it was granted."""
     return _exception(state, exception_id).to_dict()
 
 
-@router.post("/{exception_id}/approve", summary="Approve a pending exception")
-def approve(exception_id: str, body: NoteIn, key: SupervisorKey, state: StateDep) -> dict[str, Any]:
+@router.post(
+    "/{exception_id}/approve",
+    summary="Approve a pending exception",
+    responses=REVIEW_ERRORS,
+    openapi_extra=request_body(NoteIn),
+)
+def approve(
+    exception_id: str, key: SupervisorKey, body: NoteBody, state: StateDep
+) -> dict[str, Any]:
     """A supervisor approves an agent's pending exception (a new entry in the log)."""
     return _review(state, exception_id, True, body, key)
 
 
-@router.post("/{exception_id}/reject", summary="Reject a pending exception")
-def reject(exception_id: str, body: NoteIn, key: SupervisorKey, state: StateDep) -> dict[str, Any]:
+@router.post(
+    "/{exception_id}/reject",
+    summary="Reject a pending exception",
+    responses=REVIEW_ERRORS,
+    openapi_extra=request_body(NoteIn),
+)
+def reject(
+    exception_id: str, key: SupervisorKey, body: NoteBody, state: StateDep
+) -> dict[str, Any]:
     """A supervisor rejects an agent's pending exception; the decision may be excepted again."""
     return _review(state, exception_id, False, body, key)
 
@@ -136,6 +184,13 @@ def _review(
         raise ApiError(409, conflict.code, conflict.message) from None
     _count(state, exception)
     return exception.to_dict()
+
+
+def _started(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks` with the first two made before the response starts: the CSV's header, and
+    its first rows, which run the query; so a failing query is an error, not a broken 200."""
+    first = list(itertools.islice(chunks, 2))
+    return itertools.chain(first, chunks)
 
 
 def _count(state: StateDep, exception: ExceptionRecord) -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
-from api.deps import AnyKey, LegalKey, StateDep
+from api.deps import AnyKey, LegalKey, StateDep, body_of
 from api.errors import ApiError
+from api.openapi import errors, request_body
 from api.schemas import CheckIn, CheckOut, ReloadOut
 from policycheck.diagnostics import Severity
 from policycheck.policy import Policy, diagnose
 from policycheck.source import Source
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
+CheckBody = Annotated[CheckIn, Depends(body_of(CheckIn))]
 
 
 def summary(policy: Policy) -> dict[str, Any]:
@@ -42,13 +44,17 @@ def _policy(state: StateDep, policy_id: str) -> Policy:
     return policy
 
 
-@router.get("", summary="The published policies")
+@router.get("", summary="The published policies", responses=errors())
 def policies(key: AnyKey, state: StateDep) -> list[dict[str, Any]]:
     """Every published policy."""
     return [summary(p) for p in state.registry.all()]
 
 
-@router.get("/{policy_id}", summary="A policy with its fact schema and questions")
+@router.get(
+    "/{policy_id}",
+    summary="A policy with its fact schema and questions",
+    responses=errors({404: "`unknown_policy`"}),
+)
 def policy_detail(policy_id: str, key: AnyKey, state: StateDep) -> dict[str, Any]:
     """The policy, its facts (type, values, question, personal) and its clauses' sources."""
     policy = _policy(state, policy_id)
@@ -69,21 +75,35 @@ def policy_detail(policy_id: str, key: AnyKey, state: StateDep) -> dict[str, Any
     return {**summary(policy), "facts": facts, "clauses": clauses}
 
 
-@router.get("/{policy_id}/source", summary="The rule file", response_class=PlainTextResponse)
+@router.get(
+    "/{policy_id}/source",
+    summary="The rule file",
+    response_class=PlainTextResponse,
+    responses=errors({404: "`unknown_policy`"}),
+)
 def policy_source(policy_id: str, key: AnyKey, state: StateDep) -> PlainTextResponse:
     """The text of the published rule file."""
     return PlainTextResponse(_policy(state, policy_id).compiled.source.text)
 
 
-@router.post("/check", summary="Check a rule file (nothing is published)")
-def check(body: CheckIn, key: LegalKey) -> CheckOut:
+@router.post(
+    "/check",
+    summary="Check a rule file (nothing is published)",
+    responses=errors(body=True),
+    openapi_extra=request_body(CheckIn),
+)
+def check(key: LegalKey, body: CheckBody) -> CheckOut:
     """Every diagnostic of the submitted text, with the static analysis."""
     _, diagnostics = diagnose(Source(body.name, body.text), analysis=True)
     ok = not any(d.severity is Severity.ERROR for d in diagnostics)
     return CheckOut(ok=ok, diagnostics=[d.to_dict() for d in diagnostics])
 
 
-@router.post("/reload", summary="Publish the rule files again")
+@router.post(
+    "/reload",
+    summary="Publish the rule files again",
+    responses=errors({422: "`invalid_rules`: nothing was published (every diagnostic)"}),
+)
 def reload(key: LegalKey, state: StateDep) -> ReloadOut:
     """Re-read the rules folder; a file with errors refuses the whole reload (422) and the
     previous version keeps serving."""

@@ -9,14 +9,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import QualityKey, StateDep
-from api.filters import parse_filters
+from api.filters import parse_filters, query_parameters
+from api.openapi import QUERY_ERRORS, errors
 from policycheck.review import summarize
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 SUMMARY_FILTERS = ("policy", "since", "until")  # the rates need every clause, agent and reason
 
 
-@router.get("/summary", summary="Override rates, reasons, follow-ups and the friction report")
+@router.get(
+    "/summary",
+    summary="Override rates, reasons, follow-ups and the friction report",
+    responses=errors(QUERY_ERRORS),
+    openapi_extra=query_parameters(*SUMMARY_FILTERS),
+)
 def summary(request: Request, key: QualityKey, state: StateDep) -> dict[str, Any]:
     """Filter by `policy`, `since` and `until` (YYYY-MM-DD, inclusive, on decisions and
     exceptions alike); the list's other filters are refused here (422 `invalid_query`)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ScalarSelect, Select, func, insert, select
@@ -349,7 +349,7 @@ def _filtered(filters: ExceptionFilter) -> Select[Any]:
         query = query.where(table.c.reason_code == filters.reason)
     if filters.since:
         query = query.where(table.c.created_at >= start_of_day(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # 9999-12-31: no end before it
         query = query.where(table.c.created_at < start_of_day(filters.until + timedelta(days=1)))
     if filters.status:
         query = query.where(_current_status() == filters.status.value)

@@ -119,10 +119,12 @@ def test_malformed_bodies_are_422(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "content_type", "role", "expected"),
     [
-        # the route reads its body itself: the answers and their order are FastAPI's for a
-        # `body: DecisionIn` parameter (unreadable or unparsable body, then key, then schema)
-        (b"{nope", "application/json", None, (422, "invalid_body", "1")),
-        (b"\xff", "application/json", "agent", (400, "http_error", None)),
+        # the route reads its body itself: the key first (nothing is read without one), then
+        # the answers of FastAPI for a `body: DecisionIn` parameter (unparsable, then schema),
+        # in the one error shape
+        (b"{nope", "application/json", None, (401, "unauthenticated", None)),
+        (b"{nope", "application/json", "agent", (422, "invalid_body", "1")),
+        (b"\xff", "application/json", "agent", (422, "invalid_body", "")),
         (b"", "application/json", None, (401, "unauthenticated", None)),
         (b"", "application/json", "agent", (422, "invalid_body", "")),
         (b"[1]", "application/json", None, (401, "unauthenticated", None)),
@@ -177,7 +179,7 @@ def test_other_methods_on_the_decisions_path_are_routed_as_before(client: TestCl
 def test_a_body_too_large_is_refused(client: TestClient) -> None:
     huge = {**FOUNDING, "facts": {"request": {"kind": "x" * 100_000}}}
     response = client.post("/v1/decisions", json=huge, headers=auth("agent"))
-    assert response.status_code == 422
+    assert response.status_code == 413
     assert response.json()["code"] == "body_too_large"
 
 
