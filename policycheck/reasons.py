@@ -82,4 +82,8 @@ def near_miss(result: WithinResult, unit: str | None, tolerance: int) -> bool:
     margin, deadline, when = result.margin, result.deadline, result.when
     if margin is None or deadline is None or when is None or not margin.late:
         return False
-    return result.unit == unit and deadline.late_by_at_most(when, tolerance)
+    if result.unit != unit:
+        return False
+    if margin.unit is deadline.period.unit:  # counted in the tolerance's unit: no recount
+        return margin.value <= tolerance
+    return deadline.late_by_at_most(when, tolerance)
