@@ -142,11 +142,11 @@ def hand_written() -> Callable[[Mapping[str, Any]], str | None]:
         downloaded = service.get("downloaded")
         if downloaded is None:
             return None
-        if not downloaded and category in DOWNLOAD_ONLY:
-            return "allow"
         installed, activated = service.get("installed"), service.get("activated")
-        if downloaded or installed or activated:
+        if downloaded or installed or activated:  # any known act of implementation
             return "refuse"
+        if category in DOWNLOAD_ONLY:  # not downloaded: presumed neither installed nor activated
+            return "allow"
         return None if installed is None or activated is None else "allow"
 
     return decide

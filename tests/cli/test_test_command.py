@@ -30,9 +30,9 @@ def test_shipped_rules_pass_with_every_clause_reached() -> None:
     result = run("test", "rules", "--coverage")
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1].endswith(" passed, 0 failed")
-    assert "tomtom-fr-2012.policy: 19 examples, 19 passed, 0 failed" in result.stdout
+    assert "tomtom-fr-2012.policy: 25 examples, 25 passed, 0 failed" in result.stdout
     assert "clause a: scope" in result.stdout
-    assert "26/26 branches reached" in result.stdout
+    assert "38/38 branches reached" in result.stdout
 
 
 def test_fifteen_instead_of_fourteen_days_fails_an_example(tmp_path: Path) -> None:
@@ -95,9 +95,9 @@ def test_diff_lists_the_examples_an_amendment_changes(tmp_path: Path) -> None:
     assert "refuse under a, deadline 2012-04-21" in changed
     assert "allow under a, deadline 2012-04-23" in changed
     assert changed.rstrip().endswith("outcome, deadline")
-    assert lines[-1] == "11 of 19 examples change"
+    assert lines[-1] == "11 of 25 examples change"
     as_json = json.loads(run("diff", str(TOMTOM), str(amended), "--format", "json").stdout)
-    assert as_json["examples"] == 19
+    assert as_json["examples"] == 25
     assert len(as_json["changes"]) == 11
 
 
@@ -105,5 +105,5 @@ def test_diff_of_identical_versions_changes_nothing() -> None:
     result = run("diff", str(TOMTOM), str(TOMTOM))
     assert (result.returncode, result.stdout.strip()) == (
         0,
-        "no example changes (19 run against both versions)",
+        "no example changes (25 run against both versions)",
     )

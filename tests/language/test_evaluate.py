@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -141,6 +142,65 @@ def test_implemented_service_refusal_is_waivable_by_a_supervisor(
     assert decision.outcome.value == "refuse"
     assert (decision.rigid, decision.discretion) == (True, ("supervisor", "always"))
     assert "supervisor" in decision.explanations["en"]
+
+
+def typographic(text: str) -> str:
+    """The terms' apostrophes are typographic (U+2019)."""
+    return text.replace("'", "\N{RIGHT SINGLE QUOTATION MARK}")
+
+
+CLAUSE_B = typographic(
+    "Vous acceptez que l'exécution de Services par TomTom débute immédiatement après "
+    "l'acceptation par TomTom de votre bon de commande. Vous ne pourrez pas annuler ces Services "
+    "après leur mise en œuvre, y compris, mais à titre non exhaustif, le téléchargement, "
+    "l'installation ou l'activation du Service de votre part."
+)
+
+
+def test_clause_sources_are_the_2012_terms_verbatim(tomtom: policycheck.Policy) -> None:
+    """DOMAIN.md §1.0: the cancellation paragraph word for word, typography included."""
+    sources = {c.decl.id: c.decl.source for c in tomtom.compiled.clauses}
+    assert sources["b"] == CLAUSE_B
+    a = sources["a"] or ""
+    assert a.startswith("TomTom accepte que vous annuliez toutes commandes de Matériel pour ")
+    for part in [
+        "à condition que ce Matériel n'ait été utilisé à aucun moment au cours des 14 ",
+        "par courriel à l'adresse http://www.tomtom.com/support, afin d'obtenir un numéro ",
+    ]:
+        assert typographic(part) in a
+    assert a.endswith(
+        typographic("les coûts de poste et de transport associés qu'il aura pu engager.")
+    )
+
+
+DOWNLOADABLE = ["map", "voice", "poi", "speed_cameras"]
+ACTS = ("downloaded", "installed", "activated")
+
+
+@pytest.mark.parametrize("category", [*DOWNLOADABLE, "live_service"])
+def test_clause_b_any_known_act_of_implementation_refuses(
+    tomtom: policycheck.Policy, category: str
+) -> None:
+    """DOMAIN.md §1.0, clause b: download, installation or activation each implements the
+    Service, and any one known to have happened ends the right to cancel. Every combination of
+    known-true, known-false and unknown acts, for every service."""
+    for values in itertools.product([True, False, None], repeat=3):
+        flags = {act: value for act, value in zip(ACTS, values, strict=True) if value is not None}
+        decision = tomtom.evaluate(service(category=category, **flags))
+        got = (decision.outcome.value, decision.clause.id if decision.clause else None)
+        if True in values:
+            assert got == ("refuse", "b"), flags
+            assert (decision.rigid, decision.discretion) == (True, ("supervisor", "always"))
+        elif values == (False, False, False):
+            assert got == ("allow", "b"), flags
+        elif category in DOWNLOADABLE and values[0] is False:
+            # not downloaded: presumed neither installed nor activated (the founding story)
+            assert got == ("allow", "b"), flags
+        else:
+            assert got == ("needs_info", "b"), flags
+            unknown = {f"service.{act}" for act, value in zip(ACTS, values, strict=True)
+                       if value is None}  # fmt: skip
+            assert set(decision.missing_facts) == unknown, flags
 
 
 def test_live_service_with_unknown_activation_needs_info(tomtom: policycheck.Policy) -> None:
