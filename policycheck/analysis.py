@@ -27,7 +27,7 @@ from policycheck.compile import CompiledClause, CompiledPolicy
 from policycheck.diagnostics import Diagnostic, Severity
 from policycheck.evaluate import clause_scope, clause_verdict, scope_facts
 from policycheck.explain import show
-from policycheck.facts import FactValue
+from policycheck.facts import FactsError, FactValue
 from policycheck.runtime import Ctx, Node
 from policycheck.source import Span
 from policycheck.symbols import KIND_FACT, transitive
@@ -87,7 +87,10 @@ class _Analysis:
         pairs: dict[tuple[str, str], _Request] = {}
         for request in self.candidates.requests(names):
             ctx = Ctx(dict(request.facts), self.policy.node_count)
-            scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
+            try:
+                scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
+            except FactsError:  # a period from these dates leaves the supported years
+                continue
             true = [cid for cid, value in scopes.items() if value is True]
             for cid in true:
                 applies[cid].append(request)
@@ -163,10 +166,13 @@ class _Analysis:
         ]
         for request in self.candidates.requests(names, base.facts, CONDITION_LIMIT):
             ctx = Ctx(dict(request.facts), self.policy.node_count)
-            if clause_scope(first, ctx)[0] is not True or clause_scope(second, ctx)[0] is not True:
+            try:
+                if not (clause_scope(first, ctx)[0] is clause_scope(second, ctx)[0] is True):
+                    continue
+                one = clause_verdict(first, True, ctx, []).outcome
+                two = clause_verdict(second, True, ctx, []).outcome
+            except FactsError:  # a period from these dates leaves the supported years
                 continue
-            one = clause_verdict(first, True, ctx, []).outcome
-            two = clause_verdict(second, True, ctx, []).outcome
             if one is not None and two is not None and one != two:
                 self.warn(
                     "PC402",
@@ -198,10 +204,14 @@ class _Analysis:
         for base in bases:
             for request in self.candidates.requests(names, base.facts, per_base):
                 ctx = Ctx(dict(request.facts), self.policy.node_count)
-                if clause_scope(clause, ctx)[0] is not True:
+                try:
+                    if clause_scope(clause, ctx)[0] is not True:
+                        continue
+                    found = [node.fn(ctx) for node in nodes_]
+                except FactsError:  # a period from these dates leaves the supported years
                     continue
-                for node in nodes_:
-                    seen[node.index].add(node.fn(ctx))
+                for node, value in zip(nodes_, found, strict=True):
+                    seen[node.index].add(value)
         for node in nodes_:
             values = seen[node.index]
             if values and True not in values and None not in values:
@@ -394,7 +404,10 @@ def _last_in_time(
 ) -> Any:
     def holds(k: int) -> bool:
         ctx = Ctx({anchor: start, subject: origin + k * step, **place}, policy.node_count)
-        return atom.fn(ctx) is True
+        try:
+            return atom.fn(ctx) is True
+        except FactsError:  # the period leaves the supported years: no boundary to find
+            return False
 
     low, high = -5000, 5000
     if not holds(low) or holds(high):

@@ -1,4 +1,5 @@
-"""Parse tree -> AST (`nodes.RuleFile`): one Lark Transformer, plus PC105 for impossible dates."""
+"""Parse tree -> AST (`nodes.RuleFile`): one Lark Transformer, plus PC105 for impossible dates
+and PC107 for dates outside the supported years."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lark import Token, Transformer, Tree, v_args
 from lark.tree import Meta
 
 from policycheck import nodes
+from policycheck.calendar import MAX_YEAR, MIN_YEAR
 from policycheck.diagnostics import Diagnostic, error
 from policycheck.source import Source, Span
 
@@ -100,7 +102,9 @@ class _Builder(Transformer[Token, Any]):
 
     def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         found = len(self.diagnostics)
-        dates: list[dt.date | None] = [self._date(token) for token in children]
+        dates: list[dt.date | None] = [
+            self._date(token, until=index == 1) for index, token in enumerate(children)
+        ]
         if len(self.diagnostics) > found:  # an impossible date: no period to reason about
             dates = [None, None]
         return (
@@ -288,10 +292,12 @@ class _Builder(Transformer[Token, Any]):
 
     def datetime(self, meta: Meta, children: list[Token]) -> dt.datetime | None:
         try:
-            return dt.datetime.fromisoformat(str(children[0]).replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(str(children[0]).replace("Z", "+00:00"))
         except ValueError:
             self._impossible(children[0])
             return None
+        self._supported(moment.date(), children[0])
+        return moment
 
     def unknown_value(self, meta: Meta, children: list[Token]) -> None:
         return None
@@ -352,6 +358,7 @@ class _Builder(Transformer[Token, Any]):
             direction.type == "BEFORE",
             anchor,
             _span(meta),
+            _token_span(count),
         )
 
     def known(self, meta: Meta, children: list[Any]) -> nodes.Known:
@@ -375,12 +382,30 @@ class _Builder(Transformer[Token, Any]):
     def boolean(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(str(children[0]) == "true", _span(meta))
 
-    def _date(self, token: Token) -> dt.date:
+    def _date(self, token: Token, until: bool = False) -> dt.date:
         try:
-            return dt.date.fromisoformat(str(token))
+            day = dt.date.fromisoformat(str(token))
         except ValueError:
             self._impossible(token)
             return dt.date(1970, 1, 1)
+        self._supported(day, token, until)
+        return day
+
+    def _supported(self, day: dt.date, token: Token, until: bool = False) -> None:
+        """PC107 for a date the calendar cannot count from (its years are bounded)."""
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            hint = "; a policy with no end date leaves out `until`" if until else ""
+            self.diagnostics.append(
+                error(
+                    "PC107",
+                    f"`{token}` is outside the supported years",
+                    _token_span(token),
+                    self._file,
+                    note=f"not between {MIN_YEAR} and {MAX_YEAR}",
+                    help=f"write a date from {MIN_YEAR} to {MAX_YEAR}, the years periods are "
+                    f"counted in{hint}",
+                )
+            )
 
     def _impossible(self, token: Token) -> None:
         self.diagnostics.append(

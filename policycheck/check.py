@@ -142,6 +142,9 @@ class _Checker(ExampleChecker):
             )
         units = {w.unit for rule in clause.rules for w in nodes.withins(rule.expr)}
         for discretion in clause.discretions:
+            tolerance = self.symbols.unit_of(discretion.unit or "")
+            if tolerance is not None:
+                self.countable(discretion.tolerance, tolerance[0], discretion.span)
             if discretion.reason == "near_miss" and discretion.unit not in units:
                 self.report(
                     "PC309",

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from policycheck import nodes
+from policycheck.calendar import (
+    MAX_YEAR,
+    MIN_YEAR,
+    CalendarError,
+    Direction,
+    Period,
+    Unit,
+    compute_deadline,
+    get_calendar,
+    resolve_region,
+)
 from policycheck.diagnostics import Diagnostic, Label, Severity, error
 from policycheck.source import Source, Span
-from policycheck.symbols import DATES, NUMBERS, ORDERED, Symbols, Type
+from policycheck.symbols import DATES, NUMBERS, ORDERED, Symbols, Type, longest_period
 
 _UNITS_HELP = "use a declared calendar or days, francs, hours, weeks, months, years"
 
@@ -255,6 +268,12 @@ class ExprChecker:
                 or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
                 f"public holidays of FR`, or {_UNITS_HELP}",
             )
+        else:
+            anchor = expr.anchor.value if isinstance(expr.anchor, nodes.Literal) else None
+            start = (
+                anchor if isinstance(anchor, date) and MIN_YEAR <= anchor.year <= MAX_YEAR else None
+            )
+            self.countable(expr.count, unit[0], expr.count_span or expr.span, start, expr.before)
         for side in (expr.subject, expr.anchor):
             found = self.expr(side)
             if found is not None and found.kind not in DATES:
@@ -264,6 +283,43 @@ class ExprChecker:
                     side.span,
                     note=found.words(),
                     help="count periods between two date facts",
+                )
+            elif found is not None and found.kind == "date" and unit and unit[0] is Unit.HOURS:
+                self.report(
+                    "PC304",
+                    f"a period in hours needs dates and times, and `{self.text(side)}` is a date",
+                    side.span,
+                    note="a date",
+                    help="declare the fact as `datetime`, or count the period in days",
+                )
+
+    def countable(
+        self, count: int, unit: Unit, span: Span, start: date | None = None, before: bool = False
+    ) -> None:
+        """PC314 for a period longer than the supported years (no anchor could count it), or
+        leaving them from the date written as its anchor."""
+        longest = longest_period(unit)
+        if count > longest:
+            self.report(
+                "PC314",
+                f"a period of {count} {unit.value} cannot be counted",
+                span,
+                note=f"longer than the years {MIN_YEAR} to {MAX_YEAR} the calendar counts in",
+                help=f"a period ends between {MIN_YEAR} and {MAX_YEAR}: at most "
+                f"{longest} {unit.value}",
+            )
+        elif start is not None and unit is not Unit.HOURS:
+            period = Period(count, unit, Direction.BEFORE if before else Direction.AFTER)
+            try:  # without public holidays: the shortest count of working days
+                compute_deadline(start, period, get_calendar(resolve_region(None)))
+            except CalendarError:
+                self.report(
+                    "PC314",
+                    f"a period of {count} {unit.value} from {start} cannot be counted",
+                    span,
+                    note=f"it ends outside the years {MIN_YEAR} to {MAX_YEAR}",
+                    help=f"a period ends between {MIN_YEAR} and {MAX_YEAR}: shorten it or "
+                    "count it from another date",
                 )
 
     def text(self, node: nodes.Expr) -> str:

@@ -25,6 +25,8 @@ from policycheck.calendar import (
     get_calendar,
     resolve_region,
 )
+from policycheck.calendar.errors import out_of_range
+from policycheck.facts import FactProblem, FactsError
 from policycheck.runtime import UNSET, Ctx, Node, Value, WithinResult
 
 
@@ -190,7 +192,10 @@ def within(
     calendars: CalendarChoice,
     tz: ZoneInfo,
     unit_name: str,
+    source: tuple[str, str] = ("", ""),
 ) -> Callable[[Ctx], Value]:
+    """`source`: the condition's text and the fact it counts from, to name in an error."""
+
     def value(ctx: Ctx) -> Value:
         when, start = subject(ctx), anchor(ctx)
         if when is None or start is None:
@@ -199,17 +204,31 @@ def within(
             ctx.values[index] = None
             return None
         calendar = calendars.for_request(ctx)
-        if calendar is not None:
-            deadline = compute_deadline(start, period, calendar, tz)
-            margin = deadline.margin(when)
-            ctx.withins[index] = WithinResult(deadline, margin, unit_name, when=when)
-            result: Value = not margin.late
-        else:
-            result = _within_any_region(ctx, index, when, start, period, calendars, tz, unit_name)
+        try:
+            if calendar is not None:
+                deadline = compute_deadline(start, period, calendar, tz)
+                margin = deadline.margin(when)
+                ctx.withins[index] = WithinResult(deadline, margin, unit_name, when=when)
+                result: Value = not margin.late
+            else:
+                result = _within_any_region(
+                    ctx, index, when, start, period, calendars, tz, unit_name
+                )
+        except CalendarError as problem:
+            raise _uncountable(source, start, str(problem)) from None
+        except OverflowError:
+            raise _uncountable(source, start, str(out_of_range())) from None
         ctx.values[index] = result
         return result
 
     return value
+
+
+def _uncountable(source: tuple[str, str], start: date, reason: str) -> FactsError:
+    """PC507: facts valid one by one, from which a period reaches past the supported years."""
+    text, fact = source
+    message = f"`{text}` cannot be counted from {start.isoformat()}: {reason}"
+    return FactsError([FactProblem("PC507", fact, message)])
 
 
 def _deadline_only(

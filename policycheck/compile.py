@@ -238,10 +238,13 @@ class _Compiler:
         period = Period(expr.count, unit, direction, extend=extend)
         subject, anchor = self.operand(expr.subject, None), self.operand(expr.anchor, None)
         calendars = closures.CalendarChoice(calendar_decl)
-        facts = _fact_names(expr.subject, expr.anchor, self.symbols)
+        facts = dated = _fact_names(expr.subject, expr.anchor, self.symbols)
         if calendars.region_fact is not None:
             facts = (*facts, calendars.region_fact)
-        fn = closures.within(index, subject, anchor, period, calendars, self.tz, expr.unit)
+        counted_from = dated[-1] if dated else ""  # the anchor's fact, else the subject's
+        fn = closures.within(
+            index, subject, anchor, period, calendars, self.tz, expr.unit, (text, counted_from)
+        )
         return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
 
 

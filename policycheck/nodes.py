@@ -60,6 +60,7 @@ class Within:
     before: bool
     anchor: Expr
     span: Span
+    count_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

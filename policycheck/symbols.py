@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from datetime import date
 
 from policycheck import nodes
-from policycheck.calendar import CalendarError, Unit, parse_unit
+from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, Unit, parse_unit
 
 #: The fact that `applies to KIND` tests.
 KIND_FACT = "request.kind"
@@ -93,6 +94,22 @@ class Symbols:
         pool = candidates if candidates is not None else [*self.facts, *self.groups]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
         return f"did you mean `{close[0]}`?" if close else ""
+
+
+def longest_period(unit: Unit) -> int:
+    """The most units a period can count and still end within the supported years (some
+    shorter ones still reach past them from a late anchor: evaluation reports those, PC507)."""
+    days = (date(MAX_YEAR, 12, 31) - date(MIN_YEAR, 1, 1)).days
+    if unit is Unit.MONTHS:
+        return (MAX_YEAR - MIN_YEAR + 1) * 12 - 1
+    if unit is Unit.YEARS:
+        return MAX_YEAR - MIN_YEAR
+    if unit is Unit.WEEKS:
+        return days // 7
+    if unit is Unit.HOURS:
+        return (days + 1) * 24
+    rest = unit.rest_days
+    return days if rest is None else days * (7 - len(rest)) // 7 + 1
 
 
 def transitive(beats: dict[str, set[str]]) -> dict[str, set[str]]:
