@@ -8,12 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from policycheck import nodes
+from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR
 
 FactValue = bool | date | datetime | Decimal | str
+_Day = TypeVar("_Day", date, datetime)
 Parser = Callable[[Any], FactValue]
 
 
@@ -79,22 +81,37 @@ def _date_or_datetime(tz: ZoneInfo) -> Parser:
         if not isinstance(value, str):
             raise _InvalidValueError("PC502", f"expected a date (YYYY-MM-DD), got {_show(value)}")
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value)
+            moment = (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            )
         except ValueError:
             raise _InvalidValueError(
                 "PC503",
                 f"malformed date {_show(value)}: expected YYYY-MM-DD or a date-time "
                 "with offset such as 2012-06-01T23:30+02:00",
             ) from None
+        _supported(moment, value)
+        if not isinstance(moment, datetime):
+            return moment
         if moment.tzinfo is None:
             raise _InvalidValueError(
                 "PC503", f"date-time {_show(value)} needs an offset such as +02:00"
             )
-        return moment.astimezone(tz).date()
+        return _supported(moment.astimezone(tz), value).date()
 
     return parse
+
+
+def _supported(moment: _Day, value: Any) -> _Day:
+    """`moment` if its year is one the calendar counts in (PC506 otherwise); a date-time is
+    checked as given before it is moved to another time zone, which could overflow."""
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise _InvalidValueError(
+            "PC506",
+            f"{_show(value)} is outside the supported years: dates from {MIN_YEAR} to "
+            f"{MAX_YEAR} are supported",
+        )
+    return moment
 
 
 def _datetime(tz: ZoneInfo) -> Parser:
@@ -107,7 +124,10 @@ def _datetime(tz: ZoneInfo) -> Parser:
             raise _InvalidValueError(
                 "PC503", f"malformed date-time {_show(value)}: expected 2012-06-01T23:30+02:00"
             ) from None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        _supported(moment, value)
+        _supported(moment.astimezone(tz), value)
+        return moment
 
     return parse
 
