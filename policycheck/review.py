@@ -45,6 +45,7 @@ CSV_COLUMNS = (
     "reviewed_by",
     "reviewed_at",
     "review_note",
+    "beyond_discretion",  # granted by a supervisor on a firm refusal: not in the override rate
 )
 
 
@@ -105,6 +106,7 @@ def csv_row(record: ExceptionRecord) -> list[Any]:
         reviewed.key_id if reviewed else "",
         reviewed.at.isoformat() if reviewed else "",
         _safe_cell(reviewed.note or "") if reviewed else "",
+        record.beyond_discretion,
     ]
 
 

@@ -70,6 +70,7 @@ CSV_HEADER = [
     "reviewed_by",
     "reviewed_at",
     "review_note",
+    "beyond_discretion",
 ]
 
 

@@ -4,6 +4,8 @@ policy's discretion are a count of their own (issue 11, item 4)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from html import unescape
 from typing import Any
@@ -89,6 +91,21 @@ def test_every_rate_is_its_count_over_its_rigid_refusals(client: TestClient) -> 
         assert row["exception_rate"] == rate(row["exceptions"], row["rigid_refusals"]), row
         assert row["team_rate"] == team, row
     assert sum(row["beyond_discretion"] for row in out["agents"]) == totals["beyond_discretion"]
+
+
+def test_the_csv_counts_what_the_summary_counts(client: TestClient) -> None:
+    the_issue_s_team(client)
+    totals = summary(client)["totals"]
+    response = client.get("/v1/exceptions/export.csv", headers=auth("quality"))
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    in_force = [row for row in rows if row["status"] in ("granted", "approved")]
+    beyond = [row for row in in_force if row["beyond_discretion"] == "True"]
+    assert all(row["decision_rigid"] == "False" for row in beyond)
+    assert (len(in_force) - len(beyond), len(beyond)) == (
+        totals["exceptions_granted"],
+        totals["beyond_discretion"],
+    )
 
 
 def test_a_clause_overridden_only_beyond_discretion_is_in_the_friction_report(
