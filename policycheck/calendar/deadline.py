@@ -65,7 +65,7 @@ class Deadline:
             return margin.value <= count
         try:
             longer = self.lengthened(count)
-        except CalendarError:  # its last day would be past the supported years: `when` is not
+        except CalendarError:  # it would end past the supported years, so covers them all
             return local_date(when, self.tz).year <= MAX_YEAR
         return longer.is_in_time(when)
 
