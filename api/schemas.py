@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
+from policycheck.exceptions import MAX_NOTE
+
 FOUNDING_STORY: dict[str, Any] = {
     "policy": "tomtom-fr-2012",
     "facts": {
@@ -48,7 +50,8 @@ class CheckIn(BaseModel):
     """Rule-file text to check (nothing is published)."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(max_length=2_000_000)
+    # at most a body's size (api.settings.Settings.max_body_bytes; over it: 413)
+    text: str = Field(max_length=64 * 1024)
     name: str = "submitted.policy"
 
 
@@ -91,6 +94,7 @@ class ExceptionIn(BaseModel):
     granted_outcome: str = Field(description="allow or partial")
     remedy: RemedyIn
     reason_code: str = Field(max_length=100)
+    # longer than MAX_JUSTIFICATION or MAX_SUGGESTION: 422 `invalid_exception`, as every rule
     justification: str = Field(max_length=20_000)
     follow_up_on: date | None = None
     suggestion: str | None = Field(default=None, max_length=20_000)
@@ -100,4 +104,4 @@ class NoteIn(BaseModel):
     """A supervisor's note on approving or rejecting a pending exception."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "ok"}]})
-    note: str = Field(max_length=20_000)
+    note: str = Field(max_length=MAX_NOTE)

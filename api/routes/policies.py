@@ -44,6 +44,41 @@ def _policy(state: StateDep, policy_id: str) -> Policy:
     return policy
 
 
+# /check and /reload come before /{policy_id}: another method on them is 405 `Allow: POST`
+@router.post(
+    "/check",
+    summary="Check a rule file (nothing is published)",
+    responses=errors(body=True),
+    openapi_extra=request_body(CheckIn),
+)
+def check(key: LegalKey, body: CheckBody) -> CheckOut:
+    """Every diagnostic of the submitted text, with the static analysis."""
+    _, diagnostics = diagnose(Source(body.name, body.text), analysis=True)
+    ok = not any(d.severity is Severity.ERROR for d in diagnostics)
+    return CheckOut(ok=ok, diagnostics=[d.to_dict() for d in diagnostics])
+
+
+@router.post(
+    "/reload",
+    summary="Publish the rule files again",
+    responses=errors({422: "`invalid_rules`: nothing was published (every diagnostic)"}),
+)
+def reload(key: LegalKey, state: StateDep) -> ReloadOut:
+    """Re-read the rules folder; a file with errors refuses the whole reload (422) and the
+    previous version keeps serving."""
+    publication = state.registry.publish()
+    if publication.generation is None:
+        raise ApiError(
+            422,
+            "invalid_rules",
+            "the rule files have errors; nothing was published",
+            [{**d.to_dict(), "file": source.name} for source, d in publication.errors],
+        )
+    return ReloadOut(
+        generation=publication.generation, policies=[p.id for p in state.registry.all()]
+    )
+
+
 @router.get("", summary="The published policies", responses=errors())
 def policies(key: AnyKey, state: StateDep) -> list[dict[str, Any]]:
     """Every published policy."""
@@ -84,37 +119,3 @@ def policy_detail(policy_id: str, key: AnyKey, state: StateDep) -> dict[str, Any
 def policy_source(policy_id: str, key: AnyKey, state: StateDep) -> PlainTextResponse:
     """The text of the published rule file."""
     return PlainTextResponse(_policy(state, policy_id).compiled.source.text)
-
-
-@router.post(
-    "/check",
-    summary="Check a rule file (nothing is published)",
-    responses=errors(body=True),
-    openapi_extra=request_body(CheckIn),
-)
-def check(key: LegalKey, body: CheckBody) -> CheckOut:
-    """Every diagnostic of the submitted text, with the static analysis."""
-    _, diagnostics = diagnose(Source(body.name, body.text), analysis=True)
-    ok = not any(d.severity is Severity.ERROR for d in diagnostics)
-    return CheckOut(ok=ok, diagnostics=[d.to_dict() for d in diagnostics])
-
-
-@router.post(
-    "/reload",
-    summary="Publish the rule files again",
-    responses=errors({422: "`invalid_rules`: nothing was published (every diagnostic)"}),
-)
-def reload(key: LegalKey, state: StateDep) -> ReloadOut:
-    """Re-read the rules folder; a file with errors refuses the whole reload (422) and the
-    previous version keeps serving."""
-    publication = state.registry.publish()
-    if publication.generation is None:
-        raise ApiError(
-            422,
-            "invalid_rules",
-            "the rule files have errors; nothing was published",
-            [{**d.to_dict(), "file": source.name} for source, d in publication.errors],
-        )
-    return ReloadOut(
-        generation=publication.generation, policies=[p.id for p in state.registry.all()]
-    )
