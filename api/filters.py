@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from starlette.datastructures import QueryParams
+
 from api.errors import ApiError
 from policycheck.exceptions import Status
 from policycheck.store.exception_log import ExceptionFilter
@@ -52,11 +54,17 @@ def parse_listing(params: Mapping[str, str]) -> tuple[ExceptionFilter, int | Non
 
 
 def _unknown(params: Mapping[str, str], accepted: tuple[str, ...]) -> list[dict[str, str]]:
-    """A problem for each parameter not `accepted` (a misspelt filter must not list everything)."""
+    """A problem for each parameter not `accepted` (a misspelt filter must not list everything),
+    and for each given more than once (one value each: which would be meant?)."""
+    names = [name for name, _ in params.multi_items()] if isinstance(params, QueryParams) else []
     return [
         {"field": name, "message": f"not a parameter here; accepted: {', '.join(accepted)}"}
         for name in params
         if name not in accepted
+    ] + [
+        {"field": name, "message": "given more than once"}
+        for name in dict.fromkeys(names)
+        if name in accepted and names.count(name) > 1
     ]
 
 

@@ -77,9 +77,13 @@ def test_a_failing_export_fails_before_its_first_byte(
     engine = sqlalchemy.create_engine(settings.db_url)
     with engine.begin() as connection:  # a store that cannot answer the export's query
         connection.execute(sqlalchemy.text("ALTER TABLE exception_log RENAME TO moved"))
-    engine.dispose()
-    response = client.get(LISTINGS[1], headers=auth("quality"))
-    assert (response.status_code, response.json()["code"]) == (500, "internal_error")
+    try:
+        response = client.get(LISTINGS[1], headers=auth("quality"))
+        assert (response.status_code, response.json()["code"]) == (500, "internal_error")
+    finally:  # as it was, for the next test's database
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text("ALTER TABLE moved RENAME TO exception_log"))
+        engine.dispose()
 
 
 # -- item 10: text that is not text, digits that are not ASCII --------------------------------
@@ -163,6 +167,13 @@ def test_an_unknown_query_parameter_is_named(client: TestClient, path: str) -> N
     response = client.get(path, params={"stauts": "pending"}, headers=auth("admin"))
     assert problems(response) == (422, "invalid_query", ["stauts"])
     assert "since" in response.json()["errors"][0]["message"]  # what is accepted
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+def test_a_query_parameter_given_twice_is_named(client: TestClient, path: str) -> None:
+    query = "policy=tomtom-fr-2012&policy=other&since=2012-01-01"
+    response = client.get(f"{path}?{query}", headers=auth("admin"))
+    assert problems(response) == (422, "invalid_query", ["policy"])
 
 
 def test_the_summary_names_the_lists_paging_too() -> None:
