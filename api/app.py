@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = Store(settings.db_url)
+        store = Store(settings.db_url, seal=settings.seal)
         store.migrate()
         registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
         registry.start()

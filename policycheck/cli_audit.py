@@ -1,10 +1,11 @@
-"""`policycheck audit verify`: check the exception log's hash chain (edited, deleted or moved
-entries are named)."""
+"""`policycheck audit verify`: check both logs' hash chains and seals (an edited, deleted, moved,
+forged or unsealed entry is named); `audit new-seal-key`: rotate the seal key."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,54 +14,133 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
-from policycheck.store import Store, StoreError, default_url
+from policycheck.store import Store, StoreError, default_url, seal
+from policycheck.store.decision_chain import verify as verify_decisions
 from policycheck.store.exception_log import ExceptionLog
+from policycheck.store.exception_records import AuditReport
+
+SEAL_HELP = (
+    "the seal keys (default: ./policycheck.seal, which `serve` creates beside its keys file; "
+    f"{seal.ENV_SEAL_KEYS} overrides it)"
+)
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:
-    """Register `audit verify`."""
-    audit = commands.add_parser("audit", help="verify the exception log")
+    """Register `audit verify` and `audit new-seal-key`."""
+    audit = commands.add_parser("audit", help="verify the decision and exception logs")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     actions.required = True
     verify = actions.add_parser(
         "verify",
-        help="check the exception log's hash chain",
-        description="Check every entry of the exception log: its hash matches its content and "
-        "it follows the entry before it. Exit 0 when the chain is intact, 1 naming the first bad "
-        "entry. Record the printed head: `--head` later proves nothing was cut off the end.",
+        help="check both logs' hash chains and seals",
+        description="Check every entry of the decision log and of the exception log: it is in "
+        "its place, its hash matches its content and follows the entry before it, and its seal "
+        "(an HMAC with a key kept outside the database) is valid. Exit 0 when both logs are "
+        "intact, 1 naming the first bad entry of each. Record the printed heads: `--head` "
+        "later proves nothing was cut off the end.",
     )
     verify.add_argument(
         "--db", help="database URL (default: sqlite:///./policycheck.db, as `serve` uses)"
     )
-    verify.add_argument("--head", help="a head hash printed by an earlier verify: still there?")
+    verify.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        help="a head printed by an earlier verify (either log's): still there? (repeatable)",
+    )
+    verify.add_argument("--seal-file", default=seal.DEFAULT_SEAL_FILE, help=SEAL_HELP)
+    verify.add_argument(
+        "--no-seal",
+        action="store_true",
+        help="check the hash chains only (a log written without a seal key)",
+    )
     verify.add_argument("--format", choices=["text", "json"], default="text")
     verify.set_defaults(handler=run_verify)
+    rotate = actions.add_parser(
+        "new-seal-key",
+        help="add a seal key: it seals new entries, the old ones still verify",
+        description="Append a new random key to the seal file (created 0600 if absent). Restart "
+        "the API to seal with it; keep the old lines, which verify the entries they sealed.",
+    )
+    rotate.add_argument("--seal-file", default=seal.DEFAULT_SEAL_FILE, help="the seal file")
+    rotate.set_defaults(handler=run_new_seal_key)
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Verify the chain and say so; exit 1 on the first bad entry."""
+    """Verify both logs and say so; exit 1 on a bad entry or a recorded head not found."""
     url = args.db or default_url(Path("policycheck.db"))
     store = _open(url)
+    wanted = set(args.head)
     try:
-        report = ExceptionLog(store).verify(args.head)
+        keys = None if args.no_seal else _seal_keys(Path(args.seal_file))
+        decisions, found = verify_decisions(store.engine, keys, wanted)
+        exceptions, also = ExceptionLog(store).verify_chain(keys, wanted)
+    except SQLAlchemyError as problem:
+        raise InputError(f"cannot read the logs: {problem.__class__.__name__}") from None
     finally:
         store.close()
+    missing = sorted(wanted - found - also - {"sha256:" + "0" * 64})
+    ok = decisions.ok and exceptions.ok and not missing
+    logs = {"decisions": decisions, "exceptions": exceptions}
     if args.format == "json":
         out = {
-            "ok": report.ok,
-            "entries": report.entries,
-            "head": report.head,
-            "problem": report.problem,
-            "bad_entry": report.bad_seq,
+            "ok": ok,
+            "sealed": keys is not None,
+            **{name: _json(report) for name, report in logs.items()},
+            "missing_heads": missing,
         }
         print(json.dumps(out, indent=2))
-    elif report.ok:
-        entries = f"{report.entries} {'entry' if report.entries == 1 else 'entries'}"
-        print(f"exception log: {entries}, chain intact, head {report.head}")
     else:
-        print(f"exception log: BROKEN at {report.problem}")
-        print(f"  {report.entries} entries before it verified; last good head {report.head}")
-    return EXIT_OK if report.ok else EXIT_FAILED
+        checked = "chain intact, every seal valid" if keys else "chain intact, seals not checked"
+        for name, report in logs.items():
+            label = "decision log" if name == "decisions" else "exception log"
+            noun = "decision" if name == "decisions" else "entry"
+            count = f"{report.entries} {_plural(noun, report.entries)}"
+            if report.ok:
+                print(f"{label}: {count}, {checked}, head {report.head}")
+            else:
+                print(f"{label}: BROKEN at {report.problem}")
+                print(f"  {count} before it verified; last good head {report.head}")
+        for head in missing:
+            print(f"the recorded head {head} is in neither log (entries cut off the end?)")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def run_new_seal_key(args: argparse.Namespace) -> int:
+    """Append a new seal key; say which file and key id."""
+    path = Path(args.seal_file)
+    if os.environ.get(seal.ENV_SEAL_KEYS, "").strip():
+        raise InputError(f"the seal keys come from {seal.ENV_SEAL_KEYS}: add the key there")
+    key_id = seal.add_seal_key(path)
+    print(f"seal key {key_id} added to {path}: it seals what the API logs after its restart")
+    return EXIT_OK
+
+
+def _seal_keys(path: Path) -> seal.SealKeys:
+    try:
+        keys = seal.load_seal_keys(path)
+    except (seal.SealKeyError, OSError) as problem:
+        raise InputError(f"seal keys: {problem}") from None
+    if keys is None:
+        raise InputError(
+            f"no seal keys at `{path}` (nor {seal.ENV_SEAL_KEYS}): pass --seal-file FILE, "
+            "or --no-seal to check the hash chains only"
+        )
+    return keys
+
+
+def _plural(noun: str, count: int) -> str:
+    return noun if count == 1 else ("entries" if noun == "entry" else noun + "s")
+
+
+def _json(report: AuditReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "head": report.head,
+        "problem": report.problem,
+        "bad_entry": report.bad_seq,
+    }
 
 
 def _open(url: str) -> Store:
@@ -73,9 +153,16 @@ def _open(url: str) -> Store:
         raise InputError(f"no database at `{parsed.database}`; pass --db URL")
     try:
         store = Store(url)
-        if not inspect(store.engine).has_table("exception_log"):
+        schema = inspect(store.engine)
+        if not schema.has_table("exception_log"):
             store.close()
             raise InputError("this database has no exception log (run `policycheck serve` once)")
+        if "seq" not in {column["name"] for column in schema.get_columns("decisions")}:
+            store.close()
+            raise InputError(
+                "this database's decision log is not chained yet: its schema is older "
+                "(run `policycheck serve` once to migrate it)"
+            )
     except StoreError as problem:
         raise InputError(str(problem)) from None
     except SQLAlchemyError as problem:

@@ -19,6 +19,7 @@ from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys, w
 from policycheck.policy import diagnose
 from policycheck.source import Source
 from policycheck.store import Store, StoreError, default_url
+from policycheck.store.seal import SealKeyError, ensure_seal_keys, seal_file_beside
 
 APP = "api.app:app_from_env"  # imported by uvicorn in each worker
 HTTP = "api.server:NoDelayHttpToolsProtocol"  # httptools with TCP_NODELAY (api/server.py)
@@ -79,6 +80,11 @@ def run_serve(args: argparse.Namespace) -> int:
         raise InputError(str(problem)) from None
     if not keys:
         _announce(generate_keys(keys_file), keys_file)
+    seal_file = seal_file_beside(keys_file)
+    try:
+        ensure_seal_keys(seal_file)  # created 0600 with one key on the first start
+    except (SealKeyError, OSError) as problem:
+        raise InputError(f"seal keys ({seal_file}): {problem}") from None
     if args.reason_codes:
         try:
             parse_reason_codes(args.reason_codes)
@@ -89,6 +95,7 @@ def run_serve(args: argparse.Namespace) -> int:
         POLICYCHECK_RULES=str(rules.resolve()),
         POLICYCHECK_DB=db_url,
         POLICYCHECK_KEYS_FILE=str(keys_file.resolve()),
+        POLICYCHECK_SEAL_FILE=str(seal_file.resolve()),
     )
     with _worker_metrics(args.workers):
         uvicorn.run(

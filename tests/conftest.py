@@ -18,9 +18,10 @@ from hypothesis import settings as hypothesis_settings
 from api.app import create_app
 from api.settings import Settings
 from policycheck.keys import parse_keys
+from policycheck.store.seal import parse_seal_keys
 
 sys.path.insert(0, str(Path(__file__).parent / "api"))  # api_support, shared by the API tests
-from api_support import BACKENDS, KEYS, PG_URL, ROOT, reset_postgres
+from api_support import BACKENDS, KEYS, PG_URL, ROOT, SEAL_KEYS, reset_postgres
 
 # No time limits: an example's duration and data generation's speed depend on the CPU a test gets
 # (the suite must pass on a busy machine).
@@ -89,7 +90,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(rules: Path, db_url: str) -> Settings:
     spec = ",".join(f"{role}:{key}" for role, key in KEYS.items())
     return Settings(
-        rules_dir=rules, db_url=db_url, keys=tuple(parse_keys(spec)), refresh_seconds=0.0
+        rules_dir=rules,
+        db_url=db_url,
+        keys=tuple(parse_keys(spec)),
+        refresh_seconds=0.0,
+        seal=parse_seal_keys(SEAL_KEYS),
     )
 
 

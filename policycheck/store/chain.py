@@ -1,5 +1,5 @@
-"""The exception log's chain: canonical JSON, and the hash each entry carries (of the previous
-entry's hash, its header fields and its body)."""
+"""The exception log's chain: canonical JSON, the hash each entry carries (of the previous
+entry's hash, its header fields and its body), and what is wrong with an entry read back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
+
+from policycheck.store.seal import SealKeys
+
 GENESIS = "sha256:" + "0" * 64  # what the first entry follows
+SEAL_LOG = "exceptions"  # the seals' name of this log
 HEADER = (
     "seq",
     "entry_id",
@@ -48,3 +53,31 @@ def start_of_day(day: date) -> datetime:
 def utc(value: datetime) -> datetime:
     """An aware UTC time (SQLite gives naive datetimes, which are UTC)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def entry_problem(
+    row: RowMapping, previous: str, expected_seq: int, keys: SealKeys | None
+) -> tuple[str, int] | None:
+    """(what is wrong, the entry's seq) with an entry read back, or None when it is sound."""
+    seq = row["seq"]
+    where = f"entry {seq} (exception {row['exception_id']}, {row['kind']})"
+    if seq != expected_seq:
+        missing = f"entry {expected_seq}" if seq > expected_seq else "a later entry"
+        return f"{where}: expected {missing} here (deleted or reordered?)", seq
+    if row["prev_hash"] != previous:
+        return (
+            f"{where}: does not follow entry {seq - 1} (its prev_hash is not that "
+            "entry's hash: an entry was replaced or reordered?)",
+            seq,
+        )
+    try:
+        created_at = datetime.fromisoformat(str(row["created_at"]))
+        computed = entry_hash({**row, "created_at": created_at, "body": str(row["body"])})
+    except (ValueError, OverflowError):
+        return f"{where}: created_at `{row['created_at']}` is not a time (edited?)", seq
+    if computed != row["hash"]:
+        return f"{where}: hash does not match its content (edited?)", seq
+    unsealed = keys.problem(SEAL_LOG, computed, row["seal"]) if keys else None
+    if unsealed:
+        return f"{where}: {unsealed}", seq
+    return None

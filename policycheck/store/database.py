@@ -21,8 +21,10 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
+from policycheck.store import decision_chain
 from policycheck.store import sqlite as sqlite_store
 from policycheck.store.records import DecisionRecord, json_text
+from policycheck.store.seal import SealKeys
 from policycheck.store.tables import decisions, meta
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,6 +34,7 @@ URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE"
 # Key of the PostgreSQL advisory lock held while migrating: b"pc-migr" as an integer.
 MIGRATE_LOCK = int.from_bytes(b"pc-migr", "big")
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
+_CONTENT = [decisions.c[name] for name in sqlite_store.CONTENT_COLUMNS]  # not seq, hash, seal
 # Alembic's `context` and `op` are module-level proxies: one migration at a time per process.
 _MIGRATING = threading.Lock()
 
@@ -48,8 +51,9 @@ def default_url(path: str | Path = "policycheck.db") -> str:
 class Store:
     """The decision log and a small key/value table, behind one SQLAlchemy engine."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, seal: SealKeys | None = None) -> None:
         self._engine = _create_engine(url)
+        self.seal = seal  # seals new entries of both logs (None: they are logged unsealed)
         self._write_lock = sqlite_store.write_lock_path(self._engine)
         sqlite_file = self._engine.dialect.name == "sqlite"
         self._checkpointer = sqlite_store.Checkpointer(self._engine) if sqlite_file else None
@@ -81,7 +85,7 @@ class Store:
 
     def get_decision(self, decision_id: str) -> DecisionRecord | None:
         """The logged decision with this id, or None."""
-        query = select(decisions).where(decisions.c.id == decision_id)
+        query = select(*_CONTENT).where(decisions.c.id == decision_id)
         with self._engine.connect() as conn:
             row = conn.execute(query).mappings().one_or_none()
         return None if row is None else _decision_record(row)
@@ -147,37 +151,68 @@ class Store:
         self._engine.dispose()
 
     def _insert(self, records: Sequence[DecisionRecord], what: str) -> None:
-        """INSERT the records in one write transaction; a constraint broken is a StoreError."""
+        """INSERT the records in one write transaction, chained after the log's head and
+        sealed (decision_chain.py); a constraint broken is a StoreError."""
         for record in records:
             _check(record)
         if not records:
             return
-        sqlite_file = self._engine.dialect.name == "sqlite"
-        # SQLite: every value made before the write lock is taken, and one INSERT of many
-        # rows (one step, where executemany steps once a row and lets go of the GIL each time).
-        chunks = sqlite_store.decision_inserts(records) if sqlite_file else []
-        if len(chunks) == 1:  # one statement is one transaction: no BEGIN or COMMIT to wait on
-            self._insert_one_statement(*chunks[0], what)
+        if self._engine.dialect.name != "sqlite":
+            self._insert_postgres(records, what)
+            return
+        # SQLite: every value and content digest made before the write lock is taken; under
+        # it, only the head read and the chain's links (a short hash each), and one INSERT of
+        # many rows (one step, where executemany steps once a row, letting go of the GIL).
+        rows = [sqlite_store.decision_row(record) for record in records]
+        digests = [sqlite_store.row_digest(row) for row in rows]
+        if len(rows) <= sqlite_store.per_statement() and self._write_lock is not None:
+            self._insert_one_statement(rows, digests, what)  # one statement, one transaction
             return
         try:
             with self._writing() as conn:
-                if not sqlite_file:
-                    conn.execute(insert(decisions), [_decision_values(r) for r in records])
-                for sql, parameters in chunks:
+                links = decision_chain.chained(decision_chain.lock_head(conn), digests, self.seal)
+                for sql, parameters in sqlite_store.decision_inserts(rows, links):
                     conn.exec_driver_sql(sql, parameters)
         except IntegrityError as exc:
             raise _constraint_broken(what) from exc
 
-    def _insert_one_statement(self, sql: str, parameters: tuple[Any, ...], what: str) -> None:
-        """Run one INSERT in SQLite's autocommit mode, under the write lock file: it takes
-        SQLite's write lock, writes and commits in one call, letting go of the GIL once (each
-        time it is taken back, the lock is held while the event loop thread runs)."""
+    def _insert_postgres(self, records: Sequence[DecisionRecord], what: str) -> None:
+        """PostgreSQL: the digests of the JSON as its JSONB gives it back, then under the
+        log's advisory lock the head, the chain's links and the INSERT."""
+        values = [_decision_values(record) for record in records]
+        try:
+            with self._writing() as conn:
+                texts = [json_text(row[name]) for row in values for name in ("facts", "decision")]
+                stored = decision_chain.normalised(conn, texts)
+                digests = [
+                    decision_chain.digest(_hashed_fields(row), stored[2 * i], stored[2 * i + 1])
+                    for i, row in enumerate(values)
+                ]
+                links = decision_chain.chained(decision_chain.lock_head(conn), digests, self.seal)
+                for row, (seq, hash_, seal) in zip(values, links, strict=True):
+                    row.update(seq=seq, hash=hash_, seal=seal)
+                conn.execute(insert(decisions), values)
+        except IntegrityError as exc:
+            raise _constraint_broken(what) from exc
+
+    def _insert_one_statement(
+        self, rows: Sequence[tuple[Any, ...]], digests: Sequence[str], what: str
+    ) -> None:
+        """Read the head and run one INSERT in SQLite's autocommit mode, under the write lock
+        file (every writer of the log takes it, so no other writes in between): the INSERT
+        takes SQLite's write lock, writes and commits in one call, letting go of the GIL once
+        (each time it is taken back, the lock is held while the event loop thread runs)."""
         with self._inserter_lock:
             if self._inserter is None:
                 self._inserter = self._engine.raw_connection()  # isolation_level None
             connection: sqlite3.Connection = self._inserter.driver_connection  # type: ignore[assignment]
             try:
                 with sqlite_store.exclusive(self._write_lock):
+                    head = decision_chain.head_of(
+                        connection.execute(decision_chain.HEAD_SQL).fetchone()
+                    )
+                    links = decision_chain.chained(head, digests, self.seal)
+                    [(sql, parameters)] = sqlite_store.decision_inserts(rows, links)
                     connection.execute(sql, parameters)
                     if self._checkpointer is not None:
                         self._checkpointer.complete(connection)
@@ -272,6 +307,14 @@ def _decision_values(record: DecisionRecord) -> dict[str, Any]:
         "facts": record.facts,
         "decision": record.decision,
     }
+
+
+def _hashed_fields(row: dict[str, Any]) -> list[Any]:
+    """The fields of a row that decision_chain.digest hashes before the JSON documents."""
+    names = ("id", "agent_key_id", "policy_id", "policy_version", "policy_hash", "outcome")
+    fields = [row[name] for name in names]
+    created = decision_chain.created_text(row["created_at"])
+    return [fields[0], created, *fields[1:], row["clause_id"], row["rigid"]]
 
 
 def _decision_record(row: Any) -> DecisionRecord:

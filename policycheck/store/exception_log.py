@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, func, insert, select
+from sqlalchemy import ScalarSelect, Select, Text, cast, func, insert, select, text
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from policycheck.exceptions import ExceptionRequest, Grant, Status
 from policycheck.keys import ApiKey
-from policycheck.store.chain import GENESIS, canonical, entry_hash, start_of_day, utc
+from policycheck.store.chain import (
+    GENESIS,
+    SEAL_LOG,
+    canonical,
+    entry_hash,
+    entry_problem,
+    start_of_day,
+    utc,
+)
 from policycheck.store.database import Store, StoreError
 from policycheck.store.exception_records import (
     AuditReport,
@@ -30,6 +38,7 @@ from policycheck.store.exception_records import (
     HistoryItem,
 )
 from policycheck.store.records import DecisionRecord
+from policycheck.store.seal import SealKeys
 from policycheck.store.tables import exception_log as log_table
 
 # Key of the PostgreSQL advisory lock that serialises writers on the chain: b"pc-excl".
@@ -187,39 +196,47 @@ class ExceptionLog:
                 return
             after = rows[-1]["seq"]
 
-    def verify(self, recorded_head: str | None = None) -> AuditReport:
-        """Check the whole chain: each entry's hash, its link to the one before, no gap; and,
-        given a head recorded earlier, that it is still in the chain (nothing cut off the end)."""
-        previous, expected_seq, count = GENESIS, 1, 0
-        seen_head = recorded_head in (None, GENESIS)
-        for row in self.entries():
-            seen_head = seen_head or row["hash"] == recorded_head
-            seq = row["seq"]
-            where = f"entry {seq} (exception {row['exception_id']}, {row['kind']})"
-            if seq != expected_seq:
-                missing = f"entry {expected_seq}" if seq > expected_seq else "a later entry"
-                problem = f"{where}: expected {missing} here (deleted or reordered?)"
-                return AuditReport(count, previous, problem, seq)
-            if row["prev_hash"] != previous:
-                return AuditReport(
-                    count,
-                    previous,
-                    f"{where}: does not follow entry {seq - 1} (its prev_hash is not that "
-                    "entry's hash: an entry was replaced or reordered?)",
-                    seq,
-                )
-            if entry_hash(row) != row["hash"]:
-                return AuditReport(
-                    count, previous, f"{where}: hash does not match its content (edited?)", seq
-                )
-            previous, expected_seq, count = row["hash"], seq + 1, count + 1
-        if not seen_head:
+    def verify(self, recorded_head: str | None = None, keys: SealKeys | None = None) -> AuditReport:
+        """Check the whole chain: each entry's hash, its link to the one before, no gap, its
+        seal (when `keys` are given); and, given a head recorded earlier, that it is still in
+        the chain (nothing cut off the end)."""
+        wanted = () if recorded_head in (None, GENESIS) else (str(recorded_head),)
+        report, found = self.verify_chain(keys, wanted)
+        if report.ok and len(found) < len(wanted):
             problem = (
                 f"the recorded head {recorded_head} is not in the chain "
                 "(entries deleted from its end?)"
             )
-            return AuditReport(count, previous, problem)
-        return AuditReport(count, previous)
+            return AuditReport(report.entries, report.head, problem)
+        return report
+
+    def verify_chain(
+        self, keys: SealKeys | None, wanted: Collection[str] = (), batch: int = 1000
+    ) -> tuple[AuditReport, set[str]]:
+        """`verify`'s checks, and which of the `wanted` hashes are in the chain. Every value is
+        read as the database has it: one that is not what a writer writes (a time that is not
+        one) names its entry like any other edit."""
+        previous, expected_seq, count = GENESIS, 1, 0
+        found: set[str] = set()
+        columns = [column for column in log_table.c if column.name != "created_at"]
+        at = cast(log_table.c.created_at, Text).label("created_at")
+        after: Any = 0
+        with self.store.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # the times' text in UTC, in this transaction
+                conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+            while True:
+                query = select(*columns, at).where(log_table.c.seq > after)
+                rows = list(conn.execute(query.order_by(log_table.c.seq).limit(batch)).mappings())
+                for row in rows:
+                    problem = entry_problem(row, previous, expected_seq, keys)
+                    if problem is not None:
+                        return AuditReport(count, previous, *problem), found
+                    if row["hash"] in wanted:
+                        found.add(row["hash"])
+                    previous, expected_seq, count = row["hash"], row["seq"] + 1, count + 1
+                if len(rows) < batch:
+                    return AuditReport(count, previous), found
+                after = rows[-1]["seq"]
 
     # -- inside a write transaction ----------------------------------------------------------
 
@@ -256,6 +273,7 @@ class ExceptionLog:
             "prev_hash": prev_hash,
         }
         row["hash"] = entry_hash(row)
+        row["seal"] = self.store.seal.seal(SEAL_LOG, row["hash"]) if self.store.seal else None
         try:
             conn.execute(insert(log_table), [row])
         except IntegrityError as exc:  # another writer took this place: never a fork

@@ -5,6 +5,7 @@ INSERTs of decisions, their values made before the write lock is taken."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from policycheck.store.decision_chain import digest
 from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.tables import decisions
 
@@ -38,7 +40,8 @@ SQLITE_AUTOCHECKPOINT_PAGES = 50_000  # SQLite's default is 1,000 (4 MB); here a
 WRITE_OPTION = "policycheck_write"
 # At most this many values bound in one statement (SQLite's limit before 3.32 was 999).
 SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-_COLUMNS = [column.name for column in decisions.columns]
+_COLUMNS = [column.name for column in decisions.columns]  # content, then seq, hash, seal
+CONTENT_COLUMNS = _COLUMNS[: _COLUMNS.index("seq")]  # what `decision_row` gives
 
 
 class Checkpointer:
@@ -208,21 +211,36 @@ def on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def per_statement() -> int:
+    """At most this many decisions in one INSERT (SQLite's limit on bound values)."""
+    return max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
+
+
 def decision_inserts(
-    records: Sequence[DecisionRecord],
+    rows: Sequence[tuple[Any, ...]], links: Sequence[tuple[int, str, str | None]]
 ) -> list[tuple[str, tuple[Any, ...]]]:
-    """Multi-row INSERTs of the decisions' rows on SQLite (`decision_row`), as few as SQLite's
-    limit on bound values allows."""
-    values = [decision_row(record) for record in records]
-    per_statement = max(1, SQLITE_MAX_VARIABLES // len(_COLUMNS))
+    """Multi-row INSERTs of decisions on SQLite: their rows (`decision_row`), each with its
+    (seq, hash, seal) in the chain, as few statements as SQLite's limit on bound values allows."""
+    size = per_statement()
+    inserts = []
+    for start in range(0, len(rows), size):
+        chunk = range(start, min(start + size, len(rows)))
+        values = tuple(value for i in chunk for value in (*rows[i], *links[i]))
+        inserts.append((_insert_sql(len(chunk)), values))
+    return inserts
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(rows: int) -> str:
     names = ", ".join(_COLUMNS)
     placeholders = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-    inserts = []
-    for start in range(0, len(values), per_statement):
-        chunk = values[start : start + per_statement]
-        sql = f"INSERT INTO decisions ({names}) VALUES " + ", ".join([placeholders] * len(chunk))
-        inserts.append((sql, tuple(value for row in chunk for value in row)))
-    return inserts
+    return f"INSERT INTO decisions ({names}) VALUES " + ", ".join([placeholders] * rows)
+
+
+def row_digest(row: tuple[Any, ...]) -> str:
+    """The chain's digest of a decision's row (decision_chain.digest), made from the values
+    written: SQLite gives back exactly these texts."""
+    return digest((*row[:8], bool(row[8])), row[9], row[10])
 
 
 def decision_row(record: DecisionRecord) -> tuple[Any, ...]:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
@@ -10,6 +21,8 @@ metadata = MetaData()
 # JSON on SQLite, JSONB (binary, indexable) on PostgreSQL.
 JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
+# The decision log: append-only (triggers refuse UPDATE and DELETE), chained and sealed
+# (decision_chain.py): `seq` its place, `hash` linked to the one before, `seal` an HMAC of it.
 decisions = Table(
     "decisions",
     metadata,
@@ -24,6 +37,9 @@ decisions = Table(
     Column("rigid", Boolean, nullable=False),
     Column("facts", JSON_DOCUMENT, nullable=False),
     Column("decision", JSON_DOCUMENT, nullable=False),
+    Column("seq", BigInteger, index=True, unique=True),
+    Column("hash", String),
+    Column("seal", String),
 )
 
 meta = Table(
@@ -53,4 +69,5 @@ exception_log = Table(
     Column("body", Text, nullable=False),
     Column("prev_hash", String, nullable=False, unique=True),
     Column("hash", String, nullable=False, unique=True),
+    Column("seal", String),  # HMAC of `hash` with a key kept outside the database (seal.py)
 )

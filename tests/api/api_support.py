@@ -14,6 +14,8 @@ KEYS = {
     role: f"test-{role}-key-5f8c2a9e71d4"
     for role in ("agent", "supervisor", "legal", "quality", "admin")
 }
+# the seal keys of the test app (policycheck.store.seal): `audit verify` gets them by the variable
+SEAL_KEYS = "testseal:" + "5e" * 32
 PG_URL = os.environ.get("POLICYCHECK_TEST_PG")
 BACKENDS = [
     "sqlite",

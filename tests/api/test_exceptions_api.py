@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -20,7 +21,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import sqlalchemy
-from api_support import KEYS, PG_URL, ROOT, auth, reset_postgres
+from api_support import KEYS, PG_URL, ROOT, SEAL_KEYS, auth, reset_postgres
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -36,6 +37,7 @@ from tests.tomtom_requests import (
 )
 
 POLICYCHECK = Path(sys.executable).with_name("policycheck")
+SEALED = {**os.environ, "POLICYCHECK_SEAL_KEYS": SEAL_KEYS}  # the test app's seal keys
 TOMTOM = "tomtom-fr-2012"
 # subscription-cancellation: a renewal refunded mid-period, refused (rigid, by a supervisor);
 # subscriber.postcode is a personal fact.
@@ -146,10 +148,13 @@ def export(client: TestClient, **params: Any) -> list[dict[str, str]]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
-def audit(db_url: str) -> subprocess.CompletedProcess[str]:
+def audit(db_url: str, seal_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`audit verify` with the test app's seal keys, or those of a seal file `serve` made."""
+    options = ["--seal-file", str(seal_file)] if seal_file else []
+    env = {k: v for k, v in SEALED.items() if not (seal_file and k == "POLICYCHECK_SEAL_KEYS")}
     return subprocess.run(
-        [str(POLICYCHECK), "audit", "verify", "--db", db_url],
-        capture_output=True, text=True, timeout=60, check=False,
+        [str(POLICYCHECK), "audit", "verify", "--db", db_url, *options],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
     )  # fmt: skip
 
 
@@ -846,25 +851,28 @@ def test_audit_verify_options_and_errors(client: TestClient, db_url: str, tmp_pa
     grant(client, decide(client, ONE_DAY_LATE)["decision_id"])
     first = subprocess.run(
         [str(POLICYCHECK), "audit", "verify", "--db", db_url, "--format", "json"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, timeout=60, check=False, env=SEALED,
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert (report["ok"], report["entries"], report["problem"]) == (True, 1, None)
-    head = report["head"]
+    assert (report["ok"], report["sealed"]) == (True, True)
+    assert (report["exceptions"]["entries"], report["exceptions"]["problem"]) == (1, None)
+    assert (report["decisions"]["entries"], report["decisions"]["problem"]) == (1, None)
+    head = report["exceptions"]["head"]
     assert head.startswith("sha256:")
     grant(client, decide(client, ONE_DAY_LATE)["decision_id"])
     run = [str(POLICYCHECK), "audit", "verify", "--db", db_url, "--head", head]
-    assert subprocess.run(run, capture_output=True, timeout=60, check=False).returncode == 0
+    verified = subprocess.run(run, capture_output=True, timeout=60, check=False, env=SEALED)
+    assert verified.returncode == 0
     tamper(db_url, "DELETE FROM exception_log WHERE seq >= 1")  # everything, head included
-    cut = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+    cut = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False, env=SEALED)
     assert cut.returncode == 1, cut.stdout
     assert head in cut.stdout
     assert listing(client) == []  # the attacker removed the exception itself
     missing = f"sqlite:///{tmp_path / 'nowhere.db'}"
     absent = subprocess.run(
         [str(POLICYCHECK), "audit", "verify", "--db", missing],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, timeout=60, check=False, env=SEALED,
     )  # fmt: skip
     assert absent.returncode == 2
     assert "Traceback" not in absent.stderr
@@ -910,9 +918,12 @@ def test_two_servers_on_one_postgresql_granting_at_once_keep_one_chain(tmp_path:
         with ThreadPoolExecutor(max_workers=8) as pool:
             ids = list(pool.map(one, range(60)))
     assert len(set(ids)) == 60
-    verified = audit(db_url)
+    seal_file = tmp_path / "work" / "policycheck.seal"  # made by the first server, 0600
+    assert seal_file.stat().st_mode & 0o777 == 0o600
+    verified = audit(db_url, seal_file)
     assert verified.returncode == 0, verified.stdout
-    assert "60 entries, chain intact" in verified.stdout
+    assert "exception log: 60 entries, chain intact, every seal valid" in verified.stdout
+    assert "decision log: 60 decisions, chain intact, every seal valid" in verified.stdout
 
 
 def test_rates_over_rigid_refusals_count_only_exceptions_on_rigid_refusals(

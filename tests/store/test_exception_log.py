@@ -50,6 +50,7 @@ from policycheck.store.exception_log import (
     entry_hash,
 )
 from policycheck.store.records import decision_record
+from policycheck.store.seal import parse_seal_keys
 from policycheck.store.tables import exception_log
 from tests.store.test_store import pg_url, store, store_url  # noqa: F401  (fixtures)
 from tests.tomtom_requests import (
@@ -617,6 +618,9 @@ def test_the_triggers_refuse_update_delete(log: ExceptionLog) -> None:
 # -- tampering: an attacker with access to the database drops the triggers ---------------------
 
 
+SEAL_KEYS = parse_seal_keys("test:" + "c3" * 32)
+
+
 def untriggered(target: Store) -> Any:
     """A raw DB-API connection to the store's database with the append-only triggers gone."""
     if target.engine.dialect.name == "sqlite":
@@ -745,6 +749,39 @@ def test_an_entry_appended_by_hand_without_its_hash_is_named(
         conn.execute(sqlalchemy.insert(exception_log), [row])
     report = log.verify()
     assert (report.ok, report.bad_seq, report.entries) == (False, 6, 5)
+
+
+def test_a_time_that_is_not_a_time_is_named_without_a_crash(
+    log: ExceptionLog, five: list[dict[str, Any]]
+) -> None:
+    # SQLite keeps any text; PostgreSQL's -infinity is a timestamptz Python cannot hold
+    postgres = log.store.engine.dialect.name == "postgresql"
+    garbage = "-infinity" if postgres else "2026-13-45 99:00:00"
+    tamper(log.store, ("UPDATE exception_log SET created_at = ? WHERE seq = 3", (garbage,)))
+    report = log.verify()
+    assert (report.ok, report.bad_seq, report.entries) == (False, 3, 2)
+    assert report.problem is not None
+    assert report.problem.startswith(f"entry 3 (exception {five[2]['exception_id']}, granted)")
+    assert f"created_at `{garbage}` is not a time" in report.problem
+
+
+def test_a_forged_approval_computed_with_plain_sha256_is_named(log: ExceptionLog) -> None:
+    log.store.seal = SEAL_KEYS  # as `serve` gives it: every entry sealed
+    pending = grant_on(log, MAP_DOWNLOADED)
+    head = log.verify(keys=SEAL_KEYS).head
+    first = next(iter(log.entries()))
+    forged = {**first, "seq": 2, "entry_id": uuid.uuid4().hex, "kind": "approved"}
+    forged.update(status="approved", prev_hash=head, body=json.dumps({"note": "fine"}), seal=None)
+    forged["hash"] = entry_hash(forged)  # everything an attacker with the database can do
+    with log.store.engine.begin() as conn:
+        conn.execute(sqlalchemy.insert(exception_log), [forged])
+    assert log.get(pending.id).status is Status.APPROVED  # type: ignore[union-attr]
+    assert log.verify(head).ok  # the chain alone, even with the recorded head, is fooled
+    report = log.verify(head, keys=SEAL_KEYS)
+    assert (report.ok, report.bad_seq, report.entries) == (False, 2, 1)
+    assert report.problem == (
+        f"entry 2 (exception {pending.id}, approved): not sealed (appended without the seal key?)"
+    )
 
 
 # -- concurrent processes ------------------------------------------------------------------------

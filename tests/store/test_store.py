@@ -22,13 +22,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 import policycheck
-from policycheck.store import DecisionRecord, Store, StoreError, default_url
+from policycheck.store import DecisionRecord, Store, StoreError, decision_chain, default_url
 from policycheck.store.database import MIGRATIONS
-from policycheck.store.tables import metadata
+from policycheck.store.tables import decisions, metadata
 
 PG_URL = os.environ.get("POLICYCHECK_TEST_PG", "")
 
@@ -274,7 +274,7 @@ def test_migrated_schema_matches_the_tables(store: Store, store_url: str) -> Non
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0003",)
+                ("0004",)
             ]
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     finally:
@@ -365,7 +365,7 @@ def test_migrate_in_a_fresh_process_needs_no_alembic_ini(tmp_path: Path) -> None
     assert stdout.strip() == "0"
     assert not list(tmp_path.glob("alembic*"))
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
     raw.close()
 
 
@@ -415,27 +415,35 @@ def test_group_commit_fails_only_the_bad_record(store: Store) -> None:
     assert store.count_decisions() == 2
 
 
-def test_migration_0003_keeps_the_decisions_and_drops_two_indexes(store_url: str) -> None:
-    # a store at 0002 with a decision, upgraded to head: the decision is still there, and
-    # only the index on created_at is left beside the primary key
+def test_migrations_keep_the_decisions_drop_two_indexes_and_chain_them(store_url: str) -> None:
+    # a store at 0002 with decisions, upgraded to head: the decisions are still there, only the
+    # indexes on created_at and seq are left beside the primary key (0003), and the decisions
+    # logged before 0004 are chained in the order they were made (unsealed: no key then)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
     engine = create_engine(store_url)
+    early, late = make_record(), make_record(created_at=datetime(2026, 1, 2, tzinfo=UTC))
+    content = [column.name for column in decisions.columns][:11]
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "0002")
+            for record in (late, early):
+                values = {name: getattr(record, name) for name in content}
+                conn.execute(insert(decisions).values(values))
         with engine.connect() as conn:
             assert "ix_decisions_outcome" in _decision_indexes(conn)
         old = Store(store_url)
-        record = make_record()
-        old.log_decision(record)
         old.migrate()
-        assert old.get_decision(record.id) == record
+        assert (old.get_decision(early.id), old.get_decision(late.id)) == (early, late)
+        report, _ = decision_chain.verify(old.engine, keys=None)
+        assert (report.ok, report.entries) == (True, 2)
         old.close()
         with engine.connect() as conn:
-            assert _decision_indexes(conn) == {"ix_decisions_created_at"}
+            assert _decision_indexes(conn) == {"ix_decisions_created_at", "ix_decisions_seq"}
+            ids = conn.execute(text("SELECT id FROM decisions ORDER BY seq")).scalars().all()
+            assert ids == [early.id, late.id]
     finally:
         engine.dispose()
 
