@@ -39,6 +39,16 @@ functions. Exit status: 0 when both targets are met and no decision is lost, els
     .venv/bin/python benchmarks/api_load.py [--seconds 10] [--warmup 2] [--rounds 2]
         [--connections 32] [--threads 2] [--workers 2] [--probe-seconds 2]
         [--profile auto|always|never] [--profile-seconds 5] [--profile-top 25] [--show-wrk]
+        [--baseline REF [--subject REF]]
+
+With `--baseline REF`, the bare endpoint is replaced by the API of git commit REF, and the
+subject is the API of `--subject` (a commit, or `.`, the working tree, by default): each
+commit's files are extracted (`git archive`) into the temporary folder and served by
+`policycheck serve` with them first on PYTHONPATH, each on a database of its own, in interleaved
+rounds as above. Printed: each round's ratio of requests per second (subject over baseline),
+their min and median, and the ratio of server CPU per request; the target is a median of at
+least 90%. Comparing a change with its parent commit measures that change alone, e.g. the
+decision log's chain: `--baseline 0654a6c^ --subject 0654a6c`.
 
 (wrk: `apt-get install -y wrk`.)
 """
@@ -646,6 +656,115 @@ def terminate_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# -- one version of the API against another -------------------------------------------------------
+
+BASELINE_TARGET = 0.90  # the subject's requests/s over the baseline's: within 10%
+RUN_CLI = "import sys; from policycheck.cli import main; sys.exit(main())"
+
+
+def archived(ref: str, into: Path) -> Path:
+    """The files of git commit `ref` of this repository, extracted into `into`."""
+    into.mkdir()
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tar.stdout, check=True)
+    return into
+
+
+def start_version(
+    name: str, tree: Path | None, work: Path, rules: Path, env: dict[str, str], workers: int
+) -> tuple[Server, Path]:
+    """`policycheck serve` from the files in `tree` (None: the working tree), on a fresh SQLite
+    database and keys file of its own; the server and its database."""
+    db = work / f"{name}.db"
+    cmd = [sys.executable, "-c", RUN_CLI, "serve", "--rules", str(rules)]
+    cmd += ["--db", f"sqlite:///{db}", "--host", HOST, "--port", str(free_port())]
+    cmd += ["--workers", str(workers), "--keys-file", str(work / f"{name}.keys")]
+    if tree is not None:  # its own packages first on the path (uvicorn's workers inherit it)
+        env = env | {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), env.get("PYTHONPATH")]))
+        }
+    return start_server(name, cmd, env, work), db
+
+
+def compare_versions(args: argparse.Namespace) -> int:
+    """The API of `args.subject` against the API of `args.baseline`, served the same way, in
+    interleaved rounds (the order alternates); judged on each round's ratio of requests per
+    second, min and median."""
+    with terminate_on_sigterm(), tempfile.TemporaryDirectory(prefix="pc-api-versions-") as tmp:
+        work = Path(tmp)
+        rules = work / "rules"
+        shutil.copytree(ROOT / "rules", rules)
+        script = write_script(work)
+        check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
+        round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(args.rounds)]
+        keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
+        env = os.environ | {"POLICYCHECK_API_KEYS": keys}
+        trees = {
+            "subject": None if args.subject == "." else archived(args.subject, work / "subject"),
+            "baseline": archived(args.baseline, work / "baseline"),
+        }
+        print(
+            f"POST {PATH}: the API of {args.subject} (subject; '.' is the working tree) against "
+            f"the API of {args.baseline} (baseline), {workers(args)} each, SQLite; wrk "
+            f"{args.threads} threads, {args.connections} connections, {args.warmup:g} s warm-up + "
+            f"{args.seconds:g} s timed per server and round, {args.rounds} rounds alternating; "
+            f"{os.cpu_count()} CPUs (load average "
+            f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())})"
+        )
+        servers: dict[str, Server] = {}
+        dbs: dict[str, Path] = {}
+        results: dict[str, list[WrkResult]] = {"subject": [], "baseline": []}
+        cpu: dict[str, list[float]] = {"subject": [], "baseline": []}
+        try:
+            for name, tree in trees.items():
+                servers[name], dbs[name] = start_version(name, tree, work, rules, env, args.workers)
+            for server in servers.values():
+                wait_ready(server)
+            for label, body, outcome, clause in BODIES:
+                for server in servers.values():
+                    got = post(server, check_key, body)
+                    found = (got["outcome"], (got["clause"] or {}).get("id"))
+                    assert found == (outcome, clause), (server.name, label, found)
+            for index, key in enumerate(round_keys):
+                order = list(servers.items())
+                for name, server in order if index % 2 == 0 else order[::-1]:
+                    run_wrk(server, script, warm_key, args.warmup, args)
+                    before = tree_cpu_seconds(server.proc.pid)
+                    result = run_wrk(server, script, key, args.seconds, args)
+                    spent = (tree_cpu_seconds(server.proc.pid) - before) * 1e3 / max(result.ok, 1)
+                    results[name].append(result)
+                    cpu[name].append(spent)
+                    print(
+                        f"round {index + 1}  {name:<8} {describe(result)}; CPU {spent:.2f} ms/req"
+                    )
+        finally:
+            for server in servers.values():
+                stop_server(server)
+        ratios = [
+            s.rate / b.rate for s, b in zip(results["subject"], results["baseline"], strict=True)
+        ]
+        cpu_ratios = [s / b for s, b in zip(cpu["subject"], cpu["baseline"], strict=True)]
+        lost = 0
+        for name in servers:
+            counts = logged(dbs[name])
+            for index, key in enumerate(round_keys):
+                rows = sum(n for (k, _), n in counts.items() if k == key_id(key))
+                lost += max(0, results[name][index].ok - rows)
+        failed = sum(r.status + r.socket_errors for rs in results.values() for r in rs)
+        print("subject / baseline requests/s per round: " + ", ".join(f"{r:.3f}" for r in ratios))
+        print(
+            f"min {min(ratios):.3f}, median {statistics.median(ratios):.3f}; server CPU per "
+            f"request, subject / baseline: median {statistics.median(cpu_ratios):.3f}"
+        )
+        ok = statistics.median(ratios) >= BASELINE_TARGET and lost == 0 and failed == 0
+        print(
+            f"{'meets' if statistics.median(ratios) >= BASELINE_TARGET else 'MISSES'} the target "
+            f"(median >= {BASELINE_TARGET:.0%}); {lost} logged decisions missing, {failed} "
+            "failed requests"
+        )
+    return 0 if ok else 1
+
+
 def check_bodies(api: Server, bare: Server, key: str) -> None:
     """Each body once: the API's decision is the expected one; the bare endpoint answers."""
     for label, body, outcome, clause in BODIES:
@@ -681,10 +800,23 @@ def main() -> int:
     parser.add_argument("--profile-seconds", type=float, default=5)
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--show-wrk", action="store_true", help="print wrk's own report too")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="compare the API with the API of git commit REF instead of the bare endpoint",
+    )
+    parser.add_argument(
+        "--subject",
+        metavar="REF",
+        default=".",
+        help="with --baseline: the API of git commit REF (default: the working tree)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
+    if args.baseline:
+        return compare_versions(args)
 
     with terminate_on_sigterm(), tempfile.TemporaryDirectory(prefix="pc-api-load-") as tmp:
         work = Path(tmp)
