@@ -70,7 +70,8 @@ def serving(workdir: Path, *args: str, env: dict[str, str] | None = None
             raise AssertionError("the server did not become ready")
         yield base, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it ended (failed to start): say why
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
         if process.stdout is not None:
             process.stdout.close()
