@@ -8,7 +8,7 @@ them runs (PC106).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from policycheck import nodes
 
@@ -44,32 +44,30 @@ def level(part: nodes.Expr, parent: int, group_depth: Callable[[str], int | None
     return parent if isinstance(part, nodes.Literal) else parent + 1
 
 
+def _levels(
+    expr: nodes.Expr, group_depth: Callable[[str], int | None]
+) -> Iterator[tuple[nodes.Expr, int]]:
+    """Every part of `expr`, in order, with how deep it reaches. Iterative."""
+    stack: list[tuple[nodes.Expr, int]] = [(expr, 0)]
+    while stack:
+        part, parent = stack.pop()
+        reached = level(part, parent, group_depth)
+        yield part, reached
+        stack.extend((inner, reached) for inner in reversed(operands(part)))
+
+
 def too_deep(
     expr: nodes.Expr, group_depth: Callable[[str], int | None], limit: int = MAX_NESTING
 ) -> nodes.Expr | None:
     """The first part of `expr` nested deeper than `limit` (`group_depth`: the depth of a
     group's definition, None for a name that is not a group); None when all of it is within
-    the limit. Iterative."""
-    stack: list[tuple[nodes.Expr, int]] = [(expr, 0)]
-    while stack:
-        part, parent = stack.pop()
-        reached = level(part, parent, group_depth)
-        if reached > limit:
-            return part
-        stack.extend((inner, reached) for inner in reversed(operands(part)))
-    return None
+    the limit."""
+    return next((part for part, reached in _levels(expr, group_depth) if reached > limit), None)
 
 
 def depth(expr: nodes.Expr, group_depth: Callable[[str], int | None]) -> int:
-    """How deep `expr` nests, a group counting as deep as its definition. Iterative."""
-    deepest = 0
-    stack: list[tuple[nodes.Expr, int]] = [(expr, 0)]
-    while stack:
-        part, parent = stack.pop()
-        reached = level(part, parent, group_depth)
-        deepest = max(deepest, reached)
-        stack.extend((inner, reached) for inner in operands(part))
-    return deepest
+    """How deep `expr` nests, a group counting as deep as its definition."""
+    return max(reached for _, reached in _levels(expr, group_depth))
 
 
 def refs(expr: nodes.Expr) -> list[nodes.Ref]:
