@@ -49,8 +49,8 @@ class BodyTooLarge(StarletteHTTPException):
     through; api.deps.read_body turns it into the ApiError)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than {limit} bytes")
         self.error = body_too_large(limit)
+        super().__init__(413, self.error.message)
 
 
 def body_too_large(limit: int) -> ApiError:

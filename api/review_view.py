@@ -24,10 +24,10 @@ def read_filters(
 ) -> tuple[dict[str, str], ExceptionFilter | None, list[dict[str, Any]]]:
     """The filter form's values as given, and the filter they make (the JSON API's reading of
     them, api.filters), or None with every problem."""
-    values = {name: (params.get(name) or "").strip()[:100] for name in FILTERS}
     given = {name: (params.get(name) or "").strip() for name in FILTERS}
-    try:  # the form sends its empty fields, and the page's other parameters (cursor): no filter
-        return values, parse_filters({name: text for name, text in given.items() if text}), []
+    values = {name: text[:100] for name, text in given.items()}
+    try:  # only the filters (not the page's cursor); an empty field is no filter (api.filters)
+        return values, parse_filters(given), []
     except ApiError as error:
         return values, None, error.errors
 
