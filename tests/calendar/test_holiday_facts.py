@@ -1,7 +1,7 @@
 """Frozen public-holiday facts that the other calendar tests rely on.
 
 If an upgrade of the `holidays` package changes any of these, this file fails first and says
-which date moved: check the law (DOMAIN.md §4.3), then update the table deliberately.
+which date moved: check the law (docs/domain.md §4.3), then update the table deliberately.
 """
 
 from __future__ import annotations

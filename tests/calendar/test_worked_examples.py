@@ -1,4 +1,4 @@
-"""Worked examples of DOMAIN.md §3.3, §3.4 and the founding TomTom cases, as parametrized cases."""
+"""Worked examples of docs/domain.md §3.3, §3.4 and the founding TomTom cases, as parametrized cases."""
 
 from __future__ import annotations
 
