@@ -158,7 +158,7 @@ CLAUSE_B = typographic(
 
 
 def test_clause_sources_are_the_2012_terms_verbatim(tomtom: policycheck.Policy) -> None:
-    """DOMAIN.md §1.0: the cancellation paragraph word for word, typography included."""
+    """docs/domain.md §1.0: the cancellation paragraph word for word, typography included."""
     sources = {c.decl.id: c.decl.source for c in tomtom.compiled.clauses}
     assert sources["b"] == CLAUSE_B
     a = sources["a"] or ""
@@ -181,7 +181,7 @@ ACTS = ("downloaded", "installed", "activated")
 def test_clause_b_any_known_act_of_implementation_refuses(
     tomtom: policycheck.Policy, category: str
 ) -> None:
-    """DOMAIN.md §1.0, clause b: download, installation or activation each implements the
+    """docs/domain.md §1.0, clause b: download, installation or activation each implements the
     Service, and any one known to have happened ends the right to cancel. Every combination of
     known-true, known-false and unknown acts, for every service."""
     for values in itertools.product([True, False, None], repeat=3):
