@@ -1,14 +1,17 @@
 """The exception log's chain: canonical JSON, the hash each entry carries (of the previous
-entry's hash, its header fields and its body), and what is wrong with an entry read back."""
+entry's hash, its header fields and its body), and what is wrong with an entry read back; the
+reading of a log in chain order, for both logs."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.engine import Connection, Row, RowMapping
 
 from policycheck.store.seal import SealKeys
 
@@ -81,3 +84,16 @@ def entry_problem(
     if unsealed:
         return f"{where}: {unsealed}", seq
     return None
+
+
+def in_chain_order(
+    conn: Connection, query: Select[Any], seq: ColumnElement[Any], batch: int
+) -> Iterator[Row[*tuple[Any, ...]]]:
+    """The rows of `query` (which selects `seq`) by ascending `seq`, read in batches."""
+    after: Any = 0
+    while True:
+        rows = conn.execute(query.where(seq > after).order_by(seq).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1]._mapping[seq]

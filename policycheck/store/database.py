@@ -311,10 +311,10 @@ def _decision_values(record: DecisionRecord) -> dict[str, Any]:
 
 def _hashed_fields(row: dict[str, Any]) -> list[Any]:
     """The fields of a row that decision_chain.digest hashes before the JSON documents."""
-    names = ("id", "agent_key_id", "policy_id", "policy_version", "policy_hash", "outcome")
-    fields = [row[name] for name in names]
-    created = decision_chain.created_text(row["created_at"])
-    return [fields[0], created, *fields[1:], row["clause_id"], row["rigid"]]
+    return [
+        decision_chain.created_text(row[name]) if name == "created_at" else row[name]
+        for name in decision_chain.FIELDS[:9]
+    ]
 
 
 def _decision_record(row: Any) -> DecisionRecord:

@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from policycheck.store.chain import GENESIS
+from policycheck.store.chain import GENESIS, in_chain_order, utc
 from policycheck.store.exception_records import AuditReport
 from policycheck.store.seal import SealKeys
 from policycheck.store.tables import decisions
@@ -106,29 +106,23 @@ def verify(
             conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
         columns = [cast(decisions.c[name], Text) for name in FIELDS]
         base = select(decisions.c.seq, decisions.c.hash, decisions.c.seal, *columns)
-        after: Any = 0
-        while True:
-            query = base.where(decisions.c.seq > after).order_by(decisions.c.seq).limit(batch)
-            rows = conn.execute(query).all()
-            for row in rows:
-                seq, stored, seal = row[0], row[1], row[2]
-                where = f"decision {seq} ({row[3]})"
-                if not isinstance(seq, int) or seq != expected:
-                    missing = f"decision {expected}" if _after(seq, expected) else "an earlier one"
-                    problem = f"{where}: expected {missing} here (deleted or moved?)"
-                    return AuditReport(count, previous, problem, expected), found
-                computed = link(previous, seq, content_digest(row[3:]))
-                if computed != stored:
-                    problem = f"{where}: hash does not match its content (edited?)"
-                    return AuditReport(count, previous, problem, seq), found
-                unsealed = keys.problem(LOG, computed, seal) if keys else None
-                if unsealed:
-                    return AuditReport(count, previous, f"{where}: {unsealed}", seq), found
-                found.update({computed} & set(wanted))
-                previous, expected, count = computed, seq + 1, count + 1
-            if len(rows) < batch:
-                break
-            after = rows[-1][0]
+        for row in in_chain_order(conn, base, decisions.c.seq, batch):
+            seq, stored, seal = row[0], row[1], row[2]
+            where = f"decision {seq} ({row[3]})"
+            if not isinstance(seq, int) or seq != expected:
+                missing = f"decision {expected}" if _after(seq, expected) else "an earlier one"
+                problem = f"{where}: expected {missing} here (deleted or moved?)"
+                return AuditReport(count, previous, problem, expected), found
+            computed = link(previous, seq, content_digest(row[3:]))
+            if computed != stored:
+                problem = f"{where}: hash does not match its content (edited?)"
+                return AuditReport(count, previous, problem, seq), found
+            unsealed = keys.problem(LOG, computed, seal) if keys else None
+            if unsealed:
+                return AuditReport(count, previous, f"{where}: {unsealed}", seq), found
+            if computed in wanted:
+                found.add(computed)
+            previous, expected, count = computed, seq + 1, count + 1
         outside = conn.execute(
             select(decisions.c.id).where(decisions.c.seq.is_(None)).limit(1)
         ).first()
@@ -147,10 +141,6 @@ def content_digest(values: Sequence[Any]) -> str:
     is hashed as it is: the digest then differs, and the decision is named)."""
     created, rigid = values[1], values[8]
     with contextlib.suppress(ValueError, OverflowError):
-        created = created_text(_utc(datetime.fromisoformat(str(created))))
+        created = created_text(utc(datetime.fromisoformat(str(created))))
     fields = [*values[:1], created, *values[2:8], _BOOLEAN_TEXT.get(str(rigid).lower(), rigid)]
     return digest(fields, str(values[9]), str(values[10]))
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

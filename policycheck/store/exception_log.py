@@ -27,6 +27,7 @@ from policycheck.store.chain import (
     canonical,
     entry_hash,
     entry_problem,
+    in_chain_order,
     start_of_day,
     utc,
 )
@@ -220,23 +221,19 @@ class ExceptionLog:
         found: set[str] = set()
         columns = [column for column in log_table.c if column.name != "created_at"]
         at = cast(log_table.c.created_at, Text).label("created_at")
-        after: Any = 0
         with self.store.engine.connect() as conn:
             if conn.dialect.name == "postgresql":  # the times' text in UTC, in this transaction
                 conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
-            while True:
-                query = select(*columns, at).where(log_table.c.seq > after)
-                rows = list(conn.execute(query.order_by(log_table.c.seq).limit(batch)).mappings())
-                for row in rows:
-                    problem = entry_problem(row, previous, expected_seq, keys)
-                    if problem is not None:
-                        return AuditReport(count, previous, *problem), found
-                    if row["hash"] in wanted:
-                        found.add(row["hash"])
-                    previous, expected_seq, count = row["hash"], row["seq"] + 1, count + 1
-                if len(rows) < batch:
-                    return AuditReport(count, previous), found
-                after = rows[-1]["seq"]
+            query = select(*columns, at)
+            for entry in in_chain_order(conn, query, log_table.c.seq, batch):
+                row = entry._mapping
+                problem = entry_problem(row, previous, expected_seq, keys)
+                if problem is not None:
+                    return AuditReport(count, previous, *problem), found
+                if row["hash"] in wanted:
+                    found.add(row["hash"])
+                previous, expected_seq, count = row["hash"], row["seq"] + 1, count + 1
+        return AuditReport(count, previous), found
 
     # -- inside a write transaction ----------------------------------------------------------
 

@@ -28,7 +28,7 @@ from policycheck.store.seal import (
     parse_seal_keys,
 )
 from policycheck.store.tables import decisions
-from tests.store.test_store import _python, make_record, pg_url, store_url  # noqa: F401
+from tests.store.test_store import _python, _release_together, make_record, pg_url, store_url  # noqa: F401
 
 KEYS = parse_seal_keys("k1:" + "a1" * 32)
 
@@ -220,13 +220,7 @@ store.close()
 def test_processes_writing_at_once_keep_one_chain(sealed: Store, store_url: str) -> None:  # noqa: F811
     spec = "k1:" + "a1" * 32
     children = [_python(WRITER, store_url, spec, stdin=-1) for _ in range(3)]
-    for child in children:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-    for child in children:
-        assert child.stdin is not None
-        child.stdin.write("go\n")
-        child.stdin.flush()
+    _release_together(children)
     for child in children:
         _, stderr = child.communicate(timeout=120)
         assert child.returncode == 0, stderr
@@ -279,10 +273,7 @@ def test_two_processes_making_the_seal_file_agree(tmp_path: Path) -> None:
     )
     path = tmp_path / "x.seal"
     children = [_python(code, str(path), stdin=-1) for _ in range(4)]
-    for child in children:
-        assert child.stdin is not None
-        child.stdin.write("go\n")
-        child.stdin.flush()
+    _release_together(children, ready=False)
     ids = {child.communicate(timeout=60)[0].strip() for child in children}
     assert len(ids) == 1
     made = load_seal_keys(path)

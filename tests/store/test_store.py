@@ -339,13 +339,7 @@ def test_processes_migrating_at_the_same_time_do_not_fail(store_url: str) -> Non
         "store.close()\n"
     )
     children = [_python(code, store_url, stdin=subprocess.PIPE) for _ in range(4)]
-    for child in children:  # every child is up and connected-to-be before any migrates
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-    for child in children:
-        assert child.stdin is not None
-        child.stdin.write("go\n")
-        child.stdin.flush()
+    _release_together(children)  # every child is up and connected-to-be before any migrates
     for child in children:
         stdout, stderr = child.communicate(timeout=60)
         assert (child.returncode, stdout.strip()) == (0, "0"), stderr
@@ -367,6 +361,17 @@ def test_migrate_in_a_fresh_process_needs_no_alembic_ini(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "fresh.db") as raw:
         assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
     raw.close()
+
+
+def _release_together(children: list[subprocess.Popen[str]], ready: bool = True) -> None:
+    """Once each child has said `ready` (when `ready`), tell them all to go: one line each."""
+    for child in children if ready else ():
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
 
 
 def _python(code: str, *args: str, **popen: Any) -> subprocess.Popen[str]:
