@@ -656,6 +656,26 @@ def terminate_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def bench_keys(rounds: int) -> tuple[str, str, list[str], dict[str, str]]:
+    """The check, warm-up and rounds' agent keys (each of at least 24 characters:
+    policycheck.keys refuses shorter ones), and the environment that configures them."""
+    check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
+    round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(rounds)]
+    keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
+    return check_key, warm_key, round_keys, os.environ | {"POLICYCHECK_API_KEYS": keys}
+
+
+def timed_round(
+    server: Server, script: Path, warm_key: str, key: str, args: argparse.Namespace
+) -> tuple[WrkResult, float]:
+    """One server's turn in a round: a warm-up, then the timed run and the server's CPU
+    milliseconds per successful request during it."""
+    run_wrk(server, script, warm_key, args.warmup, args)
+    before = tree_cpu_seconds(server.proc.pid)
+    result = run_wrk(server, script, key, args.seconds, args)
+    return result, (tree_cpu_seconds(server.proc.pid) - before) * 1e3 / max(result.ok, 1)
+
+
 # -- one version of the API against another -------------------------------------------------------
 
 BASELINE_TARGET = 0.90  # the subject's requests/s over the baseline's: within 10%
@@ -695,10 +715,7 @@ def compare_versions(args: argparse.Namespace) -> int:
         rules = work / "rules"
         shutil.copytree(ROOT / "rules", rules)
         script = write_script(work)
-        check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
-        round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(args.rounds)]
-        keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
-        env = os.environ | {"POLICYCHECK_API_KEYS": keys}
+        check_key, warm_key, round_keys, env = bench_keys(args.rounds)
         trees = {
             "subject": None if args.subject == "." else archived(args.subject, work / "subject"),
             "baseline": archived(args.baseline, work / "baseline"),
@@ -728,10 +745,7 @@ def compare_versions(args: argparse.Namespace) -> int:
             for index, key in enumerate(round_keys):
                 order = list(servers.items())
                 for name, server in order if index % 2 == 0 else order[::-1]:
-                    run_wrk(server, script, warm_key, args.warmup, args)
-                    before = tree_cpu_seconds(server.proc.pid)
-                    result = run_wrk(server, script, key, args.seconds, args)
-                    spent = (tree_cpu_seconds(server.proc.pid) - before) * 1e3 / max(result.ok, 1)
+                    result, spent = timed_round(server, script, warm_key, key, args)
                     results[name].append(result)
                     cpu[name].append(spent)
                     print(
@@ -824,11 +838,7 @@ def main() -> int:
         shutil.copytree(ROOT / "rules", rules)
         db = work / "decisions.db"
         script = write_script(work)
-        # keys of at least 24 characters (policycheck.keys refuses shorter ones)
-        check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
-        round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(args.rounds)]
-        keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
-        env = os.environ | {"POLICYCHECK_API_KEYS": keys}
+        check_key, warm_key, round_keys, env = bench_keys(args.rounds)
         api_cmd = [str(BIN / "policycheck"), "serve", "--rules", str(rules)]
         api_cmd += ["--db", f"sqlite:///{db}", "--host", HOST, "--port", str(free_port())]
         api_cmd += ["--workers", str(args.workers), "--keys-file", str(work / "none.keys")]
@@ -893,10 +903,7 @@ def main() -> int:
             for index, key in enumerate(round_keys):
                 order = [("API", api), ("bare", bare)]
                 for name, server in order if index % 2 == 0 else order[::-1]:
-                    run_wrk(server, script, warm_key, args.warmup, args)
-                    cpu = tree_cpu_seconds(server.proc.pid)
-                    result = run_wrk(server, script, key, args.seconds, args)
-                    cpu_ms = (tree_cpu_seconds(server.proc.pid) - cpu) * 1e3 / max(result.ok, 1)
+                    result, cpu_ms = timed_round(server, script, warm_key, key, args)
                     results[name].append(result)
                     cpu_per_request[name].append(cpu_ms)
                     print(
