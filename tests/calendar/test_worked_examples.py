@@ -1,4 +1,5 @@
-"""Worked examples of docs/domain.md §3.3, §3.4 and the founding TomTom cases, as parametrized cases."""
+"""Worked examples of docs/domain.md §3.3, §3.4 and the founding TomTom cases, as parametrized
+cases."""
 
 from __future__ import annotations
 
