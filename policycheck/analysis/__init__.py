@@ -1,0 +1,1 @@
+"""Static analysis of a compiled policy: gaps, overlaps, unreachable clauses, unused declarations."""

@@ -1,0 +1,1 @@
+"""What a running service holds: API keys with roles, and the published rule files."""
