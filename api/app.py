@@ -22,9 +22,9 @@ from api.routes import decisions, exceptions, health, policies, review, review_p
 from api.schemas import CheckIn, DecisionIn, ExceptionIn, NoteIn
 from api.settings import Settings
 from policycheck import __version__
-from policycheck.registry import PolicyRegistry
+from policycheck.review.log import ExceptionLog
+from policycheck.service.registry import PolicyRegistry
 from policycheck.store import Store
-from policycheck.store.exception_log import ExceptionLog
 from policycheck.store.group_commit import decision_log
 
 LOG = logging.getLogger("policycheck.api")

@@ -4,7 +4,7 @@ is WINDOW seconds old, whatever key it then presents, so that guessing gains not
 
 The count is kept by each API process (no database round trip on any request): with N worker
 processes a client gets at most N x MAX_FAILURES failures per window, and each worker refuses it
-once its own count is reached. Keys have at least 24 characters (policycheck.keys), so the limit
+once its own count is reached. Keys have at least 24 characters (service.keys), so the limit
 is against noise and for the log, not what keeps a key from being guessed. Every failure is
 logged with the client's address, never the key."""
 

@@ -16,10 +16,10 @@ from api.attempts import FailedAttempts, client_of
 from api.errors import ApiError, BodyTooLarge, invalid_body_error
 from api.metrics import Metrics
 from api.settings import Settings
-from policycheck.keys import ApiKey, authenticate
-from policycheck.registry import PolicyRegistry
+from policycheck.review.log import ExceptionLog
+from policycheck.service.keys import ApiKey, authenticate
+from policycheck.service.registry import PolicyRegistry
 from policycheck.store import Store
-from policycheck.store.exception_log import ExceptionLog
 from policycheck.store.group_commit import DecisionLog
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from api.errors import ApiError
-from policycheck.exceptions import Status
-from policycheck.store.exception_log import ExceptionFilter
+from policycheck.review.exceptions import Status
+from policycheck.review.log import ExceptionFilter
 
 FILTERS = ("policy", "clause", "agent", "reason", "status", "since", "until")
 PAGING = ("limit", "cursor")

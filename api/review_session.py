@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Iterable
 
-from policycheck.keys import ApiKey
+from policycheck.service.keys import ApiKey
 from policycheck.store import Store
 
 COOKIE = "policycheck_review"

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.errors import ApiError
 from api.filters import FILTERS, parse_filters
-from policycheck.store.exception_log import ExceptionFilter
+from policycheck.review.log import ExceptionFilter
 
 PAGE_SIZE = 50
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "review"

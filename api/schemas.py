@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
-from policycheck.exceptions import MAX_NOTE
+from policycheck.review.exceptions import MAX_NOTE
 
 FOUNDING_STORY: dict[str, Any] = {
     "policy": "tomtom-fr-2012",

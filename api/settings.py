@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policycheck.exceptions import ENV_REASONS, REASON_CODES, parse_reason_codes
-from policycheck.keys import ApiKey, load_keys
+from policycheck.review.exceptions import ENV_REASONS, REASON_CODES, parse_reason_codes
+from policycheck.service.keys import ApiKey, load_keys
 from policycheck.store import default_url
 from policycheck.store.seal import ENV_SEAL_FILE, SealKeys, load_seal_keys, seal_file_beside
 

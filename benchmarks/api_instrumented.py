@@ -47,10 +47,10 @@ from sqlalchemy.engine import Connection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.app import app_from_env
-from policycheck import cli_serve as serve
-from policycheck.decision import Decision
+from policycheck.cli import serve
+from policycheck.evaluation.decision import Decision
 from policycheck.policy import Policy
-from policycheck.registry import PolicyRegistry
+from policycheck.service.registry import PolicyRegistry
 from policycheck.store import DecisionRecord, Store
 from policycheck.store import sqlite as sqlite_store
 from policycheck.store.group_commit import LoopCommitLog

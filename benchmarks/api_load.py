@@ -6,7 +6,7 @@ connections.
 
 Both servers run at once on 127.0.0.1, each on uvicorn with 2 workers, served the same way
 (`policycheck serve`'s HTTP protocol, httptools with TCP_NODELAY, and event loop, uvloop;
-`policycheck.cli_serve.HTTP` and `LOOP`, no access log): the API as
+`policycheck.cli.serve.HTTP` and `LOOP`, no access log): the API as
 `policycheck serve --workers 2` (shipped rules copied to a temporary folder, a fresh SQLite
 database there, an agent key chosen through POLICYCHECK_API_KEYS, every decision logged), and
 `benchmarks/bare_app.py`. wrk (Debian package `wrk`) posts a fixed set of four bodies in turn
@@ -78,7 +78,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from policycheck import cli_serve as serve
+from policycheck.cli import serve
 
 TARGET_RATIO = 0.50  # API requests/s over the bare endpoint's
 TARGET_P99_MS = 25.0
@@ -404,7 +404,7 @@ def describe(result: WrkResult) -> str:
 
 
 def key_id(key: str) -> str:
-    """What the decision log records for a key (policycheck.keys.ApiKey.key_id)."""
+    """What the decision log records for a key (policycheck.service.keys.ApiKey.key_id)."""
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
@@ -551,7 +551,7 @@ PARTS = [  # (label, file, function): cumulative time (parts may contain one ano
     ("  api.deps check_key (the key: SHA-256, compare)", "api/deps.py", "check_key"),
     ("endpoint decide(), all of it but the log's write", "api/routes/decisions.py", "decide"),
     ("  Policy.evaluate", "policycheck/policy.py", "evaluate"),
-    ("  Decision.to_dict (explanations, trace)", "policycheck/decision.py", "to_dict"),
+    ("  Decision.to_dict (explanations, trace)", "policycheck/evaluation/decision.py", "to_dict"),
     ("  mask_personal", "policycheck/store/records.py", "mask_personal"),
     ("the log's write, at the end of a loop turn", "policycheck/store/group_commit.py", "_flush"),
     ("  Store.log_decisions (rows + SQLite)", "policycheck/store/database.py", "log_decisions"),
@@ -658,7 +658,7 @@ def terminate_on_sigterm() -> Iterator[None]:
 
 def bench_keys(rounds: int) -> tuple[str, str, list[str], dict[str, str]]:
     """The check, warm-up and rounds' agent keys (each of at least 24 characters:
-    policycheck.keys refuses shorter ones), and the environment that configures them."""
+    policycheck.service.keys refuses shorter ones), and the environment that configures them."""
     check_key, warm_key = "pcbench-check-key-0123456789", "pcbench-warmup-key-0123456789"
     round_keys = [f"pcbench-round-{i + 1}-key-0123456789" for i in range(rounds)]
     keys = ",".join(f"agent:{k}" for k in [check_key, warm_key, *round_keys])
@@ -679,7 +679,7 @@ def timed_round(
 # -- one version of the API against another -------------------------------------------------------
 
 BASELINE_TARGET = 0.90  # the subject's requests/s over the baseline's: within 10%
-RUN_CLI = "import sys; from policycheck.cli import main; sys.exit(main())"
+RUN_CLI = "import sys; from policycheck.cli.main import main; sys.exit(main())"
 
 
 def archived(ref: str, into: Path) -> Path:

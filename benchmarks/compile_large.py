@@ -4,7 +4,7 @@ Generates a seeded rule file with a realistic mix (enum, date, bool, money and t
 some built on other groups; clauses with `applies to`, `allow when ... within N days/ouvrables/
 ouvres after ...`, `refuse when`, `otherwise`, `requires`, `obligations`, `fees`, `remedy`,
 `discretion` and `exception to`; unique ids) in a temporary directory, checks that it is clean
-(no errors), then times `diagnose` and its split: parse (policycheck.syntax.parse), build, check
+(no errors), then times `diagnose` and its split: parse (language.syntax.parse), build, check
 and compile. Then times a second `load_source(Source.read(path))` of the unchanged file (the
 in-process cache by content hash), and Lark's own parse of the same text for comparison.
 
@@ -27,13 +27,13 @@ from typing import Any
 
 from lark import Lark
 
-from policycheck.build import build
-from policycheck.check import check
-from policycheck.compile import compile_policy
-from policycheck.diagnostics import Severity
+from policycheck.evaluation.compile import compile_policy
+from policycheck.language.build import build
+from policycheck.language.check import check
+from policycheck.language.diagnostics import Severity
+from policycheck.language.source import Source
+from policycheck.language.syntax import grammar_text, parse, parser
 from policycheck.policy import diagnose, load_source
-from policycheck.source import Source
-from policycheck.syntax import grammar_text, parse, parser
 
 TARGET_DIAGNOSE_S = 3.0
 TARGET_RELOAD_S = 0.3

@@ -24,11 +24,11 @@ from typing import Any
 import sqlalchemy
 
 import policycheck
-from policycheck.exceptions import REASON_CODES, grant_status, validate_request
-from policycheck.keys import ApiKey, digest
-from policycheck.review import csv_rows, summarize
+from policycheck.review.exceptions import REASON_CODES, grant_status, validate_request
+from policycheck.review.log import ExceptionFilter, ExceptionLog
+from policycheck.review.summary import csv_rows, summarize
+from policycheck.service.keys import ApiKey, digest
 from policycheck.store import DecisionRecord, Store
-from policycheck.store.exception_log import ExceptionFilter, ExceptionLog
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = {

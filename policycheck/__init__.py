@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policycheck.decision import Decision
-from policycheck.diagnostics import Diagnostic
-from policycheck.facts import FactsError, PolicyError
+from policycheck.evaluation.decision import Decision
+from policycheck.evaluation.facts import FactsError, PolicyError
+from policycheck.language.diagnostics import Diagnostic
 from policycheck.policy import Policy, RuleFileError, load_policy
 
 __version__ = "0.1.0"

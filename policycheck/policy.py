@@ -9,19 +9,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from policycheck import nodes
-from policycheck.analysis import analyse
-from policycheck.build import build
-from policycheck.check import check
-from policycheck.compile import CompiledPolicy, compile_policy, content_hash
-from policycheck.coverage import Coverage
-from policycheck.decision import Decision
-from policycheck.diagnostics import Diagnostic, Severity, render_text
-from policycheck.evaluate import evaluate
-from policycheck.examples import ExampleResult, example_facts, example_proposal, unmet
-from policycheck.facts import FactsError, PolicyError
-from policycheck.source import Source
-from policycheck.syntax import parse
+from policycheck.analysis.findings import analyse
+from policycheck.evaluation.compile import CompiledPolicy, compile_policy, content_hash
+from policycheck.evaluation.coverage import Coverage
+from policycheck.evaluation.decision import Decision
+from policycheck.evaluation.evaluate import evaluate
+from policycheck.evaluation.examples import ExampleResult, example_facts, example_proposal, unmet
+from policycheck.evaluation.facts import FactsError, PolicyError
+from policycheck.language import nodes
+from policycheck.language.build import build
+from policycheck.language.check import check
+from policycheck.language.diagnostics import Diagnostic, Severity, render_text
+from policycheck.language.source import Source
+from policycheck.language.syntax import parse
 
 
 class RuleFileError(PolicyError):

@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
 from api.settings import Settings
-from policycheck.keys import parse_keys
+from policycheck.service.keys import parse_keys
 from policycheck.store.seal import parse_seal_keys
 
 sys.path.insert(0, str(Path(__file__).parent / "api"))  # api_support, shared by the API tests

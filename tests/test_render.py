@@ -11,16 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from policycheck import cli, load_policy, nodes
-from policycheck.build import build
-from policycheck.cli_render import add_command
-from policycheck.diagnostics import Severity
+from policycheck import load_policy
+from policycheck.cli import main as cli
+from policycheck.cli.render import add_command
+from policycheck.language import nodes
+from policycheck.language.build import build
+from policycheck.language.diagnostics import Severity
+from policycheck.language.source import Source
+from policycheck.language.symbols import Symbols
+from policycheck.language.syntax import parse
 from policycheck.policy import diagnose
-from policycheck.render import render
-from policycheck.render_words import Phrases
-from policycheck.source import Source
-from policycheck.symbols import Symbols
-from policycheck.syntax import parse
+from policycheck.toolkit.render import render
+from policycheck.toolkit.render_words import Phrases
 
 ROOT = Path(__file__).resolve().parents[1]
 TOMTOM = ROOT / "rules" / "tomtom-fr-2012.policy"

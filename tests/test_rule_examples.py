@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from policycheck import load_policy
-from policycheck.coverage import Coverage
-from policycheck.nodes import Example
+from policycheck.evaluation.coverage import Coverage
+from policycheck.language.nodes import Example
 from policycheck.policy import Policy
 
 RULES = Path(__file__).resolve().parents[1] / "rules"

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.ids import new_id
 from api.openapi import errors, request_body
 from api.schemas import DecisionIn
-from policycheck.facts import FactsError
+from policycheck.evaluation.facts import FactsError
 from policycheck.store.records import decision_record
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])

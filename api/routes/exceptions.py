@@ -31,19 +31,19 @@ from api.filters import (
 )
 from api.openapi import QUERY_ERRORS, errors, request_body
 from api.schemas import ExceptionIn, NoteIn
-from policycheck.exceptions import (
+from policycheck.review.exceptions import (
     ExceptionInputError,
     GrantRefusedError,
     grant_status,
     validate_note,
     validate_request,
 )
-from policycheck.review import csv_rows
-from policycheck.store.exception_log import (
+from policycheck.review.log import (
     ExceptionConflictError,
     ExceptionRecord,
     UnknownExceptionError,
 )
+from policycheck.review.summary import csv_rows
 
 decision_router = APIRouter(prefix="/v1/decisions", tags=["exceptions"])
 router = APIRouter(prefix="/v1/exceptions", tags=["exceptions"])

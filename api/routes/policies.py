@@ -11,9 +11,9 @@ from api.deps import AnyKey, LegalKey, StateDep, body_of
 from api.errors import ApiError
 from api.openapi import errors, request_body
 from api.schemas import CheckIn, CheckOut, ReloadOut
-from policycheck.diagnostics import Severity
+from policycheck.language.diagnostics import Severity
+from policycheck.language.source import Source
 from policycheck.policy import Policy, diagnose
-from policycheck.source import Source
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 CheckBody = Annotated[CheckIn, Depends(body_of(CheckIn))]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from api.deps import QualityKey, StateDep
 from api.filters import parse_filters, query_parameters
 from api.openapi import QUERY_ERRORS, errors
-from policycheck.review import summarize
+from policycheck.review.summary import summarize
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 SUMMARY_FILTERS = ("policy", "since", "until")  # the rates need every clause, agent and reason

@@ -31,10 +31,10 @@ from api.review_view import (
     standing,
     templates,
 )
-from policycheck.exceptions import Status
-from policycheck.keys import ApiKey, authenticate
-from policycheck.review import csv_rows, summarize
-from policycheck.store.exception_log import ExceptionFilter
+from policycheck.review.exceptions import Status
+from policycheck.review.log import ExceptionFilter
+from policycheck.review.summary import csv_rows, summarize
+from policycheck.service.keys import ApiKey, authenticate
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 # No script runs and nothing is loaded from elsewhere; the page is never cached or framed.

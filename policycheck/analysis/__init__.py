@@ -1,1 +1,1 @@
-"""Static analysis of a compiled policy: gaps, overlaps, unreachable clauses, unused declarations."""
+"""Static analysis of a compiled policy: gaps, overlaps, unreachable clauses, unused names."""

@@ -17,15 +17,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from policycheck import nodes
-from policycheck.analysis_requests import Candidates, Request
-from policycheck.compile import CompiledClause, CompiledPolicy
-from policycheck.diagnostics import Diagnostic, Severity
-from policycheck.evaluate import clause_scope, clause_verdict, scope_facts
-from policycheck.facts import FactsError
-from policycheck.runtime import Ctx, Node
-from policycheck.source import Span
-from policycheck.symbols import KIND_FACT, transitive
+from policycheck.analysis.requests import Candidates, Request
+from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
+from policycheck.evaluation.evaluate import clause_scope, clause_verdict, scope_facts
+from policycheck.evaluation.facts import FactsError
+from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.language import nodes
+from policycheck.language.diagnostics import Diagnostic, Severity
+from policycheck.language.source import Span
+from policycheck.language.symbols import KIND_FACT, transitive
 
 CONDITION_LIMIT = 512  # requests tried per clause (dead conditions) or pair (overlaps)
 _BASES = 64  # scope combinations a clause's conditions are searched under, at most

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from policycheck import nodes
-from policycheck.compile import CompiledPolicy
-from policycheck.explain import show
-from policycheck.facts import FactsError, FactValue
-from policycheck.runtime import Ctx, Node
+from policycheck.evaluation.compile import CompiledPolicy
+from policycheck.evaluation.explain import show
+from policycheck.evaluation.facts import FactsError, FactValue
+from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.language import nodes
 
 SEARCH_LIMIT = 4096  # scope combinations tried for gaps and unreachable clauses
 _BASE = date(2024, 1, 10)  # a Wednesday away from French public holidays

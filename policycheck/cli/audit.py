@@ -13,11 +13,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.review.log import ExceptionLog
 from policycheck.store import Store, StoreError, default_url, seal
+from policycheck.store.chain import AuditReport
 from policycheck.store.decision_chain import verify as verify_decisions
-from policycheck.store.exception_log import ExceptionLog
-from policycheck.store.exception_records import AuditReport
 
 SEAL_HELP = (
     "the seal keys (default: ./policycheck.seal, which `serve` creates beside its keys file; "

@@ -25,12 +25,12 @@ from policycheck.calendar import (
     parse_when,
     resolve_region,
 )
-from policycheck.cli_audit import add_command as add_audit_command
-from policycheck.cli_policy import InputError, add_commands
-from policycheck.cli_render import add_command as add_render_command
-from policycheck.cli_serve import add_command as add_serve_command
-from policycheck.cli_toolkit import add_command as add_test_command
-from policycheck.cli_toolkit import add_diff_command, add_fmt_command
+from policycheck.cli.audit import add_command as add_audit_command
+from policycheck.cli.policy import InputError, add_commands
+from policycheck.cli.render import add_command as add_render_command
+from policycheck.cli.serve import add_command as add_serve_command
+from policycheck.cli.toolkit import add_command as add_test_command
+from policycheck.cli.toolkit import add_diff_command, add_fmt_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

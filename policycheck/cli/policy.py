@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policycheck.decision import Decision
-from policycheck.diagnostics import Diagnostic, Severity, render_text
-from policycheck.facts import FactsError
+from policycheck.evaluation.decision import Decision
+from policycheck.evaluation.facts import FactsError
+from policycheck.language.diagnostics import Diagnostic, Severity, render_text
+from policycheck.language.source import Source
 from policycheck.policy import RuleFileError, diagnose, load_source
-from policycheck.source import Source
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

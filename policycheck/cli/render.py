@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.language.source import Source
 from policycheck.policy import RuleFileError
-from policycheck.render import render
-from policycheck.source import Source
+from policycheck.toolkit.render import render
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:

@@ -12,12 +12,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
-from policycheck.diagnostics import Severity, render_text
-from policycheck.exceptions import ENV_REASONS, parse_reason_codes
-from policycheck.keys import ENV_KEYS, KeySpecError, generate_keys, load_keys, write_shown_keys
+from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.language.diagnostics import Severity, render_text
+from policycheck.language.source import Source
 from policycheck.policy import diagnose
-from policycheck.source import Source
+from policycheck.review.exceptions import ENV_REASONS, parse_reason_codes
+from policycheck.service.keys import (
+    ENV_KEYS,
+    KeySpecError,
+    generate_keys,
+    load_keys,
+    write_shown_keys,
+)
 from policycheck.store import Store, StoreError, default_url
 from policycheck.store.seal import SealKeyError, ensure_seal_keys, seal_file_beside
 

@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from policycheck.amendment import compare, render_changes
-from policycheck.build import build
-from policycheck.cli_policy import EXIT_FAILED, EXIT_OK, InputError
-from policycheck.coverage import Coverage, render_coverage
-from policycheck.diagnostics import render_text
-from policycheck.examples import ExampleResult
-from policycheck.formatter import format_rule_file
+from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.evaluation.coverage import Coverage, render_coverage
+from policycheck.evaluation.examples import ExampleResult
+from policycheck.language.build import build
+from policycheck.language.diagnostics import render_text
+from policycheck.language.formatter import format_rule_file
+from policycheck.language.source import Source
+from policycheck.language.syntax import parse
 from policycheck.policy import Policy, RuleFileError, load_source
-from policycheck.source import Source
-from policycheck.syntax import parse
+from policycheck.toolkit.amendment import compare, render_changes
 
 
 def add_command(commands: argparse._SubParsersAction[Any]) -> None:

@@ -1,1 +1,1 @@
-"""Evaluation: facts validated, conditions compiled to closures, decisions with their reasons, explanations and the proposal check."""
+"""Evaluation: facts checked, conditions compiled, decisions with reasons and explanations."""

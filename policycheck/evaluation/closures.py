@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from policycheck import nodes
 from policycheck.calendar import (
     CalendarError,
     HolidayCalendar,
@@ -26,8 +25,9 @@ from policycheck.calendar import (
     resolve_region,
 )
 from policycheck.calendar.errors import out_of_range
-from policycheck.facts import FactProblem, FactsError
-from policycheck.runtime import UNSET, Ctx, Node, Value, WithinResult
+from policycheck.evaluation.facts import FactProblem, FactsError
+from policycheck.evaluation.runtime import UNSET, Ctx, Node, Value, WithinResult
+from policycheck.language import nodes
 
 
 def group(index: int, node: Node) -> Callable[[Ctx], Value]:

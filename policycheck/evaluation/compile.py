@@ -15,14 +15,15 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from policycheck import closures, nodes
 from policycheck.calendar import Direction, Period
 from policycheck.calendar.local_time import zone
-from policycheck.decision import ClauseRef
-from policycheck.facts import FactSchema
-from policycheck.runtime import Ctx, Node, Value
-from policycheck.source import Source
-from policycheck.symbols import Symbols
+from policycheck.evaluation import closures
+from policycheck.evaluation.decision import ClauseRef
+from policycheck.evaluation.facts import FactSchema
+from policycheck.evaluation.runtime import Ctx, Node, Value
+from policycheck.language import nodes
+from policycheck.language.source import Source
+from policycheck.language.symbols import Symbols
 
 
 @dataclass(frozen=True, slots=True)

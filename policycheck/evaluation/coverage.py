@@ -7,11 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policycheck.runtime import UNSET, Ctx, Node
+from policycheck.evaluation.runtime import UNSET, Ctx, Node
 
 if TYPE_CHECKING:
-    from policycheck.compile import CompiledClause, CompiledPolicy
-    from policycheck.decision import Decision
+    from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
+    from policycheck.evaluation.decision import Decision
 
 _WORDS = {True: "true", False: "false"}
 

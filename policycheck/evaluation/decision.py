@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from policycheck.calendar import Margin
-from policycheck.facts import FactValue
+from policycheck.evaluation.facts import FactValue
 
 
 class Outcome(enum.Enum):
@@ -134,7 +134,7 @@ class Decision:
     @cached_property
     def explanations(self) -> dict[str, str]:
         """The explanation in English and in the policy's language."""
-        from policycheck.explain import explain
+        from policycheck.evaluation.explain import explain
 
         languages = dict.fromkeys(["en", self.language])
         return {language: explain(self, language) for language in languages}

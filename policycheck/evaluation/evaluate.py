@@ -9,15 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policycheck.compile import CompiledClause, CompiledPolicy
-from policycheck.coverage import Coverage
-from policycheck.decision import Decision, Grounds, Outcome, TraceStep
-from policycheck.explain import facts_text, question, reason_words, scope_words
-from policycheck.facts import FactProblem, FactsError
-from policycheck.proposal import check_proposal, validate_proposal
-from policycheck.reasons import open_atoms, waivable, why
-from policycheck.runtime import UNSET, Ctx, Node
-from policycheck.symbols import KIND_FACT
+from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
+from policycheck.evaluation.coverage import Coverage
+from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
+from policycheck.evaluation.explain import facts_text, question, reason_words, scope_words
+from policycheck.evaluation.facts import FactProblem, FactsError
+from policycheck.evaluation.proposal import check_proposal, validate_proposal
+from policycheck.evaluation.reasons import open_atoms, waivable, why
+from policycheck.evaluation.runtime import UNSET, Ctx, Node
+from policycheck.language.symbols import KIND_FACT
 
 
 @dataclass

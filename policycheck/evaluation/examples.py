@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from policycheck import nodes
-from policycheck.decision import Decision
+from policycheck.evaluation.decision import Decision
+from policycheck.language import nodes
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from policycheck.calendar import Margin
-from policycheck.decision import Decision, Outcome, json_value
-from policycheck.runtime import Ctx, Node
-from policycheck.symbols import KIND_FACT
+from policycheck.evaluation.decision import Decision, Outcome, json_value
+from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.language.symbols import KIND_FACT
 
 if TYPE_CHECKING:
-    from policycheck.compile import CompiledClause
+    from policycheck.evaluation.compile import CompiledClause
 
 _MONTHS = {
     "en": (

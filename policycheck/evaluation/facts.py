@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from policycheck import nodes
 from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR
+from policycheck.language import nodes
 
 FactValue = bool | date | datetime | Decimal | str
 _Day = TypeVar("_Day", date, datetime)

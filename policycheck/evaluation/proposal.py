@@ -6,12 +6,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from policycheck.decision import Decision, Outcome, Proposal
-from policycheck.facts import FactProblem
+from policycheck.evaluation.decision import Decision, Outcome, Proposal
+from policycheck.evaluation.facts import FactProblem
 
 if TYPE_CHECKING:
-    from policycheck.compile import CompiledPolicy
-    from policycheck.evaluate import Verdict
+    from policycheck.evaluation.compile import CompiledPolicy
+    from policycheck.evaluation.evaluate import Verdict
 
 PROPOSABLE = ("allow", "refuse")
 

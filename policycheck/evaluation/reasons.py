@@ -3,8 +3,8 @@ may be waived (rigid) or not (firm)."""
 
 from __future__ import annotations
 
-from policycheck.nodes import Discretion
-from policycheck.runtime import UNSET, Ctx, Node, WithinResult
+from policycheck.evaluation.runtime import UNSET, Ctx, Node, WithinResult
+from policycheck.language.nodes import Discretion
 
 LEVELS = {"agent": 0, "supervisor": 1}
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from policycheck.calendar import Deadline, Margin
-from policycheck.facts import FactValue
+from policycheck.evaluation.facts import FactValue
 
 UNSET: Any = object()
 Value = bool | None

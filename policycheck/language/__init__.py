@@ -1,1 +1,1 @@
-"""The rule language: text, syntax, the AST, names and types, every diagnostic (PC1xx-PC4xx), the canonical layout."""
+"""The rule language: text, syntax, AST, names and types, diagnostics, canonical layout."""

@@ -11,10 +11,10 @@ from typing import Any
 from lark import Token, Transformer, Tree, v_args
 from lark.tree import Meta
 
-from policycheck import nodes
 from policycheck.calendar import MAX_YEAR, MIN_YEAR
-from policycheck.diagnostics import Diagnostic, error
-from policycheck.source import Source, Span
+from policycheck.language import nodes
+from policycheck.language.diagnostics import Diagnostic, error
+from policycheck.language.source import Source, Span
 
 _ESCAPE = re.compile(r"\\(.)")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from policycheck import nodes
 from policycheck.calendar import CalendarError, resolve_region
 from policycheck.calendar.local_time import zone
-from policycheck.check_examples import ExampleChecker
-from policycheck.diagnostics import Diagnostic
-from policycheck.nesting import MAX_NESTING, NESTING_HELP, group_depths, too_deep
-from policycheck.source import Source
-from policycheck.symbols import KIND_FACT, transitive
+from policycheck.language import nodes
+from policycheck.language.check_examples import ExampleChecker
+from policycheck.language.diagnostics import Diagnostic
+from policycheck.language.nesting import MAX_NESTING, NESTING_HELP, group_depths, too_deep
+from policycheck.language.source import Source
+from policycheck.language.symbols import KIND_FACT, transitive
 
 
 class _Checker(ExampleChecker):

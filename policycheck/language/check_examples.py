@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from policycheck import nodes
-from policycheck.check_expr import ExprChecker
+from policycheck.language import nodes
+from policycheck.language.check_expr import ExprChecker
 
 _TYPE_WORDS = {
     "bool": "true or false",

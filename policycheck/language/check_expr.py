@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from policycheck import nodes
 from policycheck.calendar import (
     MAX_YEAR,
     MIN_YEAR,
@@ -16,9 +15,10 @@ from policycheck.calendar import (
     get_calendar,
     resolve_region,
 )
-from policycheck.diagnostics import Diagnostic, Label, Severity, error
-from policycheck.source import Source, Span
-from policycheck.symbols import DATES, NUMBERS, ORDERED, Symbols, Type, longest_period
+from policycheck.language import nodes
+from policycheck.language.diagnostics import Diagnostic, Label, Severity, error
+from policycheck.language.source import Source, Span
+from policycheck.language.symbols import DATES, NUMBERS, ORDERED, Symbols, Type, longest_period
 
 _UNITS_HELP = "use a declared calendar or days, francs, hours, weeks, months, years"
 

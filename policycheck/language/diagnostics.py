@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from policycheck.source import Source, Span
+from policycheck.language.source import Source, Span
 
 
 class Severity(enum.Enum):

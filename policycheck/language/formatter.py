@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from policycheck import nodes
-from policycheck.source import Source
+from policycheck.language import nodes
+from policycheck.language.source import Source
 
 WIDTH = 100
 _QUESTION_COLUMN = 40  # questions are aligned after the declarations up to this width

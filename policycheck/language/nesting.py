@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from policycheck import nodes
+from policycheck.language import nodes
 
 #: Conditions nest at most this deep (README, "The policy language").
 MAX_NESTING = 100

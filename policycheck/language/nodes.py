@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from policycheck.source import Span
+from policycheck.language.source import Span
 
 #: The weekdays as written in rule files; `CalendarDecl.first_day` and `last_day` index it.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

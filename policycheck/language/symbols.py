@@ -6,8 +6,8 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date
 
-from policycheck import nodes
 from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, Unit, parse_unit
+from policycheck.language import nodes
 
 #: The fact that `applies to KIND` tests.
 KIND_FACT = "request.kind"

@@ -6,15 +6,14 @@ import difflib
 import functools
 import re
 from importlib import resources
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from policycheck.diagnostics import Diagnostic, error
-from policycheck.nesting import MAX_NESTING, NESTING_HELP
-from policycheck.source import Source, Span
+from policycheck.language.diagnostics import Diagnostic, error
+from policycheck.language.nesting import MAX_NESTING, NESTING_HELP
+from policycheck.language.source import Source, Span
 
 MAX_SYNTAX_ERRORS = 20
 
@@ -51,11 +50,8 @@ _RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example|outside)\b", 
 
 
 def grammar_text() -> str:
-    """The grammar, from the source tree or from the installed wheel."""
-    in_tree = Path(__file__).resolve().parent.parent / "grammar" / "policy.lark"
-    if in_tree.is_file():
-        return in_tree.read_text(encoding="utf-8")
-    return resources.files("policycheck").joinpath("_grammar/policy.lark").read_text("utf-8")
+    """The grammar (Lark, LALR): `policy.lark` beside this module, in the tree as in the wheel."""
+    return resources.files(__package__).joinpath("policy.lark").read_text("utf-8")
 
 
 @functools.cache

@@ -1,1 +1,1 @@
-"""Discretionary exceptions: who may grant them, their append-only log, and the quality team's review."""
+"""Discretionary exceptions: who may grant them, their append-only log, the quality review."""

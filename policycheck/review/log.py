@@ -19,11 +19,17 @@ from sqlalchemy import ScalarSelect, Select, Text, cast, func, insert, select, t
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from policycheck.exceptions import ExceptionRequest, Grant, Status
-from policycheck.keys import ApiKey
+from policycheck.review.exceptions import ExceptionRequest, Grant, Status
+from policycheck.review.records import (
+    ExceptionFilter,
+    ExceptionRecord,
+    HistoryItem,
+)
+from policycheck.service.keys import ApiKey
 from policycheck.store.chain import (
     GENESIS,
     SEAL_LOG,
+    AuditReport,
     canonical,
     entry_hash,
     entry_problem,
@@ -32,12 +38,6 @@ from policycheck.store.chain import (
     utc,
 )
 from policycheck.store.database import Store, StoreError
-from policycheck.store.exception_records import (
-    AuditReport,
-    ExceptionFilter,
-    ExceptionRecord,
-    HistoryItem,
-)
 from policycheck.store.records import DecisionRecord
 from policycheck.store.seal import SealKeys
 from policycheck.store.tables import exception_log as log_table

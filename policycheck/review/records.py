@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from policycheck.exceptions import Status
+from policycheck.review.exceptions import Status
 
 
 @dataclass(frozen=True)
@@ -87,18 +87,3 @@ class ExceptionRecord:
         if snapshot:
             out["snapshot"] = self.snapshot
         return out
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The result of verifying the chain: how many entries, its head, the first problem."""
-
-    entries: int
-    head: str
-    problem: str | None = None
-    bad_seq: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every entry follows the one before and matches its hash."""
-        return self.problem is None

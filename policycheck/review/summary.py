@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from policycheck.exceptions import Status
-from policycheck.store.exception_log import (
+from policycheck.review.exceptions import Status
+from policycheck.review.log import (
     ExceptionFilter,
     ExceptionLog,
     ExceptionRecord,

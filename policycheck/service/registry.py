@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from policycheck.diagnostics import Diagnostic, Severity
+from policycheck.language.diagnostics import Diagnostic, Severity
+from policycheck.language.source import Source
 from policycheck.policy import Policy, RuleFileError, load_source
-from policycheck.source import Source
 from policycheck.store import Store
 
-LOG = logging.getLogger("policycheck.registry")
+LOG = logging.getLogger("policycheck.service.registry")
 SNAPSHOT, GENERATION = "rules_snapshot", "rules_generation"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -97,3 +98,18 @@ def in_chain_order(
         if len(rows) < batch:
             return
         after = rows[-1]._mapping[seq]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of verifying the chain: how many entries, its head, the first problem."""
+
+    entries: int
+    head: str
+    problem: str | None = None
+    bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every entry follows the one before and matches its hash."""
+        return self.problem is None

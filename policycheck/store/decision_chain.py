@@ -22,8 +22,7 @@ import orjson
 from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from policycheck.store.chain import GENESIS, in_chain_order, utc
-from policycheck.store.exception_records import AuditReport
+from policycheck.store.chain import GENESIS, AuditReport, in_chain_order, utc
 from policycheck.store.seal import SealKeys
 from policycheck.store.tables import decisions
 

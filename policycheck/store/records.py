@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from policycheck.decision import Decision
+    from policycheck.evaluation.decision import Decision
 
 MASK = "***"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policycheck import nodes
-from policycheck.examples import example_facts, example_proposal
-from policycheck.facts import FactsError
+from policycheck.evaluation.examples import example_facts, example_proposal
+from policycheck.evaluation.facts import FactsError
+from policycheck.language import nodes
 from policycheck.policy import Policy
 
 

@@ -13,12 +13,15 @@ from datetime import date, datetime
 
 import holidays
 
-from policycheck import nodes
-from policycheck.build import build
-from policycheck.explain import long_date
+from policycheck.evaluation.explain import long_date
+from policycheck.language import nodes
+from policycheck.language.build import build
+from policycheck.language.source import Source
+from policycheck.language.symbols import Symbols
+from policycheck.language.syntax import parse
 from policycheck.policy import Policy, load_source
-from policycheck.render_formats import to_html, to_markdown
-from policycheck.render_words import (
+from policycheck.toolkit.render_formats import to_html, to_markdown
+from policycheck.toolkit.render_words import (
     Phrases,
     calendar_unit,
     calendar_words,
@@ -27,9 +30,6 @@ from policycheck.render_words import (
     type_words,
     value_words,
 )
-from policycheck.source import Source
-from policycheck.symbols import Symbols
-from policycheck.syntax import parse
 
 __all__ = ["ClauseView", "Document", "ExampleView", "Line", "document", "render"]
 

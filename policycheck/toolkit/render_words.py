@@ -12,10 +12,10 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from policycheck import nodes
 from policycheck.calendar import Unit
-from policycheck.explain import long_date
-from policycheck.symbols import CALENDAR_UNITS, Symbols
+from policycheck.evaluation.explain import long_date
+from policycheck.language import nodes
+from policycheck.language.symbols import CALENDAR_UNITS, Symbols
 
 _TYPES = {
     "bool": "yes/no",

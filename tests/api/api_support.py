@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy
 
 ROOT = Path(__file__).resolve().parents[2]
-# keys as strong as policycheck.keys requires: at least 24 characters, 8 of them different
+# keys as strong as policycheck.service.keys requires: at least 24 characters, 8 of them different
 KEYS = {
     role: f"test-{role}-key-5f8c2a9e71d4"
     for role in ("agent", "supervisor", "legal", "quality", "admin")

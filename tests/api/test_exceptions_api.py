@@ -26,8 +26,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from policycheck.exceptions import REASON_CODES
-from policycheck.keys import digest, parse_keys
+from policycheck.review.exceptions import REASON_CODES
+from policycheck.service.keys import digest, parse_keys
 from tests.tomtom_requests import (
     LAST_DAY,
     LATE_AND_USED,

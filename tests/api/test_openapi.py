@@ -18,9 +18,9 @@ from schemathesis.config import SchemathesisConfig
 from api.app import create_app
 from api.attempts import FailedAttempts
 from api.settings import Settings
-from policycheck.keys import parse_keys
+from policycheck.service.keys import parse_keys
 
-# keys of their own (24+ characters, as policycheck.keys requires)
+# keys of their own (24+ characters, as policycheck.service.keys requires)
 KEYS = {"admin": "openapi-admin-key-7c1e94b2a05f", "agent": "openapi-agent-key-3d8a6f0c92e1"}
 CONFIG = SchemathesisConfig.from_path(str(ROOT / "schemathesis.toml"))
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api import review_session
 from api.routes import review_page
-from policycheck.keys import ApiKey, digest
+from policycheck.service.keys import ApiKey, digest
 
 LATE = {  # a rigid refusal: 1 jour ouvrable late in Paris, waivable by an agent
     "request": {"kind": "cancellation", "date": "2012-04-23"},

@@ -26,7 +26,7 @@ import sqlalchemy
 from api_support import PG_URL, ROOT, reset_postgres
 from prometheus_client.parser import text_string_to_metric_families
 
-from policycheck.keys import ROLES
+from policycheck.service.keys import ROLES
 
 SCRIPT = Path(sys.executable).with_name("policycheck")
 FOUNDING = {

@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from api.app import create_app
 from api.settings import Settings
-from policycheck.keys import parse_keys
+from policycheck.service.keys import parse_keys
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from policycheck.cli_serve import _announce
-from policycheck.keys import (
+from policycheck.cli.serve import _announce
+from policycheck.service.keys import (
     MIN_KEY_LENGTH,
     ROLES,
     KeySpecError,

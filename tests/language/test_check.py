@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from policycheck.diagnostics import Diagnostic, Severity
+from policycheck.language.diagnostics import Diagnostic, Severity
+from policycheck.language.source import Source, Span
 from policycheck.policy import diagnose
-from policycheck.source import Source, Span
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck.calendar import MAX_YEAR, MIN_YEAR, Unit
-from policycheck.diagnostics import Diagnostic
-from policycheck.facts import FactsError
+from policycheck.evaluation.facts import FactsError
+from policycheck.language.diagnostics import Diagnostic
+from policycheck.language.source import Source, Span
+from policycheck.language.symbols import longest_period
 from policycheck.policy import Policy, diagnose
-from policycheck.source import Source, Span
-from policycheck.symbols import longest_period
 
 HEAD = """\
 policy periods "Periods"

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policycheck import load_policy
-from policycheck.decision import Outcome
+from policycheck.evaluation.decision import Outcome
+from policycheck.language.source import Source
 from policycheck.policy import Policy, load_source
-from policycheck.source import Source
 
 TOMTOM = load_policy(Path(__file__).resolve().parents[2] / "rules" / "tomtom-fr-2012.policy")
 

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from api.settings import Settings
 from policycheck import load_policy
 from policycheck.calendar import MAX_YEAR, MIN_YEAR
-from policycheck.facts import FactsError
+from policycheck.evaluation.facts import FactsError
+from policycheck.language.source import Source
 from policycheck.policy import Policy, load_source
-from policycheck.source import Source
 
 ROOT = Path(__file__).resolve().parents[2]
 TOMTOM = load_policy(ROOT / "rules" / "tomtom-fr-2012.policy")

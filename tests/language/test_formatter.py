@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policycheck import nodes
-from policycheck.build import build
-from policycheck.formatter import format_rule_file
-from policycheck.source import Source, Span
-from policycheck.syntax import parse
+from policycheck.language import nodes
+from policycheck.language.build import build
+from policycheck.language.formatter import format_rule_file
+from policycheck.language.source import Source, Span
+from policycheck.language.syntax import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).with_name("policycheck")
@@ -159,7 +159,7 @@ def test_one_long_obligation_stays_one() -> None:
 
 
 def test_literals_print_as_written() -> None:
-    from policycheck.formatter import literal
+    from policycheck.language.formatter import literal
 
     assert literal(date(2024, 1, 2)) == "2024-01-02"
     assert literal(Decimal("10.50")) == "10.50"

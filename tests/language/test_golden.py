@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from policycheck.diagnostics import CODES, FOLDER_CODES, render_text
+from policycheck.language.diagnostics import CODES, FOLDER_CODES, render_text
+from policycheck.language.source import Source
 from policycheck.policy import diagnose
-from policycheck.source import Source
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.policy"))

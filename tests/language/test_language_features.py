@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from policycheck.language.source import Source
 from policycheck.policy import Policy, RuleFileError, load_source
-from policycheck.source import Source
 
 HEADER = """policy shop-2024 "Shop"
   version "1"

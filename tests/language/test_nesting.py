@@ -15,15 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.settings import Settings
-from policycheck.build import build
-from policycheck.coverage import Coverage, render_coverage
-from policycheck.diagnostics import Diagnostic
-from policycheck.formatter import format_rule_file
-from policycheck.nesting import MAX_NESTING
+from policycheck.evaluation.coverage import Coverage, render_coverage
+from policycheck.language.build import build
+from policycheck.language.diagnostics import Diagnostic
+from policycheck.language.formatter import format_rule_file
+from policycheck.language.nesting import MAX_NESTING
+from policycheck.language.source import Source
+from policycheck.language.syntax import parse
 from policycheck.policy import Policy, diagnose
-from policycheck.render import render
-from policycheck.source import Source
-from policycheck.syntax import parse
+from policycheck.toolkit.render import render
 
 HEAD = """\
 policy deep "Deep conditions"

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policycheck.diagnostics import CODES, Severity
-from policycheck.source import Source
-from policycheck.syntax import MAX_SYNTAX_ERRORS, parse
+from policycheck.language.diagnostics import CODES, Severity
+from policycheck.language.source import Source
+from policycheck.language.syntax import MAX_SYNTAX_ERRORS, parse
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FOUNDING = """\

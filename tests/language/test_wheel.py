@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
-import policycheck, policycheck.syntax as syntax
-from policycheck.source import Source
+import policycheck, policycheck.language.syntax as syntax
+from policycheck.language.source import Source
 text = 'policy p "P"\\nclause a "A"\\n  otherwise allow'
 tree, diagnostics = syntax.parse(Source("x.policy", text))
 assert diagnostics == [] and tree is not None, diagnostics
@@ -52,7 +52,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_grammar_is_inside_the_wheel(fresh_venv: tuple[Path, Path]) -> None:
     _, site = fresh_venv
-    assert (site / "policycheck" / "_grammar" / "policy.lark").is_file()
+    assert (site / "policycheck" / "language" / "policy.lark").is_file()
     assert not (site / "grammar").exists()
 
 
@@ -71,7 +71,7 @@ def test_a_rule_file_parses_from_the_installed_wheel(
 def test_the_shipped_policy_checks_clean_from_the_wheel(fresh_venv: tuple[Path, Path]) -> None:
     python, _ = fresh_venv
     script = python.with_name("policycheck")
-    command = [str(script)] if script.exists() else [str(python), "-m", "policycheck.cli"]
+    command = [str(script)] if script.exists() else [str(python), "-m", "policycheck.cli.main"]
     result = subprocess.run(
         [*command, "check", str(ROOT / "rules" / "tomtom-fr-2012.policy")],
         capture_output=True, text=True, timeout=120, check=False,

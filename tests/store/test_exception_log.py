@@ -1,5 +1,5 @@
 """The exception log over a real SQLite file and, when POLICYCHECK_TEST_PG is set, a fresh
-PostgreSQL schema: who may grant what (policycheck.exceptions), one active exception per
+PostgreSQL schema: who may grant what (policycheck.review.exceptions), one active exception per
 decision, reviews, listings, the hash chain, its triggers, tampering, and concurrent processes."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 import policycheck
 from policycheck import load_policy
-from policycheck.exceptions import (
+from policycheck.review.exceptions import (
     MAX_JUSTIFICATION,
     REASON_CODES,
     REMEDY_KINDS,
@@ -39,9 +39,7 @@ from policycheck.exceptions import (
     grant_status,
     validate_request,
 )
-from policycheck.keys import ApiKey, digest
-from policycheck.store import DecisionRecord, Store
-from policycheck.store.exception_log import (
+from policycheck.review.log import (
     GENESIS,
     ExceptionConflictError,
     ExceptionFilter,
@@ -49,6 +47,8 @@ from policycheck.store.exception_log import (
     UnknownExceptionError,
     entry_hash,
 )
+from policycheck.service.keys import ApiKey, digest
+from policycheck.store import DecisionRecord, Store
 from policycheck.store.records import decision_record
 from policycheck.store.seal import parse_seal_keys
 from policycheck.store.tables import exception_log
@@ -790,10 +790,10 @@ GRANTER = """
 import json, sys, uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from policycheck.exceptions import REASON_CODES, grant_status, validate_request
-from policycheck.keys import ApiKey, digest
+from policycheck.review.exceptions import REASON_CODES, grant_status, validate_request
+from policycheck.service.keys import ApiKey, digest
 from policycheck.store import DecisionRecord, Store, StoreError
-from policycheck.store.exception_log import ExceptionConflictError, ExceptionLog
+from policycheck.review.log import ExceptionConflictError, ExceptionLog
 
 url, name, count, decision_id = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 store = Store(url)
