@@ -9,41 +9,22 @@ arrival") is never extended, nor is one in hours.
 from __future__ import annotations
 
 import calendar as gregorian
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR, CalendarError, out_of_range
 from policycheck.calendar.holiday_calendar import HolidayCalendar
-from policycheck.calendar.local_time import as_instant, end_of_day, local_date, zone
+from policycheck.calendar.local_time import as_instant, local_date, zone
 from policycheck.calendar.margin import Margin, measure_margin
 from policycheck.calendar.period import Direction, ExtendTo, Period
 from policycheck.calendar.skipped import SkippedDay, skipped_days
+from policycheck.calendar.span import CountedPeriod
 from policycheck.calendar.units import OUVRABLE_REST, WORKING_REST, Unit
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(CountedPeriod):
     """The last day on which a request is in time, and how it was reached."""
-
-    anchor: date
-    period: Period
-    calendar: HolidayCalendar
-    tz: ZoneInfo
-    nominal: date  # last day of the count, before any extension
-    last_day: date  # last day in time, after any extension
-    instant: datetime | None = None  # end instant (UTC) of a period in hours
-
-    @property
-    def extended(self) -> bool:
-        """True when art. 3(4) or 3(5) moved the end past the nominal last day."""
-        return self.last_day != self.nominal
-
-    @cached_property
-    def ends_at(self) -> datetime:
-        """The instant (UTC) the period expires: end of the last day in the policy's time zone."""
-        return self.instant if self.instant is not None else end_of_day(self.last_day, self.tz)
 
     def is_in_time(self, when: date) -> bool:
         """True when a request made at `when` falls within the period."""

@@ -5,15 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from policycheck.calendar.errors import CalendarError
 from policycheck.calendar.local_time import as_instant, local_date
 from policycheck.calendar.period import Direction
+from policycheck.calendar.span import CountedPeriod
 from policycheck.calendar.units import Unit
-
-if TYPE_CHECKING:
-    from policycheck.calendar.deadline import Deadline
 
 _HOUR = timedelta(hours=1)
 
@@ -49,7 +46,7 @@ class Margin:
         return "on the last day" if self.value == 0 else f"{amount} to spare"
 
 
-def measure_margin(when: date, deadline: Deadline) -> Margin:
+def measure_margin(when: date, deadline: CountedPeriod) -> Margin:
     """The margin of a request made at `when` (date, or datetime read in the deadline's zone)."""
     unit = deadline.period.unit
     if unit is Unit.HOURS:
@@ -69,7 +66,7 @@ def measure_margin(when: date, deadline: Deadline) -> Margin:
     return Margin(late + on_rest_day, unit, True)
 
 
-def _spare_working_days(when_ordinal: int, on_rest_day: bool, deadline: Deadline) -> int:
+def _spare_working_days(when_ordinal: int, on_rest_day: bool, deadline: CountedPeriod) -> int:
     """By how many units the period could change and still cover an early request.
 
     Forwards: how much shorter it could be. A request on a rest day inside the period still
@@ -87,7 +84,7 @@ def _spare_working_days(when_ordinal: int, on_rest_day: bool, deadline: Deadline
     return max(0, spare)
 
 
-def _hours_margin(when: date, deadline: Deadline) -> Margin:
+def _hours_margin(when: date, deadline: CountedPeriod) -> Margin:
     if not isinstance(when, datetime):
         raise CalendarError("a period in hours is measured against a date and time, not a date")
     gap = as_instant(when, deadline.tz) - deadline.ends_at

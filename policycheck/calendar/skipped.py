@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from policycheck.calendar.holiday_calendar import HolidayCalendar
 from policycheck.calendar.period import Direction
+from policycheck.calendar.span import CountedPeriod
 from policycheck.calendar.units import WORKING_REST, Unit
-
-if TYPE_CHECKING:
-    from policycheck.calendar.deadline import Deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +24,7 @@ class SkippedDay:
         return {"date": self.day.isoformat(), "kind": self.kind, "name": self.name}
 
 
-def skipped_days(deadline: Deadline, language: str = "en") -> tuple[SkippedDay, ...]:
+def skipped_days(deadline: CountedPeriod, language: str = "en") -> tuple[SkippedDay, ...]:
     """Every day inside the period that was not counted, and every day the extension moved past."""
     period = deadline.period
     if period.unit is Unit.HOURS:
