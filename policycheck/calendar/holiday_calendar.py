@@ -83,11 +83,6 @@ class HolidayCalendar:
         """True unless `day` is a weekly rest day or a public holiday."""
         return day.weekday() not in rest_days and not self.is_holiday(day)
 
-    def count_working_days(self, ordinal: int, rest_days: frozenset[int]) -> int:
-        """Number of working days with an ordinal at or before `ordinal` (from the table start)."""
-        table = self._table_for(ordinal, rest_days)
-        return table.rank[ordinal - table.base]
-
     def nth_working_day_after(self, ordinal: int, n: int, rest_days: frozenset[int]) -> int:
         """Ordinal of the n-th working day after `ordinal`, which itself is not counted (n >= 1)."""
         table = self._table_for(ordinal, rest_days)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +62,8 @@ class CompiledPolicy:
     node_count: int
     tz: ZoneInfo
     by_id: dict[str, CompiledClause]
+    # The checked AST it was compiled from: what `render` shows, without parsing the text again.
+    rule_file: nodes.RuleFile = field(repr=False, compare=False)
     examples: tuple[nodes.Example, ...] = ()
     personal: frozenset[str] = frozenset()  # facts marked personal: masked in words and logs
 
@@ -106,6 +108,7 @@ class _Compiler:
             node_count=self.count,
             tz=self.tz,
             by_id={c.decl.id: c for c in clauses},
+            rule_file=self.file,
             examples=self.file.examples,
             personal=frozenset(f.name for f in self.file.facts if f.personal),
         )

@@ -123,6 +123,11 @@ class Decision:
     trace: tuple[TraceStep, ...]
     facts: dict[str, FactValue] = field(repr=False)
     make_grounds: Callable[[], Grounds] = field(repr=False, compare=False, default=Grounds)
+    # Puts a decision into words in a language (`explain.explain`, given by the evaluator: the
+    # words depend on the decision, never the other way round).
+    explainer: Callable[[Decision, str], str] | None = field(
+        repr=False, compare=False, default=None
+    )
     proposal: Proposal | None = None
     decision_id: str | None = None
 
@@ -134,10 +139,10 @@ class Decision:
     @cached_property
     def explanations(self) -> dict[str, str]:
         """The explanation in English and in the policy's language."""
-        from policycheck.evaluation.explain import explain
-
+        if self.explainer is None:
+            raise ValueError("this decision was made without an explainer")
         languages = dict.fromkeys(["en", self.language])
-        return {language: explain(self, language) for language in languages}
+        return {language: self.explainer(self, language) for language in languages}
 
     @property
     def explanation(self) -> str:

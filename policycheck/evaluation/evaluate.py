@@ -12,7 +12,7 @@ from typing import Any
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.coverage import Coverage
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
-from policycheck.evaluation.explain import facts_text, question, reason_words, scope_words
+from policycheck.evaluation.explain import explain, facts_text, question, reason_words, scope_words
 from policycheck.evaluation.facts import FactProblem, FactsError
 from policycheck.evaluation.proposal import check_proposal, validate_proposal
 from policycheck.evaluation.reasons import open_atoms, waivable, why
@@ -68,7 +68,8 @@ def evaluate(
     if coverage is not None:
         coverage.record(ctx, decision)
     if proposed is not None:
-        return check_proposal(decision, proposed, policy, not_applicable, verdicts)
+        evaluated = {v.clause.decl.id for v in verdicts}
+        return check_proposal(decision, proposed, not_applicable, evaluated)
     return decision
 
 
@@ -303,6 +304,7 @@ class _Builder:
             trace=tuple(self.trace),
             facts=self.ctx.facts,
             make_grounds=grounds,
+            explainer=explain,
         )
 
     def needs_info(

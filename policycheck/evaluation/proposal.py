@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from policycheck.evaluation.decision import Decision, Outcome, Proposal
@@ -11,7 +11,6 @@ from policycheck.evaluation.facts import FactProblem
 
 if TYPE_CHECKING:
     from policycheck.evaluation.compile import CompiledPolicy
-    from policycheck.evaluation.evaluate import Verdict
 
 PROPOSABLE = ("allow", "refuse")
 
@@ -48,11 +47,11 @@ def validate_proposal(
 def check_proposal(
     decision: Decision,
     proposed: Mapping[str, Any],
-    policy: CompiledPolicy,
     not_applicable: list[tuple[str, Callable[[], str]]],
-    verdicts: list[Verdict],
+    evaluated: Collection[str],
 ) -> Decision:
-    """The decision with its verdict on the agent's proposal."""
+    """The decision with its verdict on the agent's proposal (`evaluated`: the ids of the clauses
+    whose scope was looked at, `not_applicable`: those out of scope, with why)."""
     outcome, cited = str(proposed["outcome"]), proposed.get("clause")
     deciding = decision.clause.id if decision.clause else None
     actual = decision.outcome.value
@@ -65,7 +64,7 @@ def check_proposal(
         note = dict(not_applicable).get(cited)
         if note is not None:
             words.append(f"Clause {cited} does not apply: {note()}.")
-        elif any(v.clause.decl.id == cited for v in verdicts):
+        elif cited in evaluated:
             words.append(f"Clause {cited} does not decide this request.")
         words.append(f"Clause {deciding} applies." if deciding else _no_clause(decision))
     if outcome != actual:

@@ -56,10 +56,6 @@ def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.
     return tuple(items)
 
 
-def _join(first: Span, last: Span) -> Span:
-    return Span(first.line, first.col, last.end_line, last.end_col)
-
-
 @v_args(meta=True)
 class _Builder(Transformer[Token, Any]):
     """Builds nodes bottom-up; each method is named after a grammar rule or alias."""

@@ -8,18 +8,16 @@ markdown. Text written in the policy's language (titles, quoted terms) keeps its
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import holidays
 
 from policycheck.evaluation.explain import long_date
 from policycheck.language import nodes
-from policycheck.language.build import build
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
-from policycheck.language.syntax import parse
 from policycheck.policy import Policy, load_source
+from policycheck.toolkit.document import ClauseView, Document, ExampleView, Line
 from policycheck.toolkit.render_formats import to_html, to_markdown
 from policycheck.toolkit.render_words import (
     Phrases,
@@ -53,60 +51,6 @@ _SOURCE_LINE = re.compile(r'^(\s*source\s+)"(?:\\.|[^"\\])*"')
 _TOP_LEVEL = re.compile(r"^\s*(clause|group|calendar|facts|example|outside|policy)(?=\s|$)")
 
 
-@dataclass(frozen=True)
-class Line:
-    """One labelled statement: English `text`, then `quoted` text in the policy's language."""
-
-    label: str
-    text: str
-    quoted: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # the rule file's comments about it
-
-
-@dataclass(frozen=True)
-class ClauseView:
-    """A clause: its terms verbatim, its reading in words, the drafter's notes, the formal text."""
-
-    id: str
-    title: str
-    source: str | None
-    reading: tuple[Line, ...]
-    notes: tuple[str, ...]
-    formal: str
-
-
-@dataclass(frozen=True)
-class ExampleView:
-    """A worked example in words, and whether the policy meets it today."""
-
-    name: str
-    given: tuple[str, ...]
-    proposed: str
-    expected: tuple[str, ...]
-    failures: tuple[str, ...]
-
-    @property
-    def passed(self) -> bool:
-        """True when every expectation held."""
-        return not self.failures
-
-
-@dataclass(frozen=True)
-class Document:
-    """Everything the rendered document shows, in reading order."""
-
-    title: str
-    language: str
-    header: tuple[Line, ...]
-    notes: tuple[str, ...]
-    facts: tuple[tuple[str, str, str, str, str], ...]  # name, words, type, personal, question
-    calendars: tuple[Line, ...]
-    definitions: tuple[Line, ...]
-    outside: tuple[Line, ...]
-    clauses: tuple[ClauseView, ...]
-    examples: tuple[ExampleView, ...] = field(default=())
-
-
 def render(source: Source, fmt: str = "html") -> str:
     """The rule file as an HTML page (`html`) or GitHub markdown (`md`); raises RuleFileError."""
     doc = document(source)
@@ -116,10 +60,8 @@ def render(source: Source, fmt: str = "html") -> str:
 def document(source: Source) -> Document:
     """What to show of a rule file, its examples run; raises RuleFileError when it is broken."""
     policy = load_source(source)
-    tree, _ = parse(policy.compiled.source)
-    assert tree is not None  # it loaded, so it parses
-    rule_file, _ = build(tree, policy.compiled.source)
-    return _Gather(rule_file, policy.compiled.source, policy.hash).run(policy)
+    compiled = policy.compiled
+    return _Gather(compiled.rule_file, compiled.source, policy.hash).run(policy)
 
 
 class _Gather:

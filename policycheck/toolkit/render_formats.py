@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from policycheck.toolkit.render import ClauseView, Document, ExampleView, Line
+from policycheck.toolkit.document import ClauseView, Document, ExampleView, Line
 
 HOW_TO_READ = (
     "Each clause quotes the terms it formalises beside its formal reading. The reading is "
