@@ -31,9 +31,10 @@ def auth(role: str) -> dict[str, str]:
 
 
 def reset_postgres(url: str) -> None:
-    """Drop what earlier runs left, so each test starts from an empty database."""
+    """Drop what earlier runs left (tables, their triggers' functions, indexes, sequences, whatever
+    a migration of any version made), so each test starts from an empty database."""
     engine = sqlalchemy.create_engine(url)
     with engine.begin() as connection:
-        for table in ("exception_log", "decisions", "meta", "alembic_version"):
-            connection.execute(sqlalchemy.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+        connection.execute(sqlalchemy.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sqlalchemy.text("CREATE SCHEMA public"))
     engine.dispose()
