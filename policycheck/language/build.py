@@ -1,5 +1,4 @@
-"""Parse tree -> AST (`nodes.RuleFile`): one Lark Transformer, plus PC105 for impossible dates
-and PC107 for dates outside the supported years."""
+"""Parse tree -> AST (`nodes.RuleFile`): one Lark Transformer (date literals: `dates`)."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from typing import Any
 from lark import Token, Transformer, Tree, v_args
 from lark.tree import Meta
 
-from policycheck.calendar import MAX_YEAR, MIN_YEAR
 from policycheck.language import nodes
-from policycheck.language.diagnostics import Diagnostic, error
+from policycheck.language.dates import read_date, read_datetime, token_span
+from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.source import Source, Span
 
 _ESCAPE = re.compile(r"\\(.)")
@@ -29,10 +28,6 @@ def build(tree: Tree[Token], source: Source) -> tuple[nodes.RuleFile, list[Diagn
 
 def _span(meta: Meta) -> Span:
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
-
-
-def _token_span(token: Token) -> Span:
-    return Span(token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1)
 
 
 def _text(token: Token) -> str:
@@ -99,7 +94,8 @@ class _Builder(Transformer[Token, Any]):
     def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         found = len(self.diagnostics)
         dates: list[dt.date | None] = [
-            self._date(token, until=index == 1) for index, token in enumerate(children)
+            read_date(token, self._file, self.diagnostics, until=index == 1)
+            for index, token in enumerate(children)
         ]
         if len(self.diagnostics) > found:  # an impossible date: no period to reason about
             dates = [None, None]
@@ -145,13 +141,13 @@ class _Builder(Transformer[Token, Any]):
             country=country,
             region_fact=region,
             extended=extended,
-            span=_token_span(name),
+            span=token_span(name),
             country_span=country_span,
         )
 
     def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, Span, nodes.Ref | None]:
         country = children[0]
-        return (str(country), _token_span(country), children[1] if len(children) > 1 else None)
+        return (str(country), token_span(country), children[1] if len(children) > 1 else None)
 
     def extended(self, meta: Meta, children: list[Any]) -> str:
         return "extended"
@@ -176,7 +172,7 @@ class _Builder(Transformer[Token, Any]):
     # -- groups and clauses --------------------------------------------------------------------
 
     def group(self, meta: Meta, children: list[Any]) -> nodes.GroupDecl:
-        return nodes.GroupDecl(str(children[0]), children[1], _token_span(children[0]))
+        return nodes.GroupDecl(str(children[0]), children[1], token_span(children[0]))
 
     def clause(self, meta: Meta, children: list[Any]) -> nodes.ClauseDecl:
         clause_id, title, *parts = children
@@ -198,7 +194,7 @@ class _Builder(Transformer[Token, Any]):
             else:
                 fields[name] = value
         return nodes.ClauseDecl(
-            id=str(clause_id), title=_text(title), span=_token_span(clause_id), **fields
+            id=str(clause_id), title=_text(title), span=token_span(clause_id), **fields
         )
 
     def source(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
@@ -210,10 +206,10 @@ class _Builder(Transformer[Token, Any]):
         return ("scope", nodes.Scope(tuple(kinds), group, _span(meta)))
 
     def kinds(self, meta: Meta, children: list[Token]) -> list[nodes.Ref]:
-        return [nodes.Ref(str(token), _token_span(token)) for token in children]
+        return [nodes.Ref(str(token), token_span(token)) for token in children]
 
     def scope_group(self, meta: Meta, children: list[Token]) -> nodes.Ref:
-        return nodes.Ref(str(children[0]), _token_span(children[0]))
+        return nodes.Ref(str(children[0]), token_span(children[0]))
 
     def allow_when(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Rule]]:
         return ("rules", [nodes.Rule("allow", children[0], _span(meta))])
@@ -248,10 +244,10 @@ class _Builder(Transformer[Token, Any]):
         return ("formal", 0, None)
 
     def exception_to(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
-        return ("exception_to", [nodes.Ref(str(children[0]), _token_span(children[0]))])
+        return ("exception_to", [nodes.Ref(str(children[0]), token_span(children[0]))])
 
     def overrides(self, meta: Meta, children: list[Token]) -> tuple[str, list[nodes.Ref]]:
-        return ("overrides", [nodes.Ref(str(children[0]), _token_span(children[0]))])
+        return ("overrides", [nodes.Ref(str(children[0]), token_span(children[0]))])
 
     def outside(self, meta: Meta, children: list[Any]) -> nodes.Outside:
         reason = _text(children[1]) if len(children) > 1 else None
@@ -272,7 +268,7 @@ class _Builder(Transformer[Token, Any]):
             else:
                 proposed = part
         return nodes.Example(
-            _text(name), tuple(given), proposed, tuple(expectations), _token_span(name)
+            _text(name), tuple(given), proposed, tuple(expectations), token_span(name)
         )
 
     def given(self, meta: Meta, children: list[nodes.Assignment]) -> list[nodes.Assignment]:
@@ -287,31 +283,21 @@ class _Builder(Transformer[Token, Any]):
         return nodes.Assignment(fact, value, _span(meta))
 
     def datetime(self, meta: Meta, children: list[Token]) -> dt.datetime | None:
-        try:
-            moment = dt.datetime.fromisoformat(str(children[0]).replace("Z", "+00:00"))
-        except ValueError:
-            self._impossible(children[0])
-            return None
-        self._supported(moment.date(), children[0])
-        return moment
+        return read_datetime(children[0], self._file, self.diagnostics)
 
     def unknown_value(self, meta: Meta, children: list[Token]) -> None:
         return None
 
     def proposed(self, meta: Meta, children: list[Token]) -> tuple[str, nodes.Ref | None]:
-        clause = (
-            nodes.Ref(str(children[1]), _token_span(children[1])) if len(children) > 1 else None
-        )
+        clause = nodes.Ref(str(children[1]), token_span(children[1])) if len(children) > 1 else None
         return (str(children[0]), clause)
 
     def expect_outcome(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
-        clause = (
-            nodes.Ref(str(children[1]), _token_span(children[1])) if len(children) > 1 else None
-        )
+        clause = nodes.Ref(str(children[1]), token_span(children[1])) if len(children) > 1 else None
         return nodes.Expectation("outcome", _span(meta), outcome=str(children[0]), clause=clause)
 
     def expect_deadline(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
-        deadline = self._date(children[0]) if children else None
+        deadline = read_date(children[0], self._file, self.diagnostics) if children else None
         return nodes.Expectation("deadline", _span(meta), deadline=deadline)
 
     def expect_rigid(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
@@ -350,11 +336,11 @@ class _Builder(Transformer[Token, Any]):
             subject,
             int(count),
             str(unit),
-            _token_span(unit),
+            token_span(unit),
             direction.type == "BEFORE",
             anchor,
             _span(meta),
-            _token_span(count),
+            token_span(count),
         )
 
     def known(self, meta: Meta, children: list[Any]) -> nodes.Known:
@@ -367,7 +353,7 @@ class _Builder(Transformer[Token, Any]):
         return nodes.Ref(str(children[0]), _span(meta))
 
     def date(self, meta: Meta, children: list[Token]) -> nodes.Literal:
-        return nodes.Literal(self._date(children[0]), _span(meta))
+        return nodes.Literal(read_date(children[0], self._file, self.diagnostics), _span(meta))
 
     def number(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(Decimal(str(children[0])), _span(meta))
@@ -377,40 +363,3 @@ class _Builder(Transformer[Token, Any]):
 
     def boolean(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(str(children[0]) == "true", _span(meta))
-
-    def _date(self, token: Token, until: bool = False) -> dt.date:
-        try:
-            day = dt.date.fromisoformat(str(token))
-        except ValueError:
-            self._impossible(token)
-            return dt.date(1970, 1, 1)
-        self._supported(day, token, until)
-        return day
-
-    def _supported(self, day: dt.date, token: Token, until: bool = False) -> None:
-        """PC107 for a date the calendar cannot count from (its years are bounded)."""
-        if not MIN_YEAR <= day.year <= MAX_YEAR:
-            hint = "; a policy with no end date leaves out `until`" if until else ""
-            self.diagnostics.append(
-                error(
-                    "PC107",
-                    f"`{token}` is outside the supported years",
-                    _token_span(token),
-                    self._file,
-                    note=f"not between {MIN_YEAR} and {MAX_YEAR}",
-                    help=f"write a date from {MIN_YEAR} to {MAX_YEAR}, the years periods are "
-                    f"counted in{hint}",
-                )
-            )
-
-    def _impossible(self, token: Token) -> None:
-        self.diagnostics.append(
-            error(
-                "PC105",
-                f"`{token}` is not a date",
-                _token_span(token),
-                self._file,
-                note="no such day",
-                help="write a real day of the calendar as YYYY-MM-DD",
-            )
-        )
