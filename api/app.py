@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from api import errors, openapi
+from api import docs_pages, errors, openapi
 from api.deps import AppState
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware import DirectRoute, RequestIdAndLimit
@@ -74,6 +74,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         telemetry=None if settings.opentelemetry else NO_TELEMETRY,
+        docs_url=None,  # /docs and /redoc by api.docs_pages: no CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.include_router(decisions.router)
@@ -83,6 +85,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.include_router(review_page.router)
     app.include_router(policies.router)
     app.include_router(health.router)
+    docs_pages.install(app)
     # innermost: inside the request id, the body limit and the metrics, like any routed request
     app.add_middleware(DirectRoute, route=decisions.decide_route())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
