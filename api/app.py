@@ -16,8 +16,9 @@ from fastapi.telemetry import TelemetryConfig
 
 from api import docs_pages, errors, openapi
 from api.deps import AppState
+from api.fast_path import install as install_fast_path
 from api.metrics import Metrics, MetricsMiddleware
-from api.middleware import DirectRoute, RequestIdAndLimit
+from api.middleware import RequestIdAndLimit
 from api.routes import decisions, exceptions, health, policies, review, review_page
 from api.schemas import CheckIn, DecisionIn, ExceptionIn, NoteIn
 from api.settings import Settings
@@ -37,10 +38,12 @@ refusals; supervisors approve or reject pending ones; legal checks and reloads r
 quality reads decisions and reviews exceptions; admin does everything."""
 
 
-def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
+def create_app(settings: Settings, *, freeze_gc: bool = False, fast_path: bool = True) -> FastAPI:
     """The API over the rule files and the store named by `settings`. With `freeze_gc` (a
     server process of its own), what is loaded at start is left out of the cyclic garbage
-    collector's full passes, which would otherwise pause a worker for tens of milliseconds."""
+    collector's full passes, which would otherwise pause a worker for tens of milliseconds.
+    Without `fast_path`, FastAPI serves POST /v1/decisions as any route (api.fast_path: the
+    same answers, more CPU; for the tests and the benchmarks)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,8 +89,8 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.include_router(policies.router)
     app.include_router(health.router)
     docs_pages.install(app)
-    # innermost: inside the request id, the body limit and the metrics, like any routed request
-    app.add_middleware(DirectRoute, route=decisions.decide_route())
+    if fast_path:  # innermost: inside the request id, the body limit and the metrics
+        install_fast_path(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndLimit, max_body_bytes=settings.max_body_bytes)
     openapi.install(app, DecisionIn, ExceptionIn, NoteIn, CheckIn)

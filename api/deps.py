@@ -101,17 +101,6 @@ MAX_DEPTH = 32  # arrays and objects within each other in a body (facts are 2 or
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-async def body_and_key(
-    request: Request, model: type[ModelT], roles: tuple[str, ...]
-) -> tuple[ModelT, ApiKey]:
-    """The bearer key of one of `roles`, and the JSON body validated as `model`: what a route
-    declaring `Depends(require(*roles))` and `body_of(model)` gets from FastAPI, without its
-    dependency solving on every request. The key first (401/403: nothing is read without
-    one), then the body (`read_body`)."""
-    key = check_key(request, roles)
-    return await read_body(request, model), key
-
-
 async def read_body(request: Request, model: type[ModelT]) -> ModelT:
     """The JSON body validated as `model`, or the one error shape: 413 `body_too_large`, 422
     `invalid_body` naming each problem (JSON that does not parse, nests deeper than MAX_DEPTH

@@ -1,17 +1,11 @@
-"""ASGI middleware: a request id on every exchange, a limit on the size of bodies, and the
-direct serving of the decisions route."""
+"""ASGI middleware: a request id on every exchange and a limit on the size of bodies (the fast
+path of the decisions route is api.fast_path)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi.routing import APIRoute
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, BodyTooLarge, api_error_response, body_too_large
+from api.errors import BodyTooLarge, api_error_response, body_too_large
 from api.ids import new_request_id
 
 
@@ -77,31 +71,3 @@ class RequestIdAndLimit:
         response = api_error_response(body_too_large(self.max_body_bytes))
         response.headers["x-request-id"] = request_id
         await response(scope, receive, send)
-
-
-class DirectRoute:
-    """Serve the requests of one route (an endpoint that takes the Request and returns a
-    Response) straight from the middleware stack: past FastAPI's router, route handler and
-    exception middleware, which cost more per request than the endpoint's own work. The route
-    stays declared (OpenAPI documents it; FastAPI serves it if this is not installed). The
-    scope gets what the router would give it (route, endpoint, path params), an ApiError is
-    answered as the app's handler answers it, and any other exception goes up to the
-    server-error handler, as from a routed endpoint."""
-
-    def __init__(self, app: ASGIApp, route: APIRoute) -> None:
-        self.app = app
-        self.route = route
-        self.endpoint: Callable[[Request], Awaitable[Response]] = route.endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.route.path:
-            match, child_scope = self.route.matches(scope)
-            if match is Match.FULL:
-                scope.update(child_scope)
-                try:
-                    response = await self.endpoint(Request(scope, receive, send))
-                except ApiError as error:
-                    response = api_error_response(error)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -37,6 +37,92 @@ class DecisionIn(BaseModel):
     proposed: ProposedIn | None = None
 
 
+JsonScalar = str | bool | int | float | None  # a fact's value in a trace step (dates as text)
+
+
+class PolicyRef(BaseModel):
+    """The policy version that decided."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    version: str | None
+    hash: str = Field(description="`sha256:` and the hex digest of the rule file")
+
+
+class ClauseOut(BaseModel):
+    """The deciding clause, as quoted in a decision."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    source: str | None = Field(description="the clause's source (article, page), if named")
+
+
+class MarginOut(BaseModel):
+    """How early (`late` false; 0 on the last day itself) or late a request is."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: int
+    unit: str = Field(description="the unit as the rule file names it (`ouvrables`, `days`...)")
+    late: bool
+
+
+class DiscretionOut(BaseModel):
+    """Who may waive a rigid refusal, and on what ground."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: str = Field(description="`agent` or `supervisor`")
+    reason: str = Field(description="`near_miss`, `formal` or `always`")
+
+
+class TraceStepOut(BaseModel):
+    """One step of the evaluation: a clause's scope, condition, requirement or precedence, and
+    its value (null: unknown), with the facts it read. `note`, and `deadline` with `margin`,
+    only on the steps that have them."""
+
+    model_config = ConfigDict(extra="forbid")
+    clause: str
+    step: str = Field(description="`scope`, `condition`, `requirement` or `precedence`")
+    text: str
+    value: bool | None
+    facts: dict[str, JsonScalar] = Field(description="the facts read, by name (null: unknown)")
+    note: str = Field(default="", description="why (a false scope, an unknown region...)")
+    deadline: date | None = None
+    margin: MarginOut | None = None
+
+
+class ProposalOut(BaseModel):
+    """The verdict on the agent's proposed answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    agrees: bool
+    message: str
+    applicable_clause: str | None
+
+
+# The fast path (api.fast_path) sends the library's dict, `Decision.to_dict()`, encoded by
+# orjson, never this model: tests/api/test_decision_out.py keeps the two the same.
+class DecisionOut(BaseModel):
+    """A decision (docs/design.md, "REST"): every key always there, null where it says."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision_id: str = Field(description="the id to quote later (GET /v1/decisions/{id})")
+    policy: PolicyRef
+    outcome: Literal["allow", "refuse", "needs_info", "no_clause", "conflict"]
+    clause: ClauseOut | None = Field(description="null when no clause could be chosen")
+    deadline: date | None = Field(description="the last day in time under the clause")
+    margin: MarginOut | None
+    rigid: bool = Field(description="a refusal open to discretion (`discretion` says whose)")
+    discretion: DiscretionOut | None
+    missing_facts: list[str]
+    questions: list[str]
+    obligations: list[str]
+    explanation: str = Field(description="in the policy's language")
+    explanations: dict[str, str] = Field(description="by language: English and the policy's")
+    trace: list[TraceStepOut]
+    proposal: ProposalOut | None = Field(description="null when nothing was proposed")
+
+
 class ErrorOut(BaseModel):
     """Every error: a stable code, a message, and the list of problems."""
 

@@ -3,68 +3,55 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 
-from api.deps import DECIDE_ROLES, AppState, ReadDecisionKey, StateDep, body_and_key
+from api.deps import AppState, DecideKey, ReadDecisionKey, StateDep, body_of
 from api.errors import ApiError
 from api.ids import new_id
 from api.openapi import errors, request_body
-from api.schemas import DecisionIn
+from api.schemas import DecisionIn, DecisionOut
 from policycheck.evaluation.facts import FactsError
 from policycheck.store.records import decision_record
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
-
-
-# The 200 response as FastAPI documents a `dict[str, Any]` return; the route returns the JSON
-# encoded itself (orjson), so FastAPI neither validates nor encodes it again.
-DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The decision JSON of DESIGN.md, with its `decision_id`",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "additionalProperties": True,
-                    "title": "Response Decide V1 Decisions Post",
-                }
-            }
-        },
+# read after the key (api.deps.body_of): nothing is read without one
+DecisionBody = Annotated[DecisionIn, Depends(body_of(DecisionIn))]
+DECIDE_ERRORS = errors(
+    {
+        404: "`unknown_policy`",
+        422: "`invalid_facts` (every problem), `no_version_in_force`, or `invalid_query` "
+        "(this route takes no query parameter)",
     },
-    **errors(
-        {
-            404: "`unknown_policy`",
-            422: "`invalid_facts` (every problem), `no_version_in_force`, or `invalid_query` "
-            "(this route takes no query parameter)",
-        },
-        body=True,
-    ),
-}
+    body=True,
+)
 
 
 @router.post(
     "",
     summary="Decide a request and log the decision",
-    response_model=None,
-    responses=DECISION_RESPONSES,
+    response_model=DecisionOut,
+    response_model_exclude_unset=True,  # a trace step's `note`, `deadline`, `margin` if it has them
+    responses=DECIDE_ERRORS,
     openapi_extra=request_body(DecisionIn),
 )
-async def decide(request: Request) -> Response:
-    """The decision JSON of DESIGN.md, with the `decision_id` to quote later.
+async def decide(request: Request, key: DecideKey, body: DecisionBody, state: StateDep) -> Any:
+    """The decision JSON of docs/design.md, with the `decision_id` to quote later.
 
     Evaluating takes a fraction of a millisecond and runs on the event loop; the log write is
     awaited, committed with the other decisions of the moment (store.group_commit), so no
-    thread is held per request."""
-    # the body, the key and the state read here, not declared as parameters: FastAPI's
-    # dependency solving cost more than evaluating the facts (same errors, same order)
-    body, key = await body_and_key(request, DecisionIn, DECIDE_ROLES)
+    thread is held per request. (The app serves this route by api.fast_path unless made
+    with `fast_path=False`: the same answers, byte for byte.)"""
     if request.scope["query_string"] and request.query_params:
-        raise _unknown_query(request)
-    state: AppState = request.app.state.policycheck
+        raise unknown_query(request)
+    return await decide_and_log(state, body, key.key_id)
+
+
+async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict[str, Any]:
+    """The decision JSON of `body` (404 `unknown_policy`, 422 `invalid_facts`), answered once
+    it is logged under `key_id`, and counted."""
     policy = state.registry.get(body.policy)
     if policy is None:
         raise ApiError(
@@ -86,16 +73,17 @@ async def decide(request: Request) -> Response:
     decision.decision_id = new_id()
     out = decision.to_dict()
     record = decision_record(
-        decision, out, body.facts, key.key_id, policy.compiled.personal, datetime.now(UTC)
+        decision, out, body.facts, key_id, policy.compiled.personal, datetime.now(UTC)
     )
     await state.log.write(record)  # answered only once the decision is committed
     state.metrics.count_decision(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""
     )
-    return Response(orjson.dumps(out), media_type="application/json")
+    return out
 
 
-def _unknown_query(request: Request) -> ApiError:
+def unknown_query(request: Request) -> ApiError:
+    """422 `invalid_query` naming each query parameter (POST /v1/decisions takes none)."""
     return ApiError(
         422,
         "invalid_query",
@@ -108,7 +96,7 @@ def _unknown_query(request: Request) -> ApiError:
 
 
 def decide_route() -> APIRoute:
-    """The route of `decide` (served directly by api.middleware.DirectRoute)."""
+    """The declared route of `decide` (what api.fast_path serves in its place)."""
     return next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is decide)
 
 
