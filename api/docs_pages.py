@@ -19,6 +19,8 @@ SWAGGER_JS = "swagger-ui-bundle.js"
 SWAGGER_CSS = "swagger-ui.css"
 REDOC_JS = "redoc.standalone.js"
 FAVICON = "favicon.png"
+# Swagger UI would show a badge fetched from validator.swagger.io, sending it the document's URL
+SWAGGER_PARAMETERS = {"validatorUrl": None}
 
 
 def assets_dir() -> Path:
@@ -41,7 +43,7 @@ def install(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc") ->
             swagger_js_url=f"{root}{ASSETS_URL}/{SWAGGER_JS}",
             swagger_css_url=f"{root}{ASSETS_URL}/{SWAGGER_CSS}",
             swagger_favicon_url=f"{root}{ASSETS_URL}/{FAVICON}",
-            swagger_ui_parameters=app.swagger_ui_parameters,
+            swagger_ui_parameters={**(app.swagger_ui_parameters or {}), **SWAGGER_PARAMETERS},
         )
 
     @app.get(redoc_url, include_in_schema=False)
