@@ -4,7 +4,6 @@ forged or unsealed entry is named); `audit new-seal-key`: rotate the seal key.""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,16 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
+from policycheck.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    InputError,
+    add_format,
+    add_verb,
+    plural,
+    print_json,
+)
 from policycheck.review.log import ExceptionLog
 from policycheck.store import Store, StoreError, default_url, seal
 from policycheck.store.chain import AuditReport
@@ -25,19 +33,32 @@ SEAL_HELP = (
 )
 
 
-def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+def add_command(commands: Commands) -> None:
     """Register `audit verify` and `audit new-seal-key`."""
-    audit = commands.add_parser("audit", help="verify the decision and exception logs")
+    audit = add_verb(
+        commands,
+        "audit",
+        summary="verify the decision and exception logs",
+        description="Check the logs `serve` keeps (verify), or rotate the key that seals them "
+        "(new-seal-key). `policycheck audit ACTION --help` says more.",
+        examples=["policycheck audit verify", "policycheck audit new-seal-key"],
+    )
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     actions.required = True
-    verify = actions.add_parser(
+    verify = add_verb(
+        actions,
         "verify",
-        help="check both logs' hash chains and seals",
+        summary="check both logs' hash chains and seals",
         description="Check every entry of the decision log and of the exception log: it is in "
         "its place, its hash matches its content and follows the entry before it, and its seal "
         "(an HMAC with a key kept outside the database) is valid. Exit 0 when both logs are "
         "intact, 1 naming the first bad entry of each. Record the printed heads: `--head` "
         "later proves nothing was cut off the end.",
+        examples=[
+            "policycheck audit verify",
+            "policycheck audit verify --db sqlite:///./policycheck.db --no-seal --format json",
+        ],
+        handler=run_verify,
     )
     verify.add_argument(
         "--db", help="database URL (default: sqlite:///./policycheck.db, as `serve` uses)"
@@ -46,7 +67,8 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         "--head",
         action="append",
         default=[],
-        help="a head printed by an earlier verify (either log's): still there? (repeatable)",
+        help="a head printed by an earlier verify (either log's): still there? "
+        "(repeatable; default: none)",
     )
     verify.add_argument("--seal-file", default=seal.DEFAULT_SEAL_FILE, help=SEAL_HELP)
     verify.add_argument(
@@ -54,16 +76,17 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="check the hash chains only (a log written without a seal key)",
     )
-    verify.add_argument("--format", choices=["text", "json"], default="text")
-    verify.set_defaults(handler=run_verify)
-    rotate = actions.add_parser(
+    add_format(verify)
+    rotate = add_verb(
+        actions,
         "new-seal-key",
-        help="add a seal key: it seals new entries, the old ones still verify",
+        summary="add a seal key: it seals new entries, the old ones still verify",
         description="Append a new random key to the seal file (created 0600 if absent). Restart "
         "the API to seal with it; keep the old lines, which verify the entries they sealed.",
+        examples=["policycheck audit new-seal-key --seal-file policycheck.seal"],
+        handler=run_new_seal_key,
     )
     rotate.add_argument("--seal-file", default=seal.DEFAULT_SEAL_FILE, help="the seal file")
-    rotate.set_defaults(handler=run_new_seal_key)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -89,13 +112,13 @@ def run_verify(args: argparse.Namespace) -> int:
             **{name: _json(report) for name, report in logs.items()},
             "missing_heads": missing,
         }
-        print(json.dumps(out, indent=2))
+        print_json(out, ensure_ascii=True)
     else:
         checked = "chain intact, every seal valid" if keys else "chain intact, seals not checked"
         for name, report in logs.items():
             label = "decision log" if name == "decisions" else "exception log"
-            noun = "decision" if name == "decisions" else "entry"
-            count = f"{report.entries} {_plural(noun, report.entries)}"
+            nouns = ("decision", "decisions") if name == "decisions" else ("entry", "entries")
+            count = plural(report.entries, *nouns)
             if report.ok:
                 print(f"{label}: {count}, {checked}, head {report.head}")
             else:
@@ -127,10 +150,6 @@ def _seal_keys(path: Path) -> seal.SealKeys:
             "or --no-seal to check the hash chains only"
         )
     return keys
-
-
-def _plural(noun: str, count: int) -> str:
-    return noun if count == 1 else ("entries" if noun == "entry" else noun + "s")
 
 
 def _json(report: AuditReport) -> dict[str, Any]:

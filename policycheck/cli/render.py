@@ -5,45 +5,53 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
-from policycheck.language.source import Source
+from policycheck.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    InputError,
+    add_format,
+    add_verb,
+    read_source,
+    report_broken,
+)
 from policycheck.policy import RuleFileError
 from policycheck.toolkit.render import render
 
 
-def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+def add_command(commands: Commands) -> None:
     """Register `render`."""
-    cmd = commands.add_parser(
+    cmd = add_verb(
+        commands,
         "render",
-        help="render a rule file as a document for lawyers (HTML or markdown)",
+        summary="render a rule file as a document for lawyers (HTML or markdown)",
         description="Render a rule file as a readable document: each clause's terms beside "
-        "its formal reading in plain words, the facts, calendars and worked examples (run).",
-        epilog="example: policycheck render rules/tomtom-fr-2012.policy --output tomtom.html",
+        "its formal reading in plain words, the facts, calendars and worked examples (run). "
+        "html is one self-contained page; md is GitHub markdown. Exit 1 when the rule file has "
+        "errors.",
+        examples=[
+            "policycheck render rules/tomtom-fr-2012.policy --output tomtom.html",
+            "policycheck render --format md rules/eu-consumer-withdrawal.policy",
+        ],
+        handler=run_render,
     )
-    cmd.add_argument("file", metavar="FILE")
+    cmd.add_argument("file", metavar="FILE", help="the rule file")
+    add_format(cmd, ("html", "md"), default="html")
     cmd.add_argument(
-        "--format",
-        choices=["html", "md"],
-        default="html",
-        help="html: one self-contained page (default); md: GitHub markdown",
+        "--output",
+        metavar="PATH",
+        help="write the document there (default: standard output)",
     )
-    cmd.add_argument("--output", metavar="PATH", help="write there instead of standard output")
-    cmd.set_defaults(handler=run_render)
 
 
 def run_render(args: argparse.Namespace) -> int:
     """Render the file; exit 1 with every diagnostic when it has errors, 2 when unreadable."""
-    try:
-        source = Source.read(Path(args.file))
-    except (OSError, UnicodeDecodeError) as problem:
-        reason = getattr(problem, "strerror", None) or problem
-        raise InputError(f"cannot read `{args.file}`: {reason}") from None
+    source = read_source(args.file)
     try:
         text = render(source, args.format)
     except RuleFileError as broken:
-        print(str(broken), file=sys.stderr)
+        report_broken(broken)
         print(f"{args.file}: cannot be rendered", file=sys.stderr)
         return EXIT_FAILED
     if args.output is None:

@@ -10,11 +10,18 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from policycheck.cli.policy import EXIT_FAILED, EXIT_OK, InputError
-from policycheck.language.diagnostics import Severity, render_text
-from policycheck.language.source import Source
+from policycheck.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    InputError,
+    add_verb,
+    print_diagnostics,
+    read_source,
+)
+from policycheck.language.diagnostics import Severity
 from policycheck.policy import diagnose
 from policycheck.review.exceptions import ENV_REASONS, parse_reason_codes
 from policycheck.service.keys import (
@@ -33,13 +40,18 @@ LOOP = "auto"  # uvloop (a dependency except on Windows), else asyncio
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # the workers' metric files (api/metrics.py)
 
 
-def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+def add_command(commands: Commands) -> None:
     """Register `serve`."""
-    serve = commands.add_parser(
+    serve = add_verb(
+        commands,
         "serve",
-        help="serve the REST API",
-        description="Serve every rule file of a folder "
-        "through the REST API, logging decisions to SQLite (default) or PostgreSQL.",
+        summary="serve the REST API",
+        description="Serve every rule file of a folder through the REST API, logging decisions "
+        "to SQLite (default) or PostgreSQL. On the first start it creates one API key per role "
+        "(shown once; only their hashes are kept in --keys-file) and the seal key beside them. "
+        "A rule file with errors stops it (exit 1), unless a version was published before.",
+        examples=["policycheck serve --rules rules --port 8000    # Ctrl-C stops it"],
+        handler=run_serve,
     )
     serve.add_argument("--rules", default="rules", help="folder of rule files (default: ./rules)")
     serve.add_argument(
@@ -47,9 +59,9 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         help="database URL (default: sqlite:///./policycheck.db; "
         "postgresql+psycopg://user@host/db for several processes)",
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
         "--access-log",
         action="store_true",
@@ -66,7 +78,6 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
         help="the reasons an exception may give (default: customer_error, goodwill, "
         "service_failure, misinformation, delivery_problem, exceptional_circumstances)",
     )
-    serve.set_defaults(handler=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -141,11 +152,11 @@ def _rules_usable(rules: Path, db_url: str) -> bool:
     previously published version to serve instead."""
     broken = False
     for path in sorted(rules.rglob("*.policy")):
-        source = Source.read(path)
+        source = read_source(str(path))
         _, diagnostics = diagnose(source)
-        for diagnostic in (d for d in diagnostics if d.severity is Severity.ERROR):
-            broken = True
-            print(render_text(diagnostic, source), end="\n\n", file=sys.stderr)
+        errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+        broken = broken or bool(errors)
+        print_diagnostics(errors, source, file=sys.stderr)
     if not broken:
         return True
     try:
