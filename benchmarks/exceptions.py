@@ -28,7 +28,7 @@ from policycheck.review.exceptions import REASON_CODES, grant_status, validate_r
 from policycheck.review.log import ExceptionFilter, ExceptionLog
 from policycheck.review.summary import csv_rows, summarize
 from policycheck.service.keys import ApiKey, digest
-from policycheck.store import DecisionRecord, Store
+from policycheck.store import DecisionRecord, Store, decision_record
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE = {
@@ -62,25 +62,18 @@ def main() -> None:
     store.migrate()
     log = ExceptionLog(store)
     policy = policycheck.load_policy(ROOT / "rules" / "tomtom-fr-2012.policy")
-    decision = policy.evaluate(LATE).to_dict()
     agents = [ApiKey("agent", digest(f"agent-{i}")) for i in range(2)]
     reasons = list(REASON_CODES)
-    records = [
-        DecisionRecord(
-            id=uuid.uuid4().hex,
-            created_at=datetime.now(UTC),
-            agent_key_id=agents[i % 2].key_id,
-            policy_id=policy.id,
-            policy_version=decision["policy"]["version"],
-            policy_hash=policy.hash,
-            outcome="refuse",
-            clause_id="a",
-            rigid=True,
-            facts=LATE,
-            decision=decision,
-        )
-        for i in range(args.count)
-    ]
+
+    def logged(agent: ApiKey) -> DecisionRecord:
+        """A rigid refusal of LATE, made into a record as the API makes it."""
+        decision = policy.evaluate(LATE)
+        decision.decision_id = uuid.uuid4().hex
+        out = decision.to_dict()
+        personal = policy.compiled.personal
+        return decision_record(decision, out, LATE, agent.key_id, personal, datetime.now(UTC))
+
+    records = [logged(agents[i % 2]) for i in range(args.count)]
     print(f"{url.split('://')[0]}, {args.count} rigid refusals and as many exceptions")
     timed("log the decisions (one transaction)", lambda: store.log_decisions(records))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from policycheck.calendar import Deadline, Margin
 from policycheck.evaluation.facts import FactValue
+from policycheck.evaluation.personal import shown
 
 UNSET: Any = object()
 Value = bool | None
@@ -28,9 +29,8 @@ class Ctx:
         self.withins: dict[int, WithinResult] = {}
 
     def shown(self, name: str) -> Any:
-        """A fact's value for an explanation: personal facts appear as `***` when known."""
-        value = self.facts.get(name)
-        return "***" if name in self.personal and value is not None else value
+        """A fact's value for an explanation, masked if personal (evaluation.personal)."""
+        return shown(name, self.facts.get(name), self.personal)
 
 
 @dataclass(frozen=True, slots=True)

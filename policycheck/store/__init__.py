@@ -1,6 +1,6 @@
 """Decision log and meta table: SQLite by default, PostgreSQL for several API processes."""
 
 from policycheck.store.database import Store, StoreError, default_url
-from policycheck.store.records import DecisionRecord, mask_personal
+from policycheck.store.records import DecisionRecord, decision_record
 
-__all__ = ["DecisionRecord", "Store", "StoreError", "default_url", "mask_personal"]
+__all__ = ["DecisionRecord", "Store", "StoreError", "decision_record", "default_url"]

@@ -1,19 +1,18 @@
-"""What the decision log holds: one record per decision, personal facts masked before logging."""
+"""What the decision log holds: one record per decision, made by `decision_record` alone,
+personal facts masked (evaluation.personal) before logging."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from policycheck.evaluation.personal import mask_facts, mask_trace
+
 if TYPE_CHECKING:
     from policycheck.evaluation.decision import Decision
-
-MASK = "***"
 
 
 @dataclass(frozen=True)
@@ -33,32 +32,6 @@ class DecisionRecord:
     decision: dict[str, Any]  # the full decision JSON as returned to the client
 
 
-def mask_personal(facts: Mapping[str, Any], personal: Iterable[str]) -> dict[str, Any]:
-    """Deep copy of `facts` with each present, non-null personal fact (dotted name) as "***"."""
-    masked = _copy(facts)
-    for name in personal:
-        *parents, leaf = name.split(".")
-        node: Any = masked
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and node.get(leaf) is not None:
-            node[leaf] = MASK
-    return masked
-
-
-def _copy(facts: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy in which every mapping is a plain dict (so masking can write into it)."""
-    return {key: _copy_value(value) for key, value in facts.items()}
-
-
-def _copy_value(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return _copy(value)
-    if isinstance(value, list | tuple):
-        return [_copy_value(item) for item in value]
-    return copy.deepcopy(value)
-
-
 def json_text(value: Any) -> str:
     """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
     faster than json.dumps, and dates as ISO strings)."""
@@ -73,8 +46,9 @@ def decision_record(
     personal: frozenset[str],
     created_at: datetime,
 ) -> DecisionRecord:
-    """The log record of `decision` (with its id set; `out` its JSON), personal facts masked
-    in the facts and in the trace."""
+    """The log record of `decision` (with its id set; `out` its JSON; `facts` the request's),
+    the `personal` facts masked in the facts and in the trace: the one way a record is made
+    from a decision (the API's, the benchmarks', the tests')."""
     assert decision.decision_id is not None, "a logged decision has its id"
     return DecisionRecord(
         id=decision.decision_id,
@@ -86,23 +60,6 @@ def decision_record(
         outcome=decision.outcome.value,
         clause_id=decision.clause.id if decision.clause else None,
         rigid=decision.rigid,
-        facts=mask_personal(facts, personal) if personal else facts,
+        facts=mask_facts(facts, personal) if personal else facts,
         decision=mask_trace(out, personal),
     )
-
-
-def mask_trace(out: dict[str, Any], personal: frozenset[str]) -> dict[str, Any]:
-    """The decision JSON with the values of personal facts in its trace masked."""
-    if not personal:
-        return out
-    trace = [
-        {
-            **step,
-            "facts": {
-                name: (MASK if name in personal and value is not None else value)
-                for name, value in step["facts"].items()
-            },
-        }
-        for step in out["trace"]
-    ]
-    return {**out, "trace": trace}
