@@ -1,13 +1,15 @@
-"""POST /v1/decisions and GET /v1/decisions/{id}, over the real app and a real database."""
+"""POST /v1/decisions and GET /v1/decisions/{id}, over the real app and a real database, with
+the fast path and without (tests/api/both_paths.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy
 from api_support import auth
+from both_paths import BOTH_WAYS, app_client
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
@@ -29,6 +31,18 @@ DEVICE_LATE = {
         "delivery": {"date": "2012-04-04", "postcode": "75011"},
     },
 }
+
+
+@pytest.fixture(params=BOTH_WAYS)
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    """Served by api.fast_path, or by FastAPI as a plain route (tests/api/both_paths.py)."""
+    return bool(request.param)
+
+
+@pytest.fixture
+def client(settings: Settings, fast_path: bool) -> Iterator[TestClient]:
+    """The real app over a real database, with or without the fast path."""
+    yield from app_client(settings, fast_path)
 
 
 def test_founding_story(client: TestClient) -> None:
@@ -183,7 +197,7 @@ def test_a_body_too_large_is_refused(client: TestClient) -> None:
     assert response.json()["code"] == "body_too_large"
 
 
-def test_personal_facts_are_masked_in_the_log(tmp_path: Path, settings: Settings) -> None:
+def test_personal_facts_are_masked_in_the_log(settings: Settings, fast_path: bool) -> None:
     (settings.rules_dir / "contact.policy").write_text(
         'policy contact "Contact"\nfacts\n  request.kind: one of return\n'
         "  customer.email: text personal\n"
@@ -193,7 +207,7 @@ def test_personal_facts_are_masked_in_the_log(tmp_path: Path, settings: Settings
     )
     from api.app import create_app
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, fast_path=fast_path)) as client:
         body = {
             "policy": "contact",
             "facts": {"request": {"kind": "return"}, "customer": {"email": "jo@example.org"}},

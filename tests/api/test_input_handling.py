@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 from api_support import auth
+from both_paths import BOTH_WAYS, app_client
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,6 +28,18 @@ BODY_ROUTES = (
     ("/v1/exceptions/e0/approve", "supervisor"),
     ("/v1/decisions/d0/exceptions", "agent"),
 )
+
+
+@pytest.fixture(params=BOTH_WAYS)
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    """Served by api.fast_path, or by FastAPI as a plain route (tests/api/both_paths.py)."""
+    return bool(request.param)
+
+
+@pytest.fixture
+def client(settings: Settings, fast_path: bool) -> Iterator[TestClient]:
+    """The real app over a real database, with or without the fast path."""
+    yield from app_client(settings, fast_path)
 
 
 def problems(response: Any) -> tuple[int, str, list[str]]:
