@@ -1,12 +1,11 @@
-"""uvicorn's HTTP protocols with TCP_NODELAY on every connection.
+"""uvicorn's httptools HTTP protocol with TCP_NODELAY on every connection.
 
 With `--workers` > 1, uvicorn 0.54 binds the listening socket itself without naming the TCP
 protocol, and asyncio then leaves Nagle's algorithm on: a response written in two parts waits for
 the client's delayed ACK, about 40 ms per keep-alive request (Kludex/uvicorn#3149). Setting
 TCP_NODELAY on each accepted connection removes that wait whatever uvicorn does.
 
-`policycheck serve` uses the httptools protocol (uvicorn's faster parser, a dependency);
-the h11 one stays for an installation without httptools.
+`policycheck serve` uses it (httptools, uvicorn's faster parser, is a dependency).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import asyncio
 import contextlib
 import socket
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
@@ -24,14 +22,6 @@ def _no_delay(transport: asyncio.Transport) -> None:
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class NoDelayH11Protocol(H11Protocol):
-    """H11Protocol that switches Nagle's algorithm off on its connection."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        _no_delay(transport)
-        super().connection_made(transport)
 
 
 class NoDelayHttpToolsProtocol(HttpToolsProtocol):
