@@ -3,7 +3,6 @@ plain-words reading of conditions it is built on."""
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 from html.parser import HTMLParser
@@ -13,7 +12,6 @@ import pytest
 
 from policycheck import load_policy
 from policycheck.cli import main as cli
-from policycheck.cli.render import add_command
 from policycheck.language import nodes
 from policycheck.language.build import build
 from policycheck.language.diagnostics import Severity
@@ -287,22 +285,6 @@ def test_conditions_in_plain_words(condition: str, expected: str) -> None:
 # -- the command -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`policycheck` with `render` registered (a no-op once cli.py registers it itself)."""
-    original = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = original()
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction) and "render" not in action.choices:
-                add_command(action)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
-
-
-@pytest.mark.usefixtures("command")
 def test_cli_writes_the_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "tomtom.html"
     assert cli.main(["render", str(TOMTOM), "--output", str(out)]) == 0
@@ -312,7 +294,6 @@ def test_cli_writes_the_output_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith("# TomTom — conditions générales de vente")
 
 
-@pytest.mark.usefixtures("command")
 def test_cli_broken_rule_file_exits_1_with_diagnostics(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -327,7 +308,6 @@ def test_cli_broken_rule_file_exits_1_with_diagnostics(
     assert not out.exists()
 
 
-@pytest.mark.usefixtures("command")
 def test_cli_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["render", str(tmp_path / "nowhere.policy")]) == 2
     err = capsys.readouterr().err
