@@ -10,16 +10,8 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
-
 from policycheck.review.exceptions import Status
-from policycheck.review.log import (
-    ExceptionFilter,
-    ExceptionLog,
-    ExceptionRecord,
-    start_of_day,
-)
-from policycheck.store.tables import decisions
+from policycheck.review.log import ExceptionFilter, ExceptionLog, ExceptionRecord, start_of_day
 
 FOLLOW_UP_HORIZON = timedelta(days=7)
 TOP_REASONS, TOP_SUGGESTIONS, PAGE = 3, 5, 500
@@ -157,34 +149,20 @@ def summarize(
 
 
 def _refusal_counts(log: ExceptionLog, scope: ExceptionFilter) -> dict[str, Any]:
-    """Refusals (all, rigid) per (policy, clause), and rigid refusals per agent key."""
-    table = decisions
-    where = [table.c.outcome == "refuse"]
-    if scope.policy:
-        where.append(table.c.policy_id == scope.policy)
-    if scope.since:
-        where.append(table.c.created_at >= start_of_day(scope.since))
+    """Refusals (all, rigid) per (policy, clause), and rigid refusals per agent key, from the
+    store's counts of the refusals in the scope's days."""
+    start = start_of_day(scope.since) if scope.since else None
+    end = None
     if scope.until and scope.until < date.max:  # the last day ends no period before it
-        where.append(table.c.created_at < start_of_day(scope.until + timedelta(days=1)))
+        end = start_of_day(scope.until + timedelta(days=1))
     by_clause: dict[tuple[str, str | None], dict[str, int]] = {}
     by_agent: dict[str | None, int] = {}
-    with log.store.engine.connect() as conn:
-        clause_rows = conn.execute(
-            select(table.c.policy_id, table.c.clause_id, table.c.rigid, func.count())
-            .where(and_(*where))
-            .group_by(table.c.policy_id, table.c.clause_id, table.c.rigid)
-        )
-        for policy, clause, rigid, count in clause_rows:
-            row = by_clause.setdefault((policy, clause), {"all": 0, "rigid": 0})
-            row["all"] += count
-            row["rigid"] += count if rigid else 0
-        agent_rows = conn.execute(
-            select(table.c.agent_key_id, func.count())
-            .where(and_(*where, table.c.rigid.is_(True)))
-            .group_by(table.c.agent_key_id)
-        )
-        for agent, count in agent_rows:
-            by_agent[agent] = count
+    for group in log.store.refusals(scope.policy, start, end):
+        row = by_clause.setdefault((group.policy_id, group.clause_id), {"all": 0, "rigid": 0})
+        row["all"] += group.total
+        if group.rigid:
+            row["rigid"] += group.total
+            by_agent[group.agent_key_id] = by_agent.get(group.agent_key_id, 0) + group.total
     return {"by_clause": by_clause, "by_agent": by_agent}
 
 

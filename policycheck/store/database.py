@@ -23,6 +23,7 @@ from sqlalchemy.sql import Executable
 
 from policycheck.store import decision_chain
 from policycheck.store import sqlite as sqlite_store
+from policycheck.store.queries import RefusalGroup, refusal_groups
 from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.seal import SealKeys
 from policycheck.store.tables import decisions, meta
@@ -95,6 +96,15 @@ class Store:
         with self._engine.connect() as conn:
             count: int = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
         return count
+
+    def refusals(
+        self, policy: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[RefusalGroup]:
+        """The refusals logged from `start` to `end` (excluded), of `policy` if given, counted
+        per policy, clause, agent key and rigidity (queries.py): what the review's override
+        rates are divided by, counted by the database."""
+        with self._engine.connect() as conn:
+            return refusal_groups(conn, policy, start, end)
 
     def ping(self) -> bool:
         """True when the database answers `SELECT 1`."""
