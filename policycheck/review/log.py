@@ -20,11 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from policycheck.review.exceptions import ExceptionRequest, Grant, Status
-from policycheck.review.records import (
-    ExceptionFilter,
-    ExceptionRecord,
-    HistoryItem,
-)
+from policycheck.review.records import ExceptionFilter, ExceptionRecord, HistoryItem
 from policycheck.service.keys import ApiKey
 from policycheck.store.chain import (
     GENESIS,
