@@ -206,6 +206,11 @@ def serving(folder: Path, env: dict[str, str]) -> Iterator[int]:
         log.close()
 
 
+def here(text: str, port: int) -> str:
+    """A documented command or output with the documented address made the test server's."""
+    return re.sub(r"(localhost|127\.0\.0\.1):8000", f"127.0.0.1:{port}", text)
+
+
 MARK = "\x1e"  # ends each command's output in the session's transcript, with its exit status
 
 
@@ -228,10 +233,9 @@ def test_shell_session(page: Path, tmp_path: Path) -> None:
     )
     steps = [pair for body in blocks(page, "shell-session") for pair in commands(body)]
     with serving(tmp_path, env) as port:
+        steps = [(here(command, port), here(expected, port)) for command, expected in steps]
         script = "exec 2>&1\n" + "".join(
-            re.sub(r"(localhost|127\.0\.0\.1):8000", f"127.0.0.1:{port}", command)
-            + f"\nprintf '\\n{MARK}%s\\n' \"$?\"\n"
-            for command, _ in steps
+            f"{command}\nprintf '\\n{MARK}%s\\n' \"$?\"\n" for command, _ in steps
         )
         result = subprocess.run(
             ["bash", "-c", script],
@@ -395,6 +399,20 @@ def test_mkdocs_nav_lists_every_page_and_only_existing_ones() -> None:
     assert len(listed) == len(set(listed))
     assert sorted(listed) == sorted(path.name for path in DOCS.glob("*.md"))
     assert re.search(r"^docs_dir: docs$", config, re.MULTILINE) or "docs_dir" not in config
+
+
+def test_the_decision_table_lists_every_key_a_decision_carries() -> None:
+    # the keys printed by docs/api.md's session, which test_shell_session checks against the server
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    section = text.split("\n## The decision JSON\n")[1].split("\n## ")[0]
+    printed = [
+        json.loads(output)
+        for block in BLOCK.findall(section)
+        for command, output in commands(block[2])
+        if command.endswith("jq -c 'keys'")
+    ]
+    rows = re.findall(r"^\| ((?:`\w+`(?:, )?)+) \|", section, re.MULTILINE)
+    assert printed[0] == sorted(key for row in rows for key in re.findall(r"`(\w+)`", row))
 
 
 def test_every_module_the_architecture_names_exists() -> None:
