@@ -87,8 +87,8 @@ def _mark(name: str) -> None:
 def _instrument() -> None:
     original_init, original_writing = Store.__init__, Store._writing
 
-    def init(self: Store, url: str) -> None:
-        original_init(self, url)
+    def init(self: Store, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
         # After the store's own listeners: "begin" fires once BEGIN IMMEDIATE has returned.
         event.listen(self._engine, "checkout", lambda *_: _mark("checked_out!"))
         event.listen(self._engine, "begin", lambda *_: _mark("begun!"))

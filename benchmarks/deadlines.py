@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import holidays
+from common import rates  # beside this file (the script's folder is first on sys.path)
 from holidays.calendars.gregorian import SUN
 
 from policycheck.calendar import Period, Unit, calendar_for, compute_deadline
@@ -49,13 +49,9 @@ def run_holidays_package(days: list[date]) -> date:
 
 
 def measure(name: str, fn: Callable[[list[date]], date], days: list[date], repeat: int) -> float:
-    fn(days[:1000])  # warm the caches: calendars and tables are built here, not timed
-    rates = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(days)
-        rates.append(len(days) / (time.perf_counter() - start))
-    best, median = max(rates), statistics.median(rates)
+    """Deadlines per second (the calendars and tables built by a first, untimed call)."""
+    found = rates(lambda: fn(days), len(days), repeat, warm=lambda: fn(days[:1000]))
+    best, median = max(found), statistics.median(found)
     runs = f"{len(days):,} x {repeat}"
     print(f"{name:<34} best {best:>12,.0f}/s   median {median:>12,.0f}/s   ({runs})")
     return median

@@ -18,13 +18,13 @@ import cProfile
 import pstats
 import random
 import statistics
-import time
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import holidays
+from common import rates  # beside this file (the script's folder is first on sys.path)
 
 from policycheck.policy import Policy, load_policy
 
@@ -172,14 +172,14 @@ def check_agreement(policy: Policy, decide: Callable[..., str | None], sets: lis
 def measure(
     name: str, fn: Callable[[list[Any]], object], sets: list[Any], repeat: int, passes: int = 1
 ) -> float:
-    fn(sets)  # warm-up: calendars, tables and caches are built here, not timed
-    rates = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+    """Evaluations per second (calendars, tables and caches built by a first, untimed pass)."""
+
+    def timed() -> None:
         for _ in range(passes):
             fn(sets)
-        rates.append(passes * len(sets) / (time.perf_counter() - start))
-    best, median = max(rates), statistics.median(rates)
+
+    found = rates(timed, passes * len(sets), repeat, warm=lambda: fn(sets))
+    best, median = max(found), statistics.median(found)
     runs = f"{len(sets) * passes:,} x {repeat}"
     print(
         f"{name:<36} best {best:>10,.0f}/s   median {median:>10,.0f}/s "

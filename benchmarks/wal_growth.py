@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.store.test_store.make_record, beside the package
 
+from common import interleaved  # noqa: E402  (beside this file)
+
 from policycheck.store import Store, default_url  # noqa: E402
 from policycheck.store import sqlite as sqlite_module  # noqa: E402
 from tests.store.test_store import make_record  # noqa: E402
@@ -62,14 +64,16 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     sqlite_module.CHECKPOINT_SECONDS = args.checkpoint_seconds
-    for round_ in range(1, args.rounds + 1):
-        for writer_finishes in (True, False):
-            with tempfile.TemporaryDirectory(prefix="pc-wal-growth-") as tmp:
-                written, wal, db = one_run(Path(tmp), args.seconds, writer_finishes)
-            who = "thread + writer" if writer_finishes else "thread alone  "
-            sizes = ", ".join(f"{size / 1e6:.0f}" for size in wal)
-            print(f"round {round_} {who}: {written:,} decisions, WAL {sizes} MB at each third, "
-                  f"database {db / 1e6:.0f} MB at the end")  # fmt: skip
+    who = {"thread + writer": True, "thread alone": False}
+
+    def one(name: str, index: int) -> None:
+        with tempfile.TemporaryDirectory(prefix="pc-wal-growth-") as tmp:
+            written, wal, db = one_run(Path(tmp), args.seconds, who[name])
+        sizes = ", ".join(f"{size / 1e6:.0f}" for size in wal)
+        print(f"round {index + 1} {name:<15}: {written:,} decisions, WAL {sizes} MB at each "
+              f"third, database {db / 1e6:.0f} MB at the end")  # fmt: skip
+
+    interleaved(list(who), args.rounds, one)
 
 
 if __name__ == "__main__":
