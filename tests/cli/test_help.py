@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from policycheck.cli.main import build_parser
+from policycheck.cli.main import VERBS, build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -154,3 +154,19 @@ def test_the_examples_that_write_files_wrote_them(tmp_path: Path) -> None:
             subprocess.run(["bash", "-c", line], cwd=tmp_path, env=shell_env(), check=False)
     assert (tmp_path / "tomtom.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "11 of 25 examples change" in (tmp_path / "changes.md").read_text(encoding="utf-8")
+
+
+def test_each_verb_module_registers_its_own_verb() -> None:
+    modules = {path.stem for path in (ROOT / "policycheck" / "cli").glob("*.py")}
+    verbs = {verb.__name__.rsplit(".", 1)[1] for verb in VERBS}
+    assert modules - {"__init__", "main", "common"} == verbs
+    assert set(COMMANDS) >= verbs
+
+
+@pytest.mark.parametrize("verb", [verb.__name__ for verb in VERBS])
+def test_verbs_share_their_helpers_instead_of_copying_them(verb: str) -> None:
+    # exit statuses, reading rule files and JSON, printing JSON and diagnostics: cli/common.py
+    text = (ROOT / Path(*verb.split("."))).with_suffix(".py").read_text(encoding="utf-8")
+    for copied in ("EXIT_OK =", "EXIT_USAGE =", "json.dumps", "json.loads", "Source.read",
+                   "render_text", "sys.stdin", "class InputError"):  # fmt: skip
+        assert copied not in text, f"{verb}: {copied}"
