@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import doctest
+import functools
 import json
 import os
 import re
@@ -295,13 +296,22 @@ def test_policy_excerpt_quotes_a_shipped_rule_file(excerpt: str) -> None:
             assert line in shipped, line
 
 
+@functools.cache
+def verb_names() -> list[str]:
+    """The verbs `policycheck --help` lists (argparse's sub-commands, under its positional
+    arguments)."""
+    top = subprocess.run([str(BIN / "policycheck"), "--help"], capture_output=True, text=True)
+    section = top.stdout.split("positional arguments:\n", 1)[1].split("\n\n", 1)[0]
+    listed = re.findall(r"^ {4}([a-z][\w-]*)", section, re.MULTILINE)
+    assert {"check", "eval", "serve", "audit"} <= set(listed), top.stdout
+    return listed
+
+
+@functools.cache
 def verbs() -> dict[str, str]:
     """Each verb of `policycheck --help` with its own `--help`."""
-    top = subprocess.run([str(BIN / "policycheck"), "--help"], capture_output=True, text=True)
-    listed = re.findall(r"^ {4}(\w[\w-]*)", top.stdout, re.MULTILINE)
-    assert {"check", "eval", "serve", "audit"} <= set(listed), top.stdout
     helps = {}
-    for verb in listed:
+    for verb in verb_names():
         result = subprocess.run([str(BIN / "policycheck"), verb, "--help"], capture_output=True)
         helps[verb] = result.stdout.decode()
     return helps
