@@ -19,14 +19,17 @@ from policycheck.store.records import decision_record
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 # read after the key (api.deps.body_of): nothing is read without one
 DecisionBody = Annotated[DecisionIn, Depends(body_of(DecisionIn))]
-DECIDE_ERRORS = errors(
-    {
-        404: "`unknown_policy`",
-        422: "`invalid_facts` (every problem), `no_version_in_force`, or `invalid_query` "
-        "(this route takes no query parameter)",
-    },
-    body=True,
-)
+DECIDE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The decision, with its `decision_id`"},  # the schema: DecisionOut
+    **errors(
+        {
+            404: "`unknown_policy`",
+            422: "`invalid_facts` (every problem), `no_version_in_force`, or `invalid_query` "
+            "(this route takes no query parameter)",
+        },
+        body=True,
+    ),
+}
 
 
 @router.post(
@@ -34,7 +37,7 @@ DECIDE_ERRORS = errors(
     summary="Decide a request and log the decision",
     response_model=DecisionOut,
     response_model_exclude_unset=True,  # a trace step's `note`, `deadline`, `margin` if it has them
-    responses=DECIDE_ERRORS,
+    responses=DECIDE_RESPONSES,
     openapi_extra=request_body(DecisionIn),
 )
 async def decide(request: Request, key: DecideKey, body: DecisionBody, state: StateDep) -> Any:
@@ -42,8 +45,8 @@ async def decide(request: Request, key: DecideKey, body: DecisionBody, state: St
 
     Evaluating takes a fraction of a millisecond and runs on the event loop; the log write is
     awaited, committed with the other decisions of the moment (store.group_commit), so no
-    thread is held per request. (The app serves this route by api.fast_path unless made
-    with `fast_path=False`: the same answers, byte for byte.)"""
+    thread is held per request."""
+    # served by api.fast_path unless the app is made with `fast_path=False`: the same answers
     if request.scope["query_string"] and request.query_params:
         raise unknown_query(request)
     return await decide_and_log(state, body, key.key_id)
