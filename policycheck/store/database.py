@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
-from policycheck.store import decision_chain
+from policycheck.store import decision_chain, postgres
 from policycheck.store import sqlite as sqlite_store
 from policycheck.store.queries import RefusalGroup, refusal_groups
 from policycheck.store.records import DecisionRecord, json_text
@@ -187,23 +188,21 @@ class Store:
             raise _constraint_broken(what) from exc
 
     def _insert_postgres(self, records: Sequence[DecisionRecord], what: str) -> None:
-        """PostgreSQL: the digests of the JSON as its JSONB gives it back, then under the
-        log's advisory lock the head, the chain's links and the INSERT."""
-        values = [_decision_values(record) for record in records]
-        try:
-            with self._writing() as conn:
-                texts = [json_text(row[name]) for row in values for name in ("facts", "decision")]
-                stored = decision_chain.normalised(conn, texts)
-                digests = [
-                    decision_chain.digest(_hashed_fields(row), stored[2 * i], stored[2 * i + 1])
-                    for i, row in enumerate(values)
-                ]
-                links = decision_chain.chained(decision_chain.lock_head(conn), digests, self.seal)
-                for row, (seq, hash_, seal) in zip(values, links, strict=True):
-                    row.update(seq=seq, hash=hash_, seal=seal)
-                conn.execute(insert(decisions), values)
-        except IntegrityError as exc:
-            raise _constraint_broken(what) from exc
+        """PostgreSQL: rows made before the connection is taken, then one transaction of two
+        round trips (postgres.write) on the writers' connection, kept out of the pool (no
+        pre-ping per batch)."""
+        rows = [postgres.decision_row(record) for record in records]
+        with self._inserter_lock:
+            if self._inserter is None:
+                self._inserter = self._engine.raw_connection()
+            try:
+                postgres.write(self._inserter.driver_connection, rows, self.seal)  # type: ignore[arg-type]
+            except psycopg.IntegrityError as exc:
+                raise _constraint_broken(what) from exc
+            except psycopg.Error as exc:  # the connection may be broken: the next opens anew
+                self._inserter.invalidate()
+                self._inserter = None
+                raise StoreError(f"{what} not logged: {exc}") from exc
 
     def _insert_one_statement(
         self, rows: Sequence[tuple[Any, ...]], digests: Sequence[str], what: str
@@ -300,31 +299,6 @@ def _check(record: DecisionRecord) -> None:
         raise ValueError(f"decision id must be 32 lowercase hex digits: {record.id!r}")
     if record.created_at.utcoffset() is None:
         raise ValueError("decision created_at must be timezone-aware")
-
-
-def _decision_values(record: DecisionRecord) -> dict[str, Any]:
-    """The row for a record, for SQLAlchemy (the time stored as UTC)."""
-    return {
-        "id": record.id,
-        "created_at": record.created_at.astimezone(UTC),
-        "agent_key_id": record.agent_key_id,
-        "policy_id": record.policy_id,
-        "policy_version": record.policy_version,
-        "policy_hash": record.policy_hash,
-        "outcome": record.outcome,
-        "clause_id": record.clause_id,
-        "rigid": record.rigid,
-        "facts": record.facts,
-        "decision": record.decision,
-    }
-
-
-def _hashed_fields(row: dict[str, Any]) -> list[Any]:
-    """The fields of a row that decision_chain.digest hashes before the JSON documents."""
-    return [
-        decision_chain.created_text(row[name]) if name == "created_at" else row[name]
-        for name in decision_chain.FIELDS[:9]
-    ]
 
 
 def _decision_record(row: Any) -> DecisionRecord:

@@ -19,11 +19,12 @@ Two ways of gathering them, chosen by `decision_log` for the store's database:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from policycheck.store.database import Store, StoreError
 from policycheck.store.records import DecisionRecord
@@ -79,6 +80,11 @@ def _settle(done: asyncio.Future[None] | Future[None], error: StoreError | None)
         done.set_exception(error)
 
 
+def _settle_all(outcomes: list[tuple[asyncio.Future[None], StoreError | None]]) -> None:
+    for done, error in outcomes:
+        _settle(done, error)
+
+
 class LoopCommitLog:
     """Logs the decisions submitted during one turn of `loop` in one transaction at its end,
     written by the loop's thread. Used from that loop only. While another process holds the
@@ -126,8 +132,11 @@ class GroupCommitLog:
         self.submit(record).result(timeout=timeout)
 
     def write(self, record: DecisionRecord) -> Awaitable[None]:
-        """Log `record`, awaited from an event loop (which holds no thread meanwhile)."""
-        return asyncio.wrap_future(self.submit(record))
+        """Log `record`, awaited from an event loop (which holds no thread meanwhile): the
+        writer completes the futures of a batch in one call to the loop, not one each."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put((record, done))
+        return done
 
     def submit(self, record: DecisionRecord) -> Future[None]:
         """Queue `record`; the future completes once it is committed (or fails with StoreError)."""
@@ -160,7 +169,16 @@ class GroupCommitLog:
             if stop:
                 return
 
-    def _write(self, batch: list[tuple[DecisionRecord, Future[None]]]) -> None:
+    def _write(
+        self, batch: list[tuple[DecisionRecord, asyncio.Future[None] | Future[None]]]
+    ) -> None:
         errors = write_each(self.store, [record for record, _ in batch])
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], Any]]] = {}
         for (_, done), error in zip(batch, errors, strict=True):
-            _settle(done, error)
+            if isinstance(done, asyncio.Future):
+                by_loop.setdefault(done.get_loop(), []).append((done, error))
+            else:
+                _settle(done, error)
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(_settle_all, outcomes)
