@@ -6,8 +6,8 @@ code (its functions are wrapped here, in the benchmark's process only):
 * `timed_app()`, a factory for uvicorn workers, serves `api.app.app_from_env()` as it is
   (several workers, one SQLite file) and times each stage of each decision with the wall
   clock: reaching the endpoint, the registry, `Policy.evaluate`, `Decision.to_dict`, the wait
-  for the decision's commit (from `LoopCommitLog.write` until its future is done), and, of the
-  group commit's batch that wrote it (at the end of a turn of the event loop),
+  for the decision's commit (from `GroupCommitLog.write` until its future is done), and, of the
+  group commit's batch that wrote it (in the log's writer thread),
   `Store.log_decisions`: the wait for the lock file (another process writing), then the one
   INSERT statement that takes SQLite's write lock, inserts and commits (or, for a batch too
   large for one statement, `BEGIN IMMEDIATE`, the inserts and the commit).
@@ -53,7 +53,7 @@ from policycheck.policy import Policy
 from policycheck.service.registry import PolicyRegistry
 from policycheck.store import DecisionRecord, Store
 from policycheck.store import sqlite as sqlite_store
-from policycheck.store.group_commit import LoopCommitLog
+from policycheck.store.group_commit import GroupCommitLog
 
 ENV_TIMINGS = "PC_BENCH_TIMINGS"
 # The stages of one decision, in seconds; "start" is perf_counter() (CLOCK_MONOTONIC, the same
@@ -113,10 +113,10 @@ def _instrument() -> None:
             timings["insert"] = inserted - locked
             timings["commit"] = perf_counter() - inserted
 
-    original_write, original_flush = LoopCommitLog.write, LoopCommitLog._flush
+    original_write, original_batch = GroupCommitLog.write, GroupCommitLog._write
     waiting: dict[str, dict[str, float]] = {}  # decision id -> its request's timings
 
-    def write(self: LoopCommitLog, record: DecisionRecord) -> Any:
+    def write(self: GroupCommitLog, record: DecisionRecord) -> Any:
         timings = CURRENT.get()
         if timings is None:
             return original_write(self, record)
@@ -131,15 +131,14 @@ def _instrument() -> None:
         done.add_done_callback(committed)
         return done
 
-    def flush(self: LoopCommitLog) -> None:
-        # The end of a turn of the loop: one transaction for the batch, timed, its timings
-        # given to each of its requests (their futures' callbacks run after this returns).
-        batch = list(self._pending)
+    def write_batch(self: GroupCommitLog, batch: list[Any]) -> None:
+        # In the writer thread: one transaction for the batch, timed, its timings given to
+        # each of its requests.
         batch_timings: dict[str, float] = {}
         token = CURRENT.set(batch_timings)
         try:
             begun = perf_counter()
-            original_flush(self)
+            original_batch(self, batch)
             batch_timings["write"] = perf_counter() - begun
         finally:
             CURRENT.reset(token)
@@ -152,8 +151,8 @@ def _instrument() -> None:
                 )
                 timings["batch"] = len(batch)
 
-    LoopCommitLog.write = write  # type: ignore[method-assign]
-    LoopCommitLog._flush = flush  # type: ignore[method-assign]
+    GroupCommitLog.write = write  # type: ignore[method-assign]
+    GroupCommitLog._write = write_batch  # type: ignore[method-assign]
     original_exclusive, original_one = sqlite_store.exclusive, Store._insert_one_statement
 
     @contextlib.contextmanager

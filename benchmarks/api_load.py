@@ -28,7 +28,7 @@ REF is a git commit whose files are extracted (`git archive`) and served with th
 PYTHONPATH (default: the working tree). `db=postgres` logs to a fresh schema of `--pg`'s
 database (default: SQLite, a fresh file). `without=` serves the working tree's API with store
 mechanisms switched off, for this benchmark only (`benchmarks/api_variants.py`: lock_file,
-checkpointer, hand_rows, loop_commit). `--db postgres` is the default of `db=`.
+checkpointer, hand_rows). `--db postgres` is the default of `db=`.
 `--baseline REF [--subject REF]` is `--api subject=SUBJECT --api baseline=REF` judged on the
 subject's requests/s over the baseline's (median at least 90%).
 
@@ -97,7 +97,7 @@ RUN_CLI = (
     f"    import {SERVE} as serve; serve.APP = 'api_variants:app'; del sys.argv[1]\n"
     "sys.exit(main())"
 )
-MECHANISMS = ("lock_file", "checkpointer", "hand_rows", "loop_commit")
+MECHANISMS = ("lock_file", "checkpointer", "hand_rows")
 
 
 @dataclass

@@ -164,7 +164,7 @@ PARTS = [  # (label, file, function): cumulative time (parts may contain one ano
     ("  Policy.evaluate", "policycheck/policy.py", "evaluate"),
     ("  Decision.to_dict (explanations, trace)", "policycheck/evaluation/decision.py", "to_dict"),
     ("  mask_personal", "policycheck/store/records.py", "mask_personal"),
-    ("the log's write, at the end of a loop turn", "policycheck/store/group_commit.py", "_flush"),
+    ("the log's write (its thread: not profiled)", "policycheck/store/group_commit.py", "_write"),
     ("  Store.log_decisions (rows + SQLite)", "policycheck/store/database.py", "log_decisions"),
 ]
 

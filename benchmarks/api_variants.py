@@ -10,8 +10,6 @@ what `PC_BENCH_WITHOUT` names (`+`-separated), then makes the app as `app_from_e
   default threshold (1,000 pages).
 * `hand_rows`: the SQLite rows bound by SQLAlchemy's types (one executemany of Core's INSERT in
   a BEGIN IMMEDIATE transaction, as on PostgreSQL), not written by hand in one statement.
-* `loop_commit`: the decisions logged by a writer thread (`GroupCommitLog`, as on PostgreSQL),
-  not at the end of the event loop's turn.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from sqlalchemy import insert
 from starlette.types import ASGIApp
 
 import api.app
-from policycheck.store import database, decision_chain, group_commit
+from policycheck.store import database, decision_chain
 from policycheck.store import sqlite as sqlite_store
 from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.tables import decisions
@@ -110,8 +108,6 @@ def switch_off(names: set[str]) -> None:
                 _insert_by_sqlalchemy(self, records, what)
 
         database.Store._insert = _insert  # type: ignore[method-assign]
-    if "loop_commit" in names:
-        api.app.decision_log = lambda store, _loop: group_commit.GroupCommitLog(store)  # type: ignore[attr-defined]
 
 
 def app() -> ASGIApp:

@@ -59,8 +59,9 @@ class Store:
         self._write_lock = sqlite_store.write_lock_path(self._engine)
         sqlite_file = self._engine.dialect.name == "sqlite"
         self._checkpointer = sqlite_store.Checkpointer(self._engine) if sqlite_file else None
-        # SQLite: the connection of the one-statement inserts, kept out of the pool (the event
-        # loop that writes through it never waits for a pooled connection), one user at a time
+        # The writers' connection (SQLite: of the one-statement inserts; PostgreSQL: of every
+        # batch), kept out of the pool (the log's writer never waits for a pooled connection,
+        # nor pre-pings it), one user at a time
         self._inserter: PoolProxiedConnection | None = None
         self._inserter_lock = threading.Lock()
 
@@ -210,7 +211,7 @@ class Store:
         """Read the head and run one INSERT in SQLite's autocommit mode, under the write lock
         file (every writer of the log takes it, so no other writes in between): the INSERT
         takes SQLite's write lock, writes and commits in one call, letting go of the GIL once
-        (each time it is taken back, the lock is held while the event loop thread runs)."""
+        (each time it is taken back, the lock is held while another thread runs)."""
         with self._inserter_lock:
             if self._inserter is None:
                 self._inserter = self._engine.raw_connection()  # isolation_level None

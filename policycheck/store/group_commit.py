@@ -5,15 +5,13 @@ A decision is never answered before it is logged, and a crash never leaves half 
 the requests of a busy moment share one transaction, so they queue once for the database's
 write lock instead of once each, and write each index page once.
 
-Two ways of gathering them, chosen by `decision_log` for the store's database:
-
-* `LoopCommitLog` (SQLite): the records submitted during one turn of the event loop are
-  written at its end, by the event loop's thread itself. Writing a SQLite file is work on this
-  machine's CPU, so a thread of its own gains nothing; it would cost a future, a wake-up and two
-  handovers of the GIL per record (each up to `sys.getswitchinterval()`, 5 ms, while the thread
-  holds the write lock that every process waits for).
-* `GroupCommitLog` (PostgreSQL): one writer thread takes whatever was queued while it was
-  writing, so that the event loop never waits on the network.
+One writer thread per process (`GroupCommitLog`) takes whatever was queued while it was
+writing, on SQLite and PostgreSQL alike, so that the event loop never waits on the database. On
+SQLite the records of one turn of the event loop were once written at its end by the loop's
+thread itself (`LoopCommitLog`); `benchmarks/api_load.py --api thread,without=loop_commit
+--api loop` measured the thread at 2.1x its requests/s (median of 4 interleaved rounds; 2.2x
+in a second run): while the loop wrote, or waited for another process's lock, or for the disk,
+no request was served.
 """
 
 from __future__ import annotations
@@ -44,10 +42,8 @@ class DecisionLog(Protocol):
         ...
 
 
-def decision_log(store: Store, loop: asyncio.AbstractEventLoop) -> DecisionLog:
-    """The way of logging that suits `store`'s database, for the API served on `loop`."""
-    if store.engine.dialect.name == "sqlite":
-        return LoopCommitLog(store, loop)
+def decision_log(store: Store, loop: asyncio.AbstractEventLoop | None = None) -> DecisionLog:
+    """The decision log of the API, over `store` (any database; `loop` is not needed)."""
     return GroupCommitLog(store)
 
 
@@ -83,38 +79,6 @@ def _settle(done: asyncio.Future[None] | Future[None], error: StoreError | None)
 def _settle_all(outcomes: list[tuple[asyncio.Future[None], StoreError | None]]) -> None:
     for done, error in outcomes:
         _settle(done, error)
-
-
-class LoopCommitLog:
-    """Logs the decisions submitted during one turn of `loop` in one transaction at its end,
-    written by the loop's thread. Used from that loop only. While another process holds the
-    write lock the loop waits for it (a writer holds it about a millisecond)."""
-
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop) -> None:
-        self.store = store
-        self._loop = loop
-        self._pending: list[tuple[DecisionRecord, asyncio.Future[None]]] = []
-
-    def write(self, record: DecisionRecord) -> asyncio.Future[None]:
-        """Queue `record` for the end of this turn of the loop; the future is done once it is
-        committed (or fails with StoreError)."""
-        done = self._loop.create_future()
-        if not self._pending:
-            self._loop.call_soon(self._flush)  # after what is ready now: this turn's requests
-        self._pending.append((record, done))
-        return done
-
-    def close(self) -> None:
-        """Write what is queued (from the loop's thread)."""
-        self._flush()
-
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        errors = write_each(self.store, [record for record, _ in batch])
-        for (_, done), error in zip(batch, errors, strict=True):
-            _settle(done, error)
 
 
 class GroupCommitLog:

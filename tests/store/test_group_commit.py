@@ -1,19 +1,21 @@
-"""LoopCommitLog: the decisions submitted during one turn of the event loop, committed in one
-transaction at its end, on a real SQLite file (and the choice of log for each database)."""
+"""GroupCommitLog: the decisions queued while its writer thread was writing, committed in one
+transaction, each caller answered once its own is committed, on a real SQLite file (and the
+same log for each database)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from policycheck.store import DecisionRecord, Store, StoreError
-from policycheck.store.group_commit import GroupCommitLog, LoopCommitLog, decision_log
+from policycheck.store.group_commit import GroupCommitLog, decision_log
 from tests.store.test_store import make_record, pg_url  # noqa: F401 (a fixture)
 from tests.store.test_write_lock import WAIT_SECONDS, _blocked_flock_waiters
 
@@ -31,34 +33,63 @@ def record_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
-def test_one_turn_of_the_loop_is_one_transaction(
-    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+@contextlib.contextmanager
+def writer_held(tmp_path: Path) -> Iterator[None]:
+    """Hold the lock file of `tmp_path/log.db` as another process's writer would, until the
+    block ends; on entering, after `first` (below) is being written and the writer waits."""
+    path = tmp_path / "log.db.write-lock"
+    lock = os.open(path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        os.close(lock)
+
+
+def wait_for_the_writer(tmp_path: Path) -> None:
+    path = tmp_path / "log.db.write-lock"
+    deadline = time.monotonic() + WAIT_SECONDS
+    while _blocked_flock_waiters(path) == 0:  # until the writer has its batch and waits
+        assert time.monotonic() < deadline, "the writer never waited for the lock"
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_what_is_queued_while_a_batch_is_written_is_one_transaction(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sizes = record_batches(sqlite_store, monkeypatch)
-    records = [make_record() for _ in range(12)]
+    first, queued = make_record(), [make_record() for _ in range(12)]
 
     async def main() -> None:
-        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
-        # twelve requests decided in one turn; each awaits its own commit
-        await asyncio.gather(*(log.write(record) for record in records))
-        assert sqlite_store.count_decisions() == 12
-        await log.write(make_record())  # a later turn: a transaction of its own
+        log = GroupCommitLog(sqlite_store)
+        with writer_held(tmp_path):
+            writing = log.write(first)
+            await asyncio.to_thread(wait_for_the_writer, tmp_path)
+            waiting = [log.write(record) for record in queued]  # while the batch waits
+        await asyncio.gather(writing, *waiting)
+        await log.write(make_record())  # alone: a transaction of its own
         log.close()
 
     asyncio.run(main())
-    assert sizes == [12, 1]
-    assert all(sqlite_store.get_decision(r.id) == r for r in records)
+    assert sizes == [1, 12, 1]
+    assert all(sqlite_store.get_decision(r.id) == r for r in [first, *queued])
 
 
-def test_a_write_is_not_done_before_it_is_committed(sqlite_store: Store) -> None:
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_a_write_is_not_done_before_it_is_committed(sqlite_store: Store, tmp_path: Path) -> None:
     async def main() -> None:
-        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        log = GroupCommitLog(sqlite_store)
         record = make_record()
-        written = log.write(record)
-        assert not written.done()
-        assert sqlite_store.get_decision(record.id) is None
+        with writer_held(tmp_path):
+            written = log.write(record)
+            await asyncio.to_thread(wait_for_the_writer, tmp_path)
+            await asyncio.sleep(0.05)  # time the loop would take to answer too early
+            assert not written.done()
+            assert sqlite_store.get_decision(record.id) is None
         await written
         assert sqlite_store.get_decision(record.id) == record
+        log.close()
 
     asyncio.run(main())
 
@@ -69,11 +100,12 @@ def test_a_bad_record_fails_alone(sqlite_store: Store) -> None:
     good = [make_record() for _ in range(3)]
 
     async def main() -> list[BaseException | None]:
-        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        log = GroupCommitLog(sqlite_store)
         results = await asyncio.gather(
             log.write(good[0]), log.write(logged), *(log.write(r) for r in good[1:]),
             return_exceptions=True,
         )  # fmt: skip
+        log.close()
         return list(results)
 
     results = asyncio.run(main())
@@ -88,31 +120,29 @@ def test_a_cancelled_request_still_has_its_decision_logged(sqlite_store: Store) 
     record = make_record()
 
     async def main() -> None:
-        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
+        log = GroupCommitLog(sqlite_store)
         written = log.write(record)
-        written.cancel()  # the client went away before the end of the turn
-        await asyncio.sleep(0)  # the turn ends: the batch is written
-        await asyncio.sleep(0)
+        written.cancel()  # the client went away before its decision was written
+        log.close()  # the writer finishes what was queued
 
     asyncio.run(main())
     assert sqlite_store.get_decision(record.id) == record
 
 
 def test_close_writes_what_is_waiting(sqlite_store: Store) -> None:
-    record = make_record()
+    records = [make_record() for _ in range(5)]
 
     async def main() -> None:
-        log = LoopCommitLog(sqlite_store, asyncio.get_running_loop())
-        written = log.write(record)
-        log.close()  # before the end of the turn (the app shutting down)
-        assert written.done()
-        assert written.result() is None
+        log = GroupCommitLog(sqlite_store)
+        written = [log.write(record) for record in records]
+        log.close()  # the app shutting down: the writer ends once the queue is written
+        await asyncio.gather(*written)
 
     asyncio.run(main())
-    assert sqlite_store.get_decision(record.id) == record
+    assert all(sqlite_store.get_decision(r.id) == r for r in records)
 
 
-def test_sqlite_is_logged_by_the_loop_postgresql_by_a_thread(
+def test_both_databases_are_logged_by_a_writer_thread(
     sqlite_store: Store, request: pytest.FixtureRequest
 ) -> None:
     url = request.getfixturevalue("pg_url")  # skips without POLICYCHECK_TEST_PG
@@ -124,14 +154,14 @@ def test_sqlite_is_logged_by_the_loop_postgresql_by_a_thread(
         pg.migrate()
         on_pg = decision_log(pg, loop)
         record = make_record()
-        await on_pg.write(record)  # the thread's future, awaited from the loop
+        await on_pg.write(record)  # completed by the thread, awaited from the loop
         assert pg.get_decision(record.id) == record
         on_pg.close()
         on_sqlite.close()
         pg.close()
         return type(on_sqlite), type(on_pg)
 
-    assert asyncio.run(kinds()) == (LoopCommitLog, GroupCommitLog)
+    assert asyncio.run(kinds()) == (GroupCommitLog, GroupCommitLog)
 
 
 @pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
