@@ -8,10 +8,10 @@ write lock instead of once each, and write each index page once.
 One writer thread per process (`GroupCommitLog`) takes whatever was queued while it was
 writing, on SQLite and PostgreSQL alike, so that the event loop never waits on the database. On
 SQLite the records of one turn of the event loop were once written at its end by the loop's
-thread itself (`LoopCommitLog`); `benchmarks/api_load.py --api thread,without=loop_commit
---api loop` measured the thread at 2.1x its requests/s (median of 4 interleaved rounds; 2.2x
-in a second run): while the loop wrote, or waited for another process's lock, or for the disk,
-no request was served.
+thread itself (`LoopCommitLog`, removed by commit 1e30979); in one interleaved run of
+`benchmarks/api_load.py` the thread served 2.1x its requests/s (median of 4 rounds; 2.2x in
+another run): while the loop wrote, or waited for another process's lock or for the disk, no
+request was served.
 """
 
 from __future__ import annotations
