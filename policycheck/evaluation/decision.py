@@ -186,6 +186,9 @@ def margin_dict(margin: Margin | None, unit: str | None) -> dict[str, Any] | Non
     return {"value": margin.value, "unit": unit or margin.unit.value, "late": margin.late}
 
 
+_INT64 = 2**63
+
+
 def json_value(value: FactValue | None) -> Any:
     """A fact value as JSON: dates in ISO form, numbers as numbers."""
     kind = type(value)
@@ -194,5 +197,7 @@ def json_value(value: FactValue | None) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value() and -_INT64 <= value < _INT64:
+            return int(value)
+        return float(value)  # JSON encoders write at most 64-bit integers
     return value

@@ -65,6 +65,10 @@ def _number(value: Any) -> Decimal:
         raise _InvalidValueError("PC502", f"expected a number, got {_show(value)}") from None
     if not number.is_finite():
         raise _InvalidValueError("PC502", f"expected a finite number, got {_show(value)}")
+    if not math.isfinite(float(number)):
+        raise _InvalidValueError(
+            "PC502", f"number {_show(value)} is too large: at most about 1.8e308 in size"
+        )
     return number
 
 

@@ -3,8 +3,9 @@ personal facts masked (evaluation.personal) before logging."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -34,8 +35,18 @@ class DecisionRecord:
 
 def json_text(value: Any) -> str:
     """Compact JSON text with non-ASCII characters kept as they are (orjson: several times
-    faster than json.dumps, and dates as ISO strings)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    faster than json.dumps, and dates as ISO strings); json.dumps for the integers past 64 bits
+    that orjson refuses (a request may hold 18446744073709551616: it is logged as sent)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def decision_record(
