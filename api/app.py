@@ -51,8 +51,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False, fast_path: bool =
         store.migrate()
         registry = PolicyRegistry(settings.rules_dir, store, settings.refresh_seconds)
         registry.start()
-        loop = asyncio.get_running_loop()
-        log = decision_log(store, loop)
+        log = decision_log(store)
         exception_log = ExceptionLog(store)
         secret = store.meta_once("review_session_secret", secrets.token_hex(32))
         app.state.policycheck = AppState(
@@ -60,6 +59,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False, fast_path: bool =
         )
         # SIGHUP publishes the rule files again (not possible outside the main thread: tests)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGHUP, lambda: _publish_on_hup(registry))
         if freeze_gc:
             gc.collect()

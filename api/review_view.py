@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.errors import ApiError
 from api.filters import FILTERS, parse_filters
+from policycheck.evaluation.personal import MASK
 from policycheck.review.log import ExceptionFilter
 
 PAGE_SIZE = 50
@@ -74,7 +75,7 @@ def show(value: Any) -> str:
         return "unknown"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if value == "***":
+    if value == MASK:
         return "*** (personal, masked)"
     if isinstance(value, list):
         return ", ".join(show(v) for v in value)

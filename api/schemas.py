@@ -1,4 +1,4 @@
-"""The JSON the API takes and gives (DESIGN.md "Contracts"), as pydantic models."""
+"""The JSON the API takes and gives (docs/api.md), as pydantic models."""
 
 from __future__ import annotations
 

@@ -158,12 +158,15 @@ PARTS = [  # (label, file, function): cumulative time (parts may contain one ano
         "data_received",
     ),
     ("uvicorn httptools: send (the response)", "uvicorn/protocols/http/httptools_impl.py", "send"),
-    ("api.deps body_and_key (body, validation, key)", "api/deps.py", "body_and_key"),
-    ("  api.deps check_key (the key: SHA-256, compare)", "api/deps.py", "check_key"),
+    ("api.deps check_key (the key: SHA-256, compare)", "api/deps.py", "check_key"),
     ("endpoint decide(), all of it but the log's write", DECIDE, "decide"),
     ("  Policy.evaluate", "policycheck/policy.py", "evaluate"),
     ("  Decision.to_dict (explanations, trace)", "policycheck/evaluation/decision.py", "to_dict"),
-    ("  mask_personal", "policycheck/store/records.py", "mask_personal"),
+    (
+        "  decision_record (personal facts masked)",
+        "policycheck/store/records.py",
+        "decision_record",
+    ),
     ("the log's write (its thread: not profiled)", "policycheck/store/group_commit.py", "_write"),
     ("  Store.log_decisions (rows + SQLite)", "policycheck/store/database.py", "log_decisions"),
 ]

@@ -104,6 +104,15 @@ class _Analysis:
         if not gaps:
             return
         header = self.file.header
+        if not names:  # no fact decides anything: no clause applies to any request
+            self.warn(
+                "PC407",
+                "no clause covers any request",
+                header.span,
+                note="no clause of this policy applies, whatever the facts",
+                help='add a clause, or declare the policy silent with `outside KIND "why"`',
+            )
+            return
         shown = "; ".join(r.words() for r in gaps[:3])
         more = f" (and {len(gaps) - 3} more)" if len(gaps) > 3 else ""
         self.warn(

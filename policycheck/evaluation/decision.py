@@ -150,7 +150,7 @@ class Decision:
         return self.explanations[self.language]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of DESIGN.md (plus `explanations` by language)."""
+        """The JSON of docs/api.md (plus `explanations` by language)."""
         clause = self.clause
         return {
             "decision_id": self.decision_id,

@@ -1,4 +1,4 @@
-"""Diagnostics: the product's face for legal teams (STYLE.md §3).
+"""Diagnostics: the product's face for legal teams (docs/language.md, "Diagnostics").
 
 One headline in lowercase with user text in backticks, a location, the source line with carets
 under the primary span (and dashes under secondary ones), and one help line.
@@ -116,7 +116,7 @@ def error(
 
 
 def render_text(diagnostic: Diagnostic, source: Source) -> str:
-    """The diagnostic as text, in the rustc-like layout of STYLE.md §3."""
+    """The diagnostic as text, in the rustc-like layout of docs/language.md."""
     span = diagnostic.span
     gutter = " " * len(str(span.line))
     lines = [

@@ -30,11 +30,6 @@ LOG = "decisions"  # the seals' name of this log
 # Key of the PostgreSQL advisory lock that serialises writers of the decision log: b"pc-decl".
 DECISION_LOCK = int.from_bytes(b"pc-decl", "big")
 HEAD_SQL = "SELECT seq, hash FROM decisions WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
-# PostgreSQL's text of JSON documents, in order: what its JSONB keeps of them.
-NORMALISE_SQL = (
-    "SELECT CAST(CAST(t AS jsonb) AS text) FROM unnest(CAST(%(texts)s AS text[])) "
-    "WITH ORDINALITY AS u(t, n) ORDER BY n"
-)
 FIELDS: tuple[str, ...] = ("id", "created_at", "agent_key_id", "policy_id", "policy_version")
 FIELDS += ("policy_hash", "outcome", "clause_id", "rigid", "facts", "decision")
 _BOOLEAN_TEXT = {"1": True, "0": False, "true": True, "false": False}
@@ -84,12 +79,6 @@ def lock_head(conn: Connection) -> tuple[int, str]:
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(DECISION_LOCK)))
     return head_of(conn.exec_driver_sql(HEAD_SQL).first())
-
-
-def normalised(conn: Connection, texts: list[str]) -> list[str]:
-    """The texts PostgreSQL gives back for these JSON documents stored as JSONB."""
-    rows = conn.exec_driver_sql(NORMALISE_SQL, {"texts": texts}).all()
-    return [str(row[0]) for row in rows]
 
 
 def verify(

@@ -42,8 +42,8 @@ class DecisionLog(Protocol):
         ...
 
 
-def decision_log(store: Store, loop: asyncio.AbstractEventLoop | None = None) -> DecisionLog:
-    """The decision log of the API, over `store` (any database; `loop` is not needed)."""
+def decision_log(store: Store) -> DecisionLog:
+    """The decision log of the API, over `store` (any database)."""
     return GroupCommitLog(store)
 
 

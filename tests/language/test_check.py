@@ -305,3 +305,11 @@ def test_a_chain_of_exceptions_is_not_an_overlap() -> None:
         "clause `b` is always overridden",
     ]
     assert compiled is not None
+
+
+def test_a_policy_without_clauses_says_no_request_is_covered() -> None:
+    """Not `no clause covers ` with nothing after it: the gap is every request."""
+    _, diagnostics = run(HEADER, analysis=True)
+    gaps = [d for d in diagnostics if d.code == "PC407"]
+    assert [d.message for d in gaps] == ["no clause covers any request"]
+    assert gaps[0].span.line == 1

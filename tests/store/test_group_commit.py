@@ -148,11 +148,10 @@ def test_both_databases_are_logged_by_a_writer_thread(
     url = request.getfixturevalue("pg_url")  # skips without POLICYCHECK_TEST_PG
 
     async def kinds() -> tuple[type, type]:
-        loop = asyncio.get_running_loop()
-        on_sqlite = decision_log(sqlite_store, loop)
+        on_sqlite = decision_log(sqlite_store)
         pg = Store(url)
         pg.migrate()
-        on_pg = decision_log(pg, loop)
+        on_pg = decision_log(pg)
         record = make_record()
         await on_pg.write(record)  # completed by the thread, awaited from the loop
         assert pg.get_decision(record.id) == record
