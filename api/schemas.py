@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat
 
 from policycheck.review.exceptions import MAX_NOTE
 
@@ -38,6 +38,18 @@ class DecisionIn(BaseModel):
 
 
 JsonScalar = str | bool | int | float | None  # a fact's value in a trace step (dates as text)
+
+
+def _day_or_instant(value: Any) -> Any:
+    """`2012-04-21` stays a day and `2024-03-31T13:00:00+02:00` an instant (pydantic alone would
+    read either as the other)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    return value
+
+
+# A deadline: the last day in time, or the instant a period in hours expires, with its offset.
+Deadline = Annotated[date | datetime, BeforeValidator(_day_or_instant)]
 
 
 class PolicyRef(BaseModel):
@@ -87,7 +99,7 @@ class TraceStepOut(BaseModel):
     value: bool | None
     facts: dict[str, JsonScalar] = Field(description="the facts read, by name (null: unknown)")
     note: str = Field(default="", description="why (a false scope, an unknown region...)")
-    deadline: date | None = None
+    deadline: Deadline | None = None
     margin: MarginOut | None = None
 
 
@@ -110,7 +122,10 @@ class DecisionOut(BaseModel):
     policy: PolicyRef
     outcome: Literal["allow", "refuse", "needs_info", "no_clause", "conflict"]
     clause: ClauseOut | None = Field(description="null when no clause could be chosen")
-    deadline: date | None = Field(description="the last day in time under the clause")
+    deadline: Deadline | None = Field(
+        description="the last day in time under the clause; for a period in hours, the instant "
+        "it expires, with its offset (2024-03-31T13:00:00+02:00)"
+    )
     margin: MarginOut | None
     rigid: bool = Field(description="a refusal open to discretion (`discretion` says whose)")
     discretion: DiscretionOut | None

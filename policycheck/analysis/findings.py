@@ -257,6 +257,8 @@ class _Analysis:
                 )
             elif calendar.region_fact is not None:
                 read.add(calendar.region_fact.name)
+        if self.file.header.customer_zone is not None:  # it reads every date-time given
+            read.add(self.file.header.customer_zone.region_fact.name)
         for group in self.file.groups:
             if group.name not in used_groups:
                 self.warn(

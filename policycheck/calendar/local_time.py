@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,9 +17,24 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(
-            f"unknown time zone `{name}`; use an IANA name such as Europe/Paris or UTC"
-        ) from None
+        raise CalendarError(f"unknown time zone `{name}`; {zone_hint(name)}") from None
+
+
+def zone_hint(name: str) -> str:
+    """What to write instead of an unknown zone: the nearest IANA name, or an example."""
+    close = difflib.get_close_matches(name, _zone_names(), n=1, cutoff=0.8)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    cities = _zone_cities()  # `Paris` alone: `Europe/Paris`
+    city = difflib.get_close_matches(name.strip().lower().replace(" ", "_"), cities, 1, 0.8)
+    if city:
+        return f"did you mean `{cities[city[0]]}`?"
+    return "use an IANA name such as Europe/Paris, America/Guadeloupe or UTC"
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
 
 
 def local_date(value: date, tz: ZoneInfo) -> date:
@@ -52,3 +69,13 @@ def parse_when(text: str) -> date:
         raise CalendarError(
             f"malformed date `{text}`; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM]"
         ) from None
+
+
+@functools.cache
+def _zone_cities() -> dict[str, str]:
+    """The last part of each zone's name, lowercased (`paris`), and the zone it names."""
+    cities: dict[str, str] = {}
+    for full in _zone_names():
+        if "/" in full:
+            cities.setdefault(full.rsplit("/", 1)[1].lower(), full)
+    return cities

@@ -94,6 +94,14 @@ def default_timezone(region: Region) -> str | None:
     return zones[0] if len(zones) == 1 else None
 
 
+def country_timezones(country: str) -> tuple[str, ...]:
+    """Every time zone a region of `country` may be in, the mainland's first (FR: Paris, then
+    each overseas zone of the table above); for another country, those of zone.tab."""
+    if country == "FR":
+        return tuple(dict.fromkeys(_FR_TIMEZONES.values()))
+    return _zones_by_country().get(country, ())
+
+
 def _country_code(country: str) -> str:
     code = country.strip().upper()
     supported = holidays.list_supported_countries()

@@ -36,3 +36,9 @@ class CountedPeriod:
     def ends_at(self) -> datetime:
         """The instant (UTC) the period expires: end of the last day in the policy's time zone."""
         return self.instant if self.instant is not None else end_of_day(self.last_day, self.tz)
+
+    @property
+    def due(self) -> date:
+        """The deadline as a decision states it: the last day in time, or, for a period in hours,
+        the instant it expires with the offset of its zone (`2024-03-31T13:00:00+02:00`)."""
+        return self.instant.astimezone(self.tz) if self.instant is not None else self.last_day

@@ -198,21 +198,22 @@ def within(
 
     def value(ctx: Ctx) -> Value:
         when, start = subject(ctx), anchor(ctx)
+        local = ctx.tz or tz  # the customer's zone when the policy reads their clock
         if when is None or start is None:
             if start is not None:
-                _deadline_only(ctx, index, start, period, calendars, tz, unit_name)
+                _deadline_only(ctx, index, start, period, calendars, local, unit_name)
             ctx.values[index] = None
             return None
         calendar = calendars.for_request(ctx)
         try:
             if calendar is not None:
-                deadline = compute_deadline(start, period, calendar, tz)
+                deadline = compute_deadline(start, period, calendar, local)
                 margin = deadline.margin(when)
                 ctx.withins[index] = WithinResult(deadline, margin, unit_name, when=when)
                 result: Value = not margin.late
             else:
                 result = _within_any_region(
-                    ctx, index, when, start, period, calendars, tz, unit_name
+                    ctx, index, when, start, period, calendars, local, unit_name
                 )
         except CalendarError as problem:
             raise _uncountable(source, start, str(problem)) from None

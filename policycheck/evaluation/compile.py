@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from policycheck.calendar import Direction, Period
 from policycheck.calendar.local_time import zone
 from policycheck.evaluation import closures
+from policycheck.evaluation.clock import CustomerClock
 from policycheck.evaluation.decision import ClauseRef
 from policycheck.evaluation.facts import FactSchema
 from policycheck.evaluation.runtime import Ctx, Node, Value
@@ -66,6 +67,7 @@ class CompiledPolicy:
     rule_file: nodes.RuleFile = field(repr=False, compare=False)
     examples: tuple[nodes.Example, ...] = ()
     personal: frozenset[str] = frozenset()  # facts marked personal: masked in words and logs
+    clock: CustomerClock | None = None  # `customer timezone of ...`: whose clock reads dates
 
 
 def content_hash(text: str) -> str:
@@ -111,6 +113,7 @@ class _Compiler:
             rule_file=self.file,
             examples=self.file.examples,
             personal=frozenset(f.name for f in self.file.facts if f.personal),
+            clock=CustomerClock.of(self.file.header),
         )
 
     def text(self, expr: nodes.Expr) -> str:
@@ -228,7 +231,9 @@ class _Compiler:
 
             def local_day(ctx: Ctx) -> date | None:
                 value = ctx.facts.get(name)
-                return value.astimezone(tz).date() if isinstance(value, datetime) else None
+                if not isinstance(value, datetime):
+                    return None
+                return value.astimezone(ctx.tz or tz).date()
 
             return local_day
         return lambda ctx: ctx.facts.get(name)

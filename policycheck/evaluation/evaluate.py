@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from policycheck.evaluation.clock import Reading, settle
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.coverage import Coverage
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
@@ -43,13 +44,51 @@ def evaluate(
     reached is added to `coverage` when one is given."""
     problems: list[FactProblem] = []
     try:
-        known = policy.schema.validate(facts)
+        readings = _readings(policy, facts)
     except FactsError as invalid:
-        problems, known = invalid.problems, {}
+        problems, readings = invalid.problems, []
     problems += validate_proposal(policy, proposed)
     if problems:
         raise FactsError(problems)
-    ctx = Ctx(known, policy.node_count, policy.personal)
+    if len(readings) == 1 or policy.clock is None:
+        return _evaluate(policy, readings[0], proposed, coverage)
+    # The customer's region is unknown and their zones read the date-times differently.
+    decisions = [_evaluate(policy, reading, proposed, coverage) for reading in readings]
+    region = policy.clock.region_fact
+    ask = question(policy.schema.declared[region].question, region, policy.header.language)
+    decision = settle(decisions, policy.clock, ask)
+    if proposed is not None and decision.proposal is None:  # a needs_info of its own
+        return check_proposal(decision, proposed, [], ())
+    return decision
+
+
+def _readings(policy: CompiledPolicy, facts: Mapping[str, Any]) -> list[Reading]:
+    """The facts as read on the customer's clock (evaluation.clock): in their region's zone, or,
+    their region unknown, in each zone that reads a date-time differently (the policy's first)."""
+    clock, tz = policy.clock, policy.tz
+    if clock is not None:
+        customer = clock.zone_of(facts) if isinstance(facts, Mapping) else None
+        if customer is not None:
+            return [Reading(customer, policy.schema.validate(facts, customer))]
+    first = Reading(tz, policy.schema.validate(facts))
+    if clock is None or not policy.schema.gives_time(facts):
+        return [first]
+    readings = [first]
+    for zone in clock.zones(tz):
+        known = policy.schema.validate(facts, zone)
+        if all(known != other.facts for other in readings):
+            readings.append(Reading(zone, known))
+    return readings
+
+
+def _evaluate(
+    policy: CompiledPolicy,
+    reading: Reading,
+    proposed: Mapping[str, Any] | None,
+    coverage: Coverage | None,
+) -> Decision:
+    """The decision for facts read in one zone."""
+    ctx = Ctx(reading.facts, policy.node_count, policy.personal, reading.tz)
     trace: list[TraceStep] = []
     not_applicable: list[tuple[str, Callable[[], str]]] = []
     verdicts: list[Verdict] = []
@@ -178,7 +217,7 @@ def _step(clause: CompiledClause, kind: str, node: Node, value: bool | None, ctx
     result = next((ctx.withins[i] for i in node.withins if i in ctx.withins), None)
     if result is None:
         return TraceStep(clause.decl.id, kind, node.text, value, node.facts)
-    deadline = result.deadline.last_day if result.deadline else None
+    deadline = result.deadline.due if result.deadline else None
     note = "the region is unknown" if result.region_unknown else ""
     return TraceStep(
         clause.decl.id,
@@ -324,7 +363,7 @@ class _Builder:
         if result is None:
             return {}
         return {
-            "deadline": result.deadline.last_day if result.deadline else None,
+            "deadline": result.deadline.due if result.deadline else None,
             "margin": result.margin,
             "margin_unit": result.margin_unit,
         }

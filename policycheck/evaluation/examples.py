@@ -75,7 +75,7 @@ def _check(expectation: nodes.Expectation, decision: Decision) -> str:
             else (f"expected {wanted}, got {decision.outcome.value}")
         )
     if kind == "deadline":
-        if decision.deadline == expectation.deadline:
+        if _day_of(decision.deadline) == expectation.deadline:
             return ""
         return f"expected deadline {_day(expectation.deadline)}, got {_day(decision.deadline)}"
     if kind == "rigid":
@@ -106,6 +106,11 @@ def _check(expectation: nodes.Expectation, decision: Decision) -> str:
 
 def _day(day: date | None) -> str:
     return day.isoformat() if day else "none"
+
+
+def _day_of(deadline: date | None) -> date | None:
+    """`expect deadline DATE` of a period in hours: the day of its instant, in its zone."""
+    return deadline.date() if isinstance(deadline, datetime) else deadline
 
 
 def _json(value: object) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from policycheck.calendar import Margin
@@ -86,9 +86,13 @@ _WORDS = {
 
 
 def long_date(day: date, language: str) -> str:
-    """`21 April 2012`, `21 avril 2012`."""
+    """`21 April 2012`, `21 avril 2012`; an instant `31 March 2024 at 13:00 (UTC+02:00)`."""
     months = _MONTHS.get(language, _MONTHS["en"])
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    text = f"{day.day} {months[day.month - 1]} {day.year}"
+    if isinstance(day, datetime):  # a period in hours ends at an instant: say it with its offset
+        offset = day.isoformat(timespec="minutes")[16:] or "+00:00"
+        text += f" {'à' if language == 'fr' else 'at'} {day:%H:%M} (UTC{offset})"
+    return text
 
 
 def _asked(decision: Decision) -> str:

@@ -161,13 +161,39 @@ class FactSchema:
 
     def __init__(self, facts: tuple[nodes.FactDecl, ...], tz: ZoneInfo) -> None:
         self.declared = {fact.name: fact for fact in facts}
-        self.tree: dict[str, Any] = {}
-        for fact in facts:
-            branch = self.tree
+        self.tz = tz
+        self.tree = self._tree(tz)
+        self._trees = {tz: self.tree}  # by the zone that reads date-times (the customer's clock)
+        # Date and datetime facts: the ones a time zone can change.
+        self.timed = tuple(f.name for f in facts if f.type.kind in ("date", "datetime"))
+
+    def _tree(self, tz: ZoneInfo) -> dict[str, Any]:
+        tree: dict[str, Any] = {}
+        for fact in self.declared.values():
+            branch = tree
             *parents, leaf = fact.name.split(".")
             for part in parents:
                 branch = branch.setdefault(part, {})
             branch[leaf] = (fact.name, self._parser(fact.type, tz))
+        return tree
+
+    def tree_in(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The parsers that read date-times in `tz` (built once per zone)."""
+        tree = self._trees.get(tz)
+        if tree is None:
+            tree = self._trees.setdefault(tz, self._tree(tz))
+        return tree
+
+    def gives_time(self, facts: Mapping[str, Any]) -> bool:
+        """True when a date or datetime fact is given with a time (more than YYYY-MM-DD): only
+        then can the zone that reads it change its value."""
+        for name in self.timed:
+            value: Any = facts
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if isinstance(value, str) and len(value) != 10:
+                return True
+        return False
 
     @staticmethod
     def _parser(fact_type: nodes.FactType, tz: ZoneInfo) -> Parser:
@@ -186,25 +212,29 @@ class FactSchema:
         }
         return parsers[kind]
 
-    def validate(self, facts: Mapping[str, Any]) -> dict[str, FactValue]:
-        """Flat `{"delivery.date": date(...)}`; absent and null facts are left out (unknown)."""
+    def validate(
+        self, facts: Mapping[str, Any], tz: ZoneInfo | None = None
+    ) -> dict[str, FactValue]:
+        """Flat `{"delivery.date": date(...)}`; absent and null facts are left out (unknown).
+        Date-times are read in `tz` (by default the policy's zone)."""
         if not isinstance(facts, Mapping):
             raise FactsError([FactProblem("PC502", "", "facts must be a JSON object")])
-        known = self._fast(facts)
+        tree = self.tree if tz is None else self.tree_in(tz)
+        known = self._fast(facts, tree)
         if known is not None:
             return known
         known = {}
         problems: list[FactProblem] = []
-        self._walk(facts, self.tree, "", known, problems)
+        self._walk(facts, tree, "", known, problems)
         if problems:
             raise FactsError(problems)
         return known
 
-    def _fast(self, facts: Mapping[str, Any]) -> dict[str, FactValue] | None:
+    @staticmethod
+    def _fast(facts: Mapping[str, Any], tree: dict[str, Any]) -> dict[str, FactValue] | None:
         """The common case (`section.field` facts, all valid) without building any name; None
         as soon as anything is unusual, for `_walk` to report every problem."""
         known: dict[str, FactValue] = {}
-        tree = self.tree
         try:
             for section, fields in facts.items():
                 branch = tree[section]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from policycheck.calendar import Deadline, Margin
 from policycheck.evaluation.facts import FactValue
@@ -18,13 +19,18 @@ Value = bool | None
 class Ctx:
     """One request's evaluation state: its facts and the value of every compiled node."""
 
-    __slots__ = ("facts", "personal", "values", "withins")
+    __slots__ = ("facts", "personal", "tz", "values", "withins")
 
     def __init__(
-        self, facts: dict[str, FactValue], size: int, personal: frozenset[str] = frozenset()
+        self,
+        facts: dict[str, FactValue],
+        size: int,
+        personal: frozenset[str] = frozenset(),
+        tz: ZoneInfo | None = None,
     ) -> None:
         self.facts = facts
         self.personal = personal  # facts whose values are never written in words
+        self.tz = tz  # the zone that reads this request's date-times (None: the policy's)
         self.values: list[Any] = [UNSET] * size
         self.withins: dict[int, WithinResult] = {}
 

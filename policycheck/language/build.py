@@ -118,6 +118,11 @@ class _Builder(Transformer[Token, Any]):
             },
         )
 
+    def customer_timezone(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.CustomerZone]:
+        country, region = children
+        zone = nodes.CustomerZone(str(country), region, _span(meta), token_span(country))
+        return ("customer_zone", zone)
+
     def language(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         return ("many", {"language": str(children[0]), "language_declared": True})
 

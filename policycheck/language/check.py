@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from policycheck.calendar import CalendarError, resolve_region
-from policycheck.calendar.local_time import zone
+from policycheck.calendar.local_time import zone, zone_hint
+from policycheck.calendar.regions import country_timezones
 from policycheck.language import nodes
 from policycheck.language.check_examples import ExampleChecker
 from policycheck.language.diagnostics import Diagnostic
@@ -43,8 +44,10 @@ class _Checker(ExampleChecker):
                 f"unknown time zone `{header.timezone}`",
                 header.timezone_span or header.span,
                 note="not an IANA time zone",
-                help="use a name such as Europe/Paris or America/Guadeloupe",
+                help=zone_hint(header.timezone),
             )
+        if header.customer_zone is not None:
+            self.customer_zone(header.customer_zone)
         start, end = header.effective_from, header.effective_until
         if start and end and end < start:
             self.report(
@@ -53,6 +56,40 @@ class _Checker(ExampleChecker):
                 header.effective_span or header.span,
                 note=f"until {end} is before {start}",
                 help="swap the two dates",
+            )
+
+    def customer_zone(self, customer: nodes.CustomerZone) -> None:
+        """`customer timezone of FR at delivery.postcode`: a country whose regions each have
+        one zone, read from a text fact (as a calendar's holidays are)."""
+        try:
+            resolve_region(customer.country)
+        except CalendarError:
+            self.report(
+                "PC310",
+                f"unknown country `{customer.country}`",
+                customer.country_span,
+                note="no regions are known for it",
+                help="use an ISO 3166-1 alpha-2 code such as FR, BE or DE",
+            )
+        else:
+            zones = country_timezones(customer.country)
+            if customer.country != "FR" and len(zones) != 1:
+                self.report(
+                    "PC416",
+                    f"the customer's time zone cannot be read from a region of {customer.country}",
+                    customer.country_span,
+                    note=f"{customer.country} spans {len(zones)} time zones, not one per region",
+                    help="regions map to time zones for FR (overseas included) and for countries "
+                    "with one zone; otherwise ask for the date-time with its offset",
+                )
+        fact_type = self.ref(customer.region_fact)
+        if fact_type is not None and fact_type.kind not in ("text", "value"):
+            self.report(
+                "PC308",
+                "a region is read from a postcode or region code",
+                customer.region_fact.span,
+                note=f"this is {fact_type.words()}",
+                help="declare the fact as `text`",
             )
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:

@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "PC409": "condition that never or always holds",
     "PC410": "unused fact, group or calendar",
     "PC411": "two rule files define the same policy",
+    "PC416": "customer's time zone that no region gives",
 }
 
 

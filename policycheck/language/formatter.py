@@ -152,6 +152,11 @@ class _Printer:
             lines.append(f"  effective {header.effective_from}{until}")
         if header.timezone_declared or header.timezone != "UTC":
             lines.append(f"  timezone {quote(header.timezone)}")
+        if header.customer_zone is not None:
+            customer = header.customer_zone
+            lines.append(
+                f"  customer timezone of {customer.country} at {customer.region_fact.name}"
+            )
         if header.language_declared or header.language != "en":
             lines.append(f"  language {header.language}")
         if header.document is not None:

@@ -130,6 +130,17 @@ class Header:
     document: str | None = None
     language_declared: bool = False  # written in the file, even if it is the default
     timezone_declared: bool = False
+    customer_zone: CustomerZone | None = None  # whose clock reads the request's date-times
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerZone:
+    """`customer timezone of FR at delivery.postcode`: the customer's zone, from their region."""
+
+    country: str
+    region_fact: Ref
+    span: Span  # the whole line
+    country_span: Span
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,119 @@
+"""The customer's clock: the time zone a request's date-times are read in.
+
+A rule file with `customer timezone of FR at delivery.postcode` reads each date-time of a request
+(a `date` fact given with a time, a `datetime` fact, a period's anchor) in the zone of the
+customer's region, found as the calendar finds its holidays: a Guadeloupe postcode reads
+`2012-04-21T20:00-04:00` as 21 April, where Paris would read 22 April. Where the two readings
+disagree on the day, the customer's stands (in doubt, for the consumer: C. conso L133-2 in 2012,
+L211-1 since 2016). A date without a time (`2012-04-21`) is a day already: nothing to convert.
+
+When the region is unknown (no postcode, or one that names no region), the request is read in the
+zone of every region of the country. Readings that give the same answer (outcome, clause,
+rigidity) settle it; when they differ, the decision is `needs_info` and asks for the region fact,
+as an unknown postcode does when the regions' holidays disagree: the engine does not guess which
+reading favours the customer, since that depends on the fact (a later day is late for a request,
+and generous for a delivery).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from policycheck.calendar import CalendarError, default_timezone, resolve_region
+from policycheck.calendar.local_time import zone
+from policycheck.calendar.regions import country_timezones
+from policycheck.evaluation.decision import Decision, Outcome
+from policycheck.evaluation.facts import FactValue
+from policycheck.language import nodes
+
+
+class Reading(NamedTuple):
+    """A request's facts as read in one time zone."""
+
+    tz: ZoneInfo
+    facts: dict[str, FactValue]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerClock:
+    """Where the customer's zone comes from: a country and the fact naming their region."""
+
+    country: str
+    region_fact: str
+
+    @classmethod
+    def of(cls, header: nodes.Header) -> CustomerClock | None:
+        """The clock a rule file's header declares, if any."""
+        customer = header.customer_zone
+        return cls(customer.country, customer.region_fact.name) if customer else None
+
+    def zone_of(self, facts: Mapping[str, Any]) -> ZoneInfo | None:
+        """The customer's zone from the region fact of the (nested, raw) facts; None when the
+        fact is absent or names no region."""
+        value: Any = facts
+        for part in self.region_fact.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return _region_zone(self.country, value) if isinstance(value, str) else None
+
+    def zones(self, first: ZoneInfo) -> tuple[ZoneInfo, ...]:
+        """Every zone a region of the country may be in, `first` (the policy's) first when it is
+        one of them."""
+        every = tuple(zone(name) for name in country_timezones(self.country))
+        return (first, *(z for z in every if z != first)) if first in every else every
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_zone(country: str, place: str) -> ZoneInfo | None:
+    """The zone of the region at `place`, read as a calendar reads it (closures._regional_calendar):
+    a postcode for FR, a region code elsewhere."""
+    try:
+        region = (
+            resolve_region(country, postcode=place)
+            if country == "FR"
+            else resolve_region(country, region=place)
+        )
+    except CalendarError:
+        return None
+    name = default_timezone(region)
+    return zone(name) if name else None
+
+
+def _answer(decision: Decision) -> tuple[Any, ...]:
+    """What a customer is told: readings that agree on it settle the request."""
+    clause = decision.clause.id if decision.clause else None
+    return (decision.outcome, clause, decision.rigid, decision.discretion)
+
+
+def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> Decision:
+    """One decision from the decisions of every reading of a request whose region is unknown
+    (the first: the policy's zone). The same answer: that one (without a deadline or margin if
+    they differ); different answers: `needs_info`, asking for the region fact."""
+    first = decisions[0]
+    deadlines = {d.deadline for d in decisions}
+    if len({_answer(d) for d in decisions}) == 1:
+        if len({(d.deadline, d.margin) for d in decisions}) == 1:
+            return first
+        return dataclasses.replace(first, deadline=None, margin=None, margin_unit=None)
+    asked = {clock.region_fact: question}
+    for decision in decisions:
+        asked.update(zip(decision.missing_facts, decision.questions, strict=False))
+    clauses = {d.clause for d in decisions}
+    return dataclasses.replace(
+        first,
+        outcome=Outcome.NEEDS_INFO,
+        clause=first.clause if len(clauses) == 1 else None,
+        deadline=first.deadline if len(deadlines) == 1 else None,
+        margin=None,
+        margin_unit=None,
+        rigid=False,
+        discretion=None,
+        missing_facts=tuple(asked),
+        questions=tuple(asked.values()),
+        obligations=(),
+        proposal=None,
+    )
