@@ -91,14 +91,17 @@ def _answer(decision: Decision) -> tuple[Any, ...]:
 
 def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> Decision:
     """One decision from the decisions of every reading of a request whose region is unknown
-    (the first: the policy's zone). The same answer: that one (without a deadline or margin if
-    they differ); different answers: `needs_info`, asking for the region fact."""
+    (the first: the policy's zone). The same answer: that one (without its deadline or margin
+    where they differ); different answers: `needs_info`, asking for the region fact."""
     first = decisions[0]
-    deadlines = {d.deadline for d in decisions}
+    deadline = first.deadline if len({d.deadline for d in decisions}) == 1 else None
     if len({_answer(d) for d in decisions}) == 1:
         if len({(d.deadline, d.margin) for d in decisions}) == 1:
             return first
-        return dataclasses.replace(first, deadline=None, margin=None, margin_unit=None)
+        margin = first.margin if len({d.margin for d in decisions}) == 1 else None
+        return dataclasses.replace(
+            first, deadline=deadline, margin=margin, margin_unit=first.margin_unit if margin is not None else None
+        )
     asked = {clock.region_fact: question}
     for decision in decisions:
         asked.update(zip(decision.missing_facts, decision.questions, strict=False))
@@ -107,7 +110,7 @@ def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> De
         first,
         outcome=Outcome.NEEDS_INFO,
         clause=first.clause if len(clauses) == 1 else None,
-        deadline=first.deadline if len(deadlines) == 1 else None,
+        deadline=deadline,
         margin=None,
         margin_unit=None,
         rigid=False,

@@ -104,7 +104,7 @@ class _Gather:
             Line("Policy", header.id),
             Line("Version", header.version or "not stated"),
             Line("Effective", effective),
-            Line("Time zone", f"{header.timezone} (dates and deadlines are read in this zone)"),
+            Line("Time zone", _zone_words(header)),
             Line("Language", f"{language} ({header.language})"),
         ]
         if header.document:
@@ -338,3 +338,15 @@ def _country_name(code: str) -> str:
         if code in codes:
             return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
     return code
+
+
+def _zone_words(header: nodes.Header) -> str:
+    """Whose clock reads the request's dates: the policy's zone, or the customer's."""
+    customer = header.customer_zone
+    if customer is None:
+        return f"{header.timezone} (dates and deadlines are read in this zone)"
+    return (
+        f"the customer's: the zone of their region of {customer.country}, from "
+        f"{customer.region_fact.name}; when it is unknown, every zone of {customer.country} "
+        f"({header.timezone} first) must give the same answer"
+    )

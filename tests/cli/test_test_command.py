@@ -30,7 +30,7 @@ def test_shipped_rules_pass_with_every_clause_reached() -> None:
     result = run("test", "rules", "--coverage")
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1].endswith(" passed, 0 failed")
-    assert "tomtom-fr-2012.policy: 25 examples, 25 passed, 0 failed" in result.stdout
+    assert "tomtom-fr-2012.policy: 30 examples, 30 passed, 0 failed" in result.stdout
     assert "clause a: scope" in result.stdout
     assert "38/38 branches reached" in result.stdout
 
@@ -95,15 +95,15 @@ def test_diff_lists_the_examples_an_amendment_changes(tmp_path: Path) -> None:
     assert "refuse under a, deadline 2012-04-21" in changed
     assert "allow under a, deadline 2012-04-23" in changed
     assert changed.rstrip().endswith("outcome, deadline")
-    assert lines[-1] == "11 of 25 examples change"
+    assert lines[-1] == "16 of 30 examples change"
     as_json = json.loads(run("diff", str(TOMTOM), str(amended), "--format", "json").stdout)
-    assert as_json["examples"] == 25
-    assert len(as_json["changes"]) == 11
+    assert as_json["examples"] == 30
+    assert len(as_json["changes"]) == 16
 
 
 def test_diff_of_identical_versions_changes_nothing() -> None:
     result = run("diff", str(TOMTOM), str(TOMTOM))
     assert (result.returncode, result.stdout.strip()) == (
         0,
-        "no example changes (25 run against both versions)",
+        "no example changes (30 run against both versions)",
     )
