@@ -99,9 +99,8 @@ def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> De
         if len({(d.deadline, d.margin) for d in decisions}) == 1:
             return first
         margin = first.margin if len({d.margin for d in decisions}) == 1 else None
-        return dataclasses.replace(
-            first, deadline=deadline, margin=margin, margin_unit=first.margin_unit if margin is not None else None
-        )
+        unit = first.margin_unit if margin is not None else None
+        return dataclasses.replace(first, deadline=deadline, margin=margin, margin_unit=unit)
     asked = {clock.region_fact: question}
     for decision in decisions:
         asked.update(zip(decision.missing_facts, decision.questions, strict=False))

@@ -31,17 +31,23 @@ facts
   delivery.postcode: text "What is the postcode of the delivery address?"
 """
 
-DAYS = HEADER + """
+DAYS = (
+    HEADER
+    + """
 clause a "Cancellation"
   applies to cancellation
   allow when request.date within 14 ouvrables after delivery.date
 """
+)
 
-HOURS = HEADER + """
+HOURS = (
+    HEADER
+    + """
 clause a "Cancellation"
   applies to cancellation
   allow when request.at within 24 hours after order.placed_at
 """
+)
 
 
 def policy(text: str) -> Policy:
@@ -83,7 +89,9 @@ def test_the_formatter_keeps_the_line_next_to_the_timezone() -> None:
         "  customer   timezone of FR\n    at delivery.postcode\n",
     )
     formatted = format_source(Source("clock.policy", messy))
-    assert '  timezone "Europe/Paris"\n  customer timezone of FR at delivery.postcode\n' in formatted
+    lines = formatted.splitlines()
+    at = lines.index('  timezone "Europe/Paris"')
+    assert lines[at + 1] == "  customer timezone of FR at delivery.postcode"
     assert format_source(Source("clock.policy", formatted)) == formatted
 
 
@@ -107,7 +115,7 @@ def test_a_bad_customer_zone_is_a_located_diagnostic(line: str, code: str, colum
 
 
 def test_a_country_with_one_zone_gives_it_to_every_region() -> None:
-    text = DAYS.replace("of FR at", "of BE at").replace("public holidays of FR", "public holidays of BE")
+    text = DAYS.replace("of FR at", "of BE at").replace("holidays of FR", "holidays of BE")
     assert [c for c, _, _ in codes(text)] == []
 
 
@@ -204,7 +212,8 @@ def test_unknown_postcode_where_the_zones_disagree_asks_for_it() -> None:
     assert decision.missing_facts == ("delivery.postcode",)
     assert decision.questions == ("What is the postcode of the delivery address?",)
     assert (decision.clause.id, decision.deadline) == ("a", date(2012, 9, 19))
-    assert decision.proposal is not None and not decision.proposal.agrees
+    assert decision.proposal is not None
+    assert not decision.proposal.agrees
     assert "delivery.postcode" in decision.explanation
     assert decision.to_dict()["outcome"] == "needs_info"
 
@@ -213,7 +222,8 @@ def test_an_unreadable_postcode_is_an_unknown_region() -> None:
     decision = cancel(
         policy(DAYS), request={"date": EVENING}, delivery={"date": "2012-09-03", "postcode": "9"}
     )
-    assert (decision.outcome.value, decision.missing_facts) == ("needs_info", ("delivery.postcode",))
+    assert decision.outcome.value == "needs_info"
+    assert decision.missing_facts == ("delivery.postcode",)
 
 
 def test_unknown_postcode_where_every_zone_agrees_decides() -> None:
@@ -224,7 +234,8 @@ def test_unknown_postcode_where_every_zone_agrees_decides() -> None:
         proposed={"outcome": "allow", "clause": "a"},
     )
     assert (decision.outcome.value, decision.deadline) == ("allow", date(2012, 9, 19))
-    assert decision.proposal is not None and decision.proposal.agrees
+    assert decision.proposal is not None
+    assert decision.proposal.agrees
 
 
 def test_unknown_postcode_same_answer_different_deadlines_gives_no_deadline() -> None:
@@ -270,19 +281,24 @@ def test_an_hour_deadline_in_the_policy_zone_keeps_its_summer_offset() -> None:
 
 def test_a_day_deadline_stays_a_date() -> None:
     decision = cancel(
-        policy(DAYS), request={"date": EVENING}, delivery={"date": "2012-09-03", "postcode": "97110"}
+        policy(DAYS),
+        request={"date": EVENING},
+        delivery={"date": "2012-09-03", "postcode": "97110"},
     )
     assert decision.to_dict()["deadline"] == "2012-09-19"
 
 
 def test_expect_deadline_of_an_hour_period_is_its_local_day() -> None:
-    text = HOURS + """
+    text = (
+        HOURS
+        + """
 example "24 hours, read in La Réunion"
   given request.kind = cancellation, request.at = 2024-03-31T09:00+02:00,
         order.placed_at = 2024-03-30T10:00+01:00, delivery.postcode = "97400"
   expect allow under a
   expect deadline 2024-03-31
 """
+    )
     p = policy(text)
     [example] = p.examples
     assert p.run_example(example).failures == ()
