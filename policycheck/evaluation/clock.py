@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from policycheck.calendar import CalendarError, default_timezone, resolve_region
 from policycheck.calendar.local_time import zone
 from policycheck.calendar.regions import country_timezones
-from policycheck.evaluation.decision import Decision, Outcome
+from policycheck.evaluation.decision import Decision, Outcome, json_value
 from policycheck.evaluation.facts import FactValue
+from policycheck.evaluation.personal import shown
 from policycheck.language import nodes
 
 
@@ -89,10 +90,17 @@ def _answer(decision: Decision) -> tuple[Any, ...]:
     return (decision.outcome, clause, decision.rigid, decision.discretion)
 
 
-def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> Decision:
+def settle(
+    readings: list[Reading],
+    decisions: list[Decision],
+    clock: CustomerClock,
+    question: str,
+    personal: frozenset[str] = frozenset(),
+) -> Decision:
     """One decision from the decisions of every reading of a request whose region is unknown
     (the first: the policy's zone). The same answer: that one (without its deadline or margin
-    where they differ); different answers: `needs_info`, asking for the region fact."""
+    where they differ); different answers: `needs_info`, asking for the region fact, and saying
+    why in the explanation."""
     first = decisions[0]
     deadline = first.deadline if len({d.deadline for d in decisions}) == 1 else None
     if len({_answer(d) for d in decisions}) == 1:
@@ -105,8 +113,16 @@ def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> De
     for decision in decisions:
         asked.update(zip(decision.missing_facts, decision.questions, strict=False))
     clauses = {d.clause for d in decisions}
+    why = _why(readings, clock.region_fact, personal)
+    explainer = first.explainer
+
+    def explain_in_doubt(decision: Decision, language: str) -> str:
+        said = explainer(decision, language) if explainer is not None else ""
+        return f"{said} {why(language)}".strip()
+
     return dataclasses.replace(
         first,
+        explainer=explain_in_doubt,
         outcome=Outcome.NEEDS_INFO,
         clause=first.clause if len(clauses) == 1 else None,
         deadline=deadline,
@@ -119,3 +135,25 @@ def settle(decisions: list[Decision], clock: CustomerClock, question: str) -> De
         obligations=(),
         proposal=None,
     )
+
+
+def _why(readings: list[Reading], region: str, personal: frozenset[str]) -> Callable[[str], str]:
+    """Words for a decision that waits on the customer's zone: each fact read differently, and
+    its value on each clock (`request.date is 2012-09-20 in Europe/Paris, 2012-09-19 in ...`)."""
+    first = readings[0].facts
+    differing = [n for n in first if any(r.facts.get(n) != first[n] for r in readings[1:])]
+
+    def values(name: str, on: str) -> str:
+        return ", ".join(
+            f"{json_value(shown(name, r.facts.get(name), personal))} {on} {r.tz.key}"
+            for r in readings
+        )
+
+    def words(language: str) -> str:
+        if language == "fr":
+            facts = "; ".join(f"{n} vaut {values(n, 'selon')}" for n in differing)
+            return f"La réponse dépend du fuseau horaire du client, donné par {region} : {facts}."
+        facts = "; ".join(f"{n} is {values(n, 'in')}" for n in differing)
+        return f"The answer depends on the customer's time zone, given by {region}: {facts}."
+
+    return words

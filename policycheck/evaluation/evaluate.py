@@ -56,7 +56,7 @@ def evaluate(
     decisions = [_evaluate(policy, reading, proposed, coverage) for reading in readings]
     region = policy.clock.region_fact
     ask = question(policy.schema.declared[region].question, region, policy.header.language)
-    decision = settle(decisions, policy.clock, ask)
+    decision = settle(readings, decisions, policy.clock, ask, policy.personal)
     if proposed is not None and decision.proposal is None:  # a needs_info of its own
         return check_proposal(decision, proposed, [], ())
     return decision

@@ -215,7 +215,19 @@ def test_unknown_postcode_where_the_zones_disagree_asks_for_it() -> None:
     assert decision.proposal is not None
     assert not decision.proposal.agrees
     assert "delivery.postcode" in decision.explanation
+    assert decision.explanations["en"].endswith(
+        "The answer depends on the customer's time zone, given by delivery.postcode: "
+        "request.date is 2012-09-20 in Europe/Paris, 2012-09-19 in America/Guadeloupe."
+    )
     assert decision.to_dict()["outcome"] == "needs_info"
+
+
+def test_the_words_of_a_doubt_mask_a_personal_date() -> None:
+    text = DAYS.replace("  request.date: date\n", "  request.date: date personal\n")
+    decision = cancel(policy(text), request={"date": EVENING}, delivery={"date": "2012-09-03"})
+    assert decision.outcome.value == "needs_info"
+    assert "request.date vaut *** selon Europe/Paris, *** selon" in decision.explanations["fr"]
+    assert "2012-09-19" not in decision.explanations["fr"].split("fuseau")[1]
 
 
 def test_an_unreadable_postcode_is_an_unknown_region() -> None:
