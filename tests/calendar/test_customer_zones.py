@@ -102,6 +102,52 @@ def test_a_date_time_without_offset_is_the_customers_wall_clock(moment: datetime
     assert read.utcoffset() == ZoneInfo("Indian/Reunion").utcoffset(naive)
 
 
+LAST_DAY = load_source(
+    Source(
+        "last-day.policy",
+        """policy last-day "Last day"
+  timezone "Europe/Paris"
+  customer timezone of FR at delivery.postcode
+facts
+  request.kind: one of cancellation
+  request.date: date
+  delivery.postcode: text
+clause a "A"
+  applies to cancellation
+  allow when request.date <= 2012-09-19
+""",
+    )
+)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2012, 9, 18, 12), max_value=datetime(2012, 9, 21), timezones=st.just(UTC)
+    ),
+    offsets,
+)
+def test_an_unknown_region_decides_only_when_every_zone_agrees(
+    instant: datetime, offset: timedelta
+) -> None:
+    facts = {
+        "request": {
+            "kind": "cancellation",
+            "date": instant.astimezone(timezone(offset)).isoformat(),
+        }
+    }
+    decision = LAST_DAY.evaluate(facts)
+    in_time = {
+        instant.astimezone(ZoneInfo(name)).date() <= date(2012, 9, 19) for name in ZONES.values()
+    }
+    if in_time == {True}:
+        assert decision.outcome.value == "allow"
+    elif in_time == {False}:
+        assert decision.outcome.value == "refuse"
+    else:
+        assert decision.outcome.value == "needs_info"
+        assert decision.missing_facts == ("delivery.postcode",)
+
+
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)))
 def test_a_date_without_time_is_a_day_already(day: date) -> None:
     for postcode in ("75011", "98700", "98600"):
