@@ -28,7 +28,7 @@ from policycheck.calendar import CalendarError, default_timezone, resolve_region
 from policycheck.calendar.local_time import zone
 from policycheck.calendar.regions import country_timezones
 from policycheck.evaluation.decision import Decision, Outcome, json_value
-from policycheck.evaluation.facts import FactValue
+from policycheck.evaluation.facts import FactSchema, FactValue
 from policycheck.evaluation.personal import shown
 from policycheck.language import nodes
 
@@ -66,6 +66,27 @@ class CustomerClock:
         one of them."""
         every = tuple(zone(name) for name in country_timezones(self.country))
         return (first, *(z for z in every if z != first)) if first in every else every
+
+
+def read_on_clock(
+    schema: FactSchema, clock: CustomerClock | None, tz: ZoneInfo, facts: Mapping[str, Any]
+) -> list[Reading]:
+    """The facts as read on the customer's clock: in their region's zone; their region unknown,
+    in each zone that reads a date-time differently (`tz`, the policy's, first); without a
+    clock, in `tz`. Raises FactsError for invalid facts."""
+    if clock is not None:
+        customer = clock.zone_of(facts) if isinstance(facts, Mapping) else None
+        if customer is not None:
+            return [Reading(customer, schema.validate(facts, customer))]
+    first = Reading(tz, schema.validate(facts))
+    if clock is None or not schema.gives_time(facts):
+        return [first]
+    readings = [first]
+    for zone_ in clock.zones(tz):
+        known = schema.validate(facts, zone_)
+        if all(known != other.facts for other in readings):
+            readings.append(Reading(zone_, known))
+    return readings
 
 
 @functools.lru_cache(maxsize=4096)

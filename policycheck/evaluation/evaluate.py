@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policycheck.evaluation.clock import Reading, settle
+from policycheck.evaluation.clock import Reading, read_on_clock, settle
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.coverage import Coverage
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
@@ -44,7 +44,7 @@ def evaluate(
     reached is added to `coverage` when one is given."""
     problems: list[FactProblem] = []
     try:
-        readings = _readings(policy, facts)
+        readings = read_on_clock(policy.schema, policy.clock, policy.tz, facts)
     except FactsError as invalid:
         problems, readings = invalid.problems, []
     problems += validate_proposal(policy, proposed)
@@ -60,25 +60,6 @@ def evaluate(
     if proposed is not None and decision.proposal is None:  # a needs_info of its own
         return check_proposal(decision, proposed, [], ())
     return decision
-
-
-def _readings(policy: CompiledPolicy, facts: Mapping[str, Any]) -> list[Reading]:
-    """The facts as read on the customer's clock (evaluation.clock): in their region's zone, or,
-    their region unknown, in each zone that reads a date-time differently (the policy's first)."""
-    clock, tz = policy.clock, policy.tz
-    if clock is not None:
-        customer = clock.zone_of(facts) if isinstance(facts, Mapping) else None
-        if customer is not None:
-            return [Reading(customer, policy.schema.validate(facts, customer))]
-    first = Reading(tz, policy.schema.validate(facts))
-    if clock is None or not policy.schema.gives_time(facts):
-        return [first]
-    readings = [first]
-    for zone in clock.zones(tz):
-        known = policy.schema.validate(facts, zone)
-        if all(known != other.facts for other in readings):
-            readings.append(Reading(zone, known))
-    return readings
 
 
 def _evaluate(
