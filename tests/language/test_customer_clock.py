@@ -3,12 +3,16 @@ read on the customer's clock; an hour period's deadline as an instant with its o
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from policycheck.calendar.regions import country_timezones
 from policycheck.evaluation.facts import FactSchema
 from policycheck.language import nodes
 from policycheck.language.build import build
@@ -314,3 +318,66 @@ example "24 hours, read in La Réunion"
     p = policy(text)
     [example] = p.examples
     assert p.run_example(example).failures == ()
+
+
+# -- properties on the shipped TomTom terms -------------------------------------------------------
+
+TOMTOM = load_source(
+    Source.read(Path(__file__).resolve().parents[2] / "rules/tomtom-fr-2012.policy")
+)
+ZONE_OF = {
+    "75011": "Europe/Paris",
+    "67000": "Europe/Paris",
+    "97110": "America/Guadeloupe",
+    "97400": "Indian/Reunion",
+    "98700": "Pacific/Tahiti",
+    "98800": "Pacific/Noumea",
+}
+moments = st.builds(
+    lambda day, minutes, offset: (
+        datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minutes)
+    ).astimezone(timezone(timedelta(minutes=15 * offset))),
+    st.dates(date(2012, 1, 1), date(2013, 12, 31)),
+    st.integers(0, 24 * 60 - 1),
+    st.integers(-12 * 4, 14 * 4),
+)
+
+
+def _tomtom_facts(asked: datetime, delivered: datetime | str, postcode: str | None) -> Any:
+    delivery = {"date": delivered if isinstance(delivered, str) else delivered.isoformat()}
+    return {
+        "request": {"kind": "cancellation", "date": asked.isoformat()},
+        "product": {"category": "device", "used": False, "original_packaging": True},
+        "delivery": delivery | ({"postcode": postcode} if postcode else {}),
+    }
+
+
+@given(moments, moments, st.sampled_from(sorted(ZONE_OF)))
+def test_a_date_time_decides_as_the_customers_local_day_would(
+    asked: datetime, delivered: datetime, postcode: str
+) -> None:
+    zone = ZoneInfo(ZONE_OF[postcode])
+    with_time = TOMTOM.evaluate(_tomtom_facts(asked, delivered, postcode))
+    local = _tomtom_facts(asked, delivered, postcode)
+    local["request"]["date"] = asked.astimezone(zone).date().isoformat()
+    local["delivery"]["date"] = delivered.astimezone(zone).date().isoformat()
+    as_days = TOMTOM.evaluate(local)
+    assert (with_time.outcome, with_time.clause, with_time.deadline, with_time.margin) == (
+        as_days.outcome,
+        as_days.clause,
+        as_days.deadline,
+        as_days.margin,
+    )
+
+
+@given(moments, st.dates(date(2012, 1, 1), date(2013, 12, 31)))
+def test_an_unknown_address_decides_or_asks_for_it(asked: datetime, delivered: date) -> None:
+    decision = TOMTOM.evaluate(_tomtom_facts(asked, delivered.isoformat(), None))
+    if decision.outcome.value == "needs_info":
+        assert decision.missing_facts == ("delivery.postcode",)
+        return
+    days = {asked.astimezone(ZoneInfo(name)).date() for name in country_timezones("FR")}
+    for day in days:  # every French clock would have given this answer
+        facts = _tomtom_facts(asked, delivered.isoformat(), None)
+        facts["request"]["date"] = day.isoformat()
+        assert TOMTOM.evaluate(facts).outcome == decision.outcome
