@@ -56,10 +56,8 @@ class CustomerClock:
     def zone_of(self, facts: Mapping[str, Any]) -> ZoneInfo | None:
         """The customer's zone from the region fact of the (nested, raw) facts; None when the
         fact is absent or names no region."""
-        value: Any = facts
-        for part in self.region_fact.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        return _region_zone(self.country, value) if isinstance(value, str) else None
+        value = _at(facts, _parts(self.region_fact))
+        return _region_zone(self.country, value) if type(value) is str else None
 
     def zones(self, first: ZoneInfo) -> tuple[ZoneInfo, ...]:
         """Every zone a region of the country may be in, `first` (the policy's) first when it is
@@ -75,11 +73,11 @@ def read_on_clock(
     in each zone that reads a date-time differently (`tz`, the policy's, first); without a
     clock, in `tz`. Raises FactsError for invalid facts."""
     if clock is not None:
-        customer = clock.zone_of(facts) if isinstance(facts, Mapping) else None
+        customer = clock.zone_of(facts)
         if customer is not None:
             return [Reading(customer, schema.validate(facts, customer))]
     first = Reading(tz, schema.validate(facts))
-    if clock is None or not schema.gives_time(facts):
+    if clock is None or not gives_time(schema, facts):
         return [first]
     readings = [first]
     for zone_ in clock.zones(tz):
@@ -87,6 +85,36 @@ def read_on_clock(
         if all(known != other.facts for other in readings):
             readings.append(Reading(zone_, known))
     return readings
+
+
+def gives_time(schema: FactSchema, facts: Mapping[str, Any]) -> bool:
+    """True when a date or datetime fact is given with a time (more than YYYY-MM-DD): only then
+    can the clock that reads it change its value."""
+    for path in schema.timed:
+        value = _at(facts, path)
+        if type(value) is str and len(value) != 10:
+            return True
+    return False
+
+
+def raw_value(facts: Mapping[str, Any], name: str) -> Any:
+    """The value of the dotted fact `name` in nested, not yet validated facts (None if absent)."""
+    return _at(facts, _parts(name))
+
+
+def _at(facts: Any, path: tuple[str, ...]) -> Any:
+    value = facts
+    for part in path:
+        if type(value) is dict or isinstance(value, Mapping):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+@functools.cache
+def _parts(name: str) -> tuple[str, ...]:
+    return tuple(name.split("."))
 
 
 @functools.lru_cache(maxsize=4096)

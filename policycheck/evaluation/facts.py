@@ -164,8 +164,10 @@ class FactSchema:
         self.tz = tz
         self.tree = self._tree(tz)
         self._trees = {tz: self.tree}  # by the zone that reads date-times (the customer's clock)
-        # Date and datetime facts: the ones a time zone can change.
-        self.timed = tuple(f.name for f in facts if f.type.kind in ("date", "datetime"))
+        # Where the date and datetime facts are (`("request", "date")`): what a zone can change.
+        self.timed = tuple(
+            tuple(f.name.split(".")) for f in facts if f.type.kind in ("date", "datetime")
+        )
 
     def _tree(self, tz: ZoneInfo) -> dict[str, Any]:
         tree: dict[str, Any] = {}
@@ -183,17 +185,6 @@ class FactSchema:
         if tree is None:
             tree = self._trees.setdefault(tz, self._tree(tz))
         return tree
-
-    def gives_time(self, facts: Mapping[str, Any]) -> bool:
-        """True when a date or datetime fact is given with a time (more than YYYY-MM-DD): only
-        then can the zone that reads it change its value."""
-        for name in self.timed:
-            value: Any = facts
-            for part in name.split("."):
-                value = value.get(part) if isinstance(value, Mapping) else None
-            if isinstance(value, str) and len(value) != 10:
-                return True
-        return False
 
     @staticmethod
     def _parser(fact_type: nodes.FactType, tz: ZoneInfo) -> Parser:

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policycheck.calendar.regions import country_timezones
+from policycheck.evaluation.clock import gives_time
 from policycheck.evaluation.facts import FactSchema
 from policycheck.language import nodes
 from policycheck.language.build import build
@@ -144,8 +145,8 @@ def test_the_schema_reads_a_date_time_in_the_zone_it_is_given() -> None:
     assert guadeloupe["request.at"] == datetime(
         2012, 9, 19, 20, tzinfo=ZoneInfo("America/Guadeloupe")
     )
-    assert schema.gives_time(facts)
-    assert not schema.gives_time({"request": {"date": "2012-09-19"}})
+    assert gives_time(schema, facts)
+    assert not gives_time(schema, {"request": {"date": "2012-09-19"}})
 
 
 # -- decisions ------------------------------------------------------------------------------------
