@@ -112,6 +112,33 @@ class ProposalOut(BaseModel):
     applicable_clause: str | None
 
 
+class ClauseIdTitle(BaseModel):
+    """A clause named by its id and title."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+
+
+class TermsOut(BaseModel):
+    """What the terms alone said, when the law beneath them decided (`layer` is `law`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["allow", "refuse", "needs_info", "no_clause", "conflict"]
+    clause: ClauseIdTitle | None
+    unlawful: bool = Field(description="true when the terms refuse what the law allows")
+
+
+class LawOut(BaseModel):
+    """The law's own answer, whenever a law beneath the terms was evaluated."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: PolicyRef
+    outcome: Literal["allow", "refuse", "needs_info", "no_clause", "conflict"]
+    clause: ClauseIdTitle | None
+    deadline: date | None = Field(description="the last day in time under the law's clause")
+
+
 # The fast path (api.fast_path) sends the library's dict, `Decision.to_dict()`, encoded by
 # orjson, never this model: tests/api/test_decision_out.py keeps the two the same.
 class DecisionOut(BaseModel):
@@ -136,6 +163,11 @@ class DecisionOut(BaseModel):
     explanations: dict[str, str] = Field(description="by language: English and the policy's")
     trace: list[TraceStepOut]
     proposal: ProposalOut | None = Field(description="null when nothing was proposed")
+    layer: Literal["contract", "law"] = Field(
+        description="`law` when the law beneath the terms decided: it gives the customer more"
+    )
+    contract: TermsOut | None = Field(description="the terms' own answer when the law decided")
+    law: LawOut | None = Field(description="the law's answer; null when no law was evaluated")
 
 
 class ErrorOut(BaseModel):

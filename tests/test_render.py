@@ -209,7 +209,7 @@ group online: order.channel in [web, phone_line]
 
 
 def _rule_file(text: str) -> nodes.RuleFile:
-    source = Source("t.policy", text)
+    source = Source(str(TOMTOM), text)  # beside the shipped rules: the law beneath TomTom's terms
     compiled, diagnostics = diagnose(source)
     assert compiled is not None, [d.message for d in diagnostics]
     assert not [d for d in diagnostics if d.severity is Severity.ERROR]

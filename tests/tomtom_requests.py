@@ -28,9 +28,10 @@ LAST_DAY = {
     "product": DEVICE,
     "delivery": PARIS,
 }
-# Clause a, in time but use unknown: needs_info.
+# Clause a, in time but use unknown: needs_info (after the 7 jours francs of the law beneath
+# the terms, which would allow it whatever the use: fr-code-consommation-2012).
 USE_UNKNOWN = {
-    "request": {"kind": "cancellation", "date": "2012-04-10"},
+    "request": {"kind": "cancellation", "date": "2012-04-16"},
     "product": {"category": "device", "original_packaging": True},
     "delivery": PARIS,
 }

@@ -75,9 +75,7 @@ async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict
         ) from None
     decision.decision_id = new_id()
     out = decision.to_dict()
-    record = decision_record(
-        decision, out, body.facts, key_id, policy.compiled.personal, datetime.now(UTC)
-    )
+    record = decision_record(decision, out, body.facts, key_id, policy.personal, datetime.now(UTC))
     await state.log.write(record)  # answered only once the decision is committed
     state.metrics.count_decision(
         policy.id, decision.outcome.value, decision.clause.id if decision.clause else ""

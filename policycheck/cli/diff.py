@@ -18,7 +18,11 @@ from policycheck.cli.common import (
 from policycheck.policy import RuleFileError, load_source
 from policycheck.toolkit.amendment import compare, render_changes
 
-AMEND = "sed 's/within 14 ouvrables/within 15 ouvrables/' rules/tomtom-fr-2012.policy > new.policy"
+# beside the rule file in force: the amended terms find the law beneath them there
+AMEND = (
+    "sed 's/within 14 ouvrables/within 15 ouvrables/' rules/tomtom-fr-2012.policy"
+    " > rules/amended.policy"
+)
 
 
 def add_command(commands: Commands) -> None:
@@ -31,9 +35,10 @@ def add_command(commands: Commands) -> None:
         "whose outcome, clause or deadline changes. Exit 1 when some do, like diff(1).",
         examples=[
             AMEND,
-            "policycheck diff rules/tomtom-fr-2012.policy new.policy    # exit 1: 11 change",
-            "policycheck diff --format md rules/tomtom-fr-2012.policy new.policy > changes.md"
-            "    # exit 1",
+            "policycheck diff rules/tomtom-fr-2012.policy rules/amended.policy"
+            "    # exit 1: 17 change",
+            "policycheck diff --format md rules/tomtom-fr-2012.policy rules/amended.policy"
+            " > changes.md    # exit 1",
         ],
         handler=run_diff,
     )

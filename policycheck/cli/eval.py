@@ -99,6 +99,13 @@ def render_decision(decision: Decision) -> str:
     lines = [f"outcome:  {decision.outcome.value}"]
     if clause is not None:
         lines.append(f"clause:   {clause.id} — {clause.title}")
+    if decision.layer == "law" and decision.law is not None:
+        lines.append(f"layer:    law — {decision.law.policy_id}, beneath the terms")
+        terms = decision.terms
+        if terms is not None:
+            under = f" under {terms.clause.id}" if terms.clause else ""
+            unlawful = ": unlawful" if terms.unlawful else ""
+            lines.append(f"terms:    {terms.outcome.value}{under}{unlawful}")
     if decision.deadline is not None:
         lines.append(f"deadline: {decision.deadline.isoformat()}")
     if decision.margin is not None:

@@ -136,7 +136,7 @@ def _region_zone(country: str, place: str) -> ZoneInfo | None:
 def _answer(decision: Decision) -> tuple[Any, ...]:
     """What a customer is told: readings that agree on it settle the request."""
     clause = decision.clause.id if decision.clause else None
-    return (decision.outcome, clause, decision.rigid, decision.discretion)
+    return (decision.outcome, clause, decision.rigid, decision.discretion, decision.layer)
 
 
 def settle(
@@ -162,6 +162,8 @@ def settle(
     for decision in decisions:
         asked.update(zip(decision.missing_facts, decision.questions, strict=False))
     clauses = {d.clause for d in decisions}
+    layers = {(d.layer, d.terms, d.law) for d in decisions}  # the same law beneath each reading?
+    layer, terms, law = layers.pop() if len(layers) == 1 else ("contract", None, None)
     why = _why(readings, clock.region_fact, personal)
     explainer = first.explainer
 
@@ -183,6 +185,9 @@ def settle(
         questions=tuple(asked.values()),
         obligations=(),
         proposal=None,
+        layer=layer,
+        terms=terms,
+        law=law,
     )
 
 

@@ -94,6 +94,22 @@ def member(index: int, get: Callable[[Ctx], Any], values: frozenset[Any]) -> Cal
     return value
 
 
+def first_case(cases: tuple[tuple[str, Node], ...]) -> Callable[[Ctx], str | None]:
+    """`goods when hardware, services when services`: the value of the first case that holds;
+    unknown when a case before it is unknown, or when none holds."""
+
+    def value(ctx: Ctx) -> str | None:
+        for answer, node in cases:
+            holds = node.fn(ctx)
+            if holds is None:
+                return None
+            if holds:
+                return answer
+        return None
+
+    return value
+
+
 def not_(index: int, children: tuple[Node, ...]) -> Callable[[Ctx], Value]:
     child = children[0].fn
 

@@ -51,6 +51,25 @@ class CompiledClause:
     ref: ClauseRef  # as quoted in a decision
 
 
+@dataclass(frozen=True, slots=True)
+class LawAnswer:
+    """How our facts answer one fact of a law beneath the terms (`where`), compiled."""
+
+    name: str  # the law's fact
+    get: Callable[[Ctx], Any]  # its value from our request (None: unknown)
+    facts: tuple[str, ...]  # our facts it reads: what to ask when the law's answer waits on it
+    constant: bool = False  # the same value for every request: `value` (None for `unknown`)
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLaw:
+    """`subject to LAW-ID` with its `where` answers (facts of the same name: evaluation.layers)."""
+
+    decl: nodes.LawRef
+    answers: tuple[LawAnswer, ...]
+
+
 @dataclass(frozen=True)
 class CompiledPolicy:
     """A policy ready to evaluate facts against: schema, clauses, hash."""
@@ -68,6 +87,9 @@ class CompiledPolicy:
     examples: tuple[nodes.Example, ...] = ()
     personal: frozenset[str] = frozenset()  # facts marked personal: masked in words and logs
     clock: CustomerClock | None = None  # `customer timezone of ...`: whose clock reads dates
+    laws: tuple[CompiledLaw, ...] = ()  # the statutes beneath these terms (`subject to`)
+    # the request kinds some clause applies to; None when a clause applies to every kind
+    covered_kinds: frozenset[str] | None = None
 
 
 def content_hash(text: str) -> str:
@@ -101,6 +123,9 @@ class _Compiler:
 
     def run(self) -> CompiledPolicy:
         clauses = tuple(self.clause(c) for c in self.file.clauses)
+        laws = tuple(
+            CompiledLaw(law, tuple(self.answer(m) for m in law.mappings)) for law in self.file.laws
+        )
         return CompiledPolicy(
             header=self.file.header,
             source=self.source,
@@ -114,6 +139,10 @@ class _Compiler:
             examples=self.file.examples,
             personal=frozenset(f.name for f in self.file.facts if f.personal),
             clock=CustomerClock.of(self.file.header),
+            laws=laws,
+            covered_kinds=None
+            if any(c.kinds is None for c in clauses)
+            else frozenset(k for c in clauses for k in c.kinds or ()),
         )
 
     def text(self, expr: nodes.Expr) -> str:
@@ -146,6 +175,27 @@ class _Compiler:
             withins=tuple(i for rule in rules for i in rule.node.withins),
             ref=ClauseRef(decl.id, decl.title, decl.source),
         )
+
+    def answer(self, mapping: nodes.LawMapping) -> LawAnswer:
+        """`where LAW-FACT = ...`: one of our facts, a value, a condition, cases or unknown."""
+        name, expr = mapping.target.name, mapping.expr
+        if mapping.cases:
+            cases = tuple((case.value, self.expr(case.expr)) for case in mapping.cases)
+            facts = tuple(dict.fromkeys(f for _, node in cases for f in node.facts))
+            return LawAnswer(name, closures.first_case(cases), facts)
+        if expr is None:  # `= unknown`
+            return LawAnswer(name, lambda ctx: None, (), constant=True)
+        if isinstance(expr, nodes.Literal):
+            value = expr.value
+            return LawAnswer(name, lambda ctx: value, (), constant=True, value=value)
+        if isinstance(expr, nodes.Ref) and expr.name not in self.symbols.groups:
+            ours = expr.name
+            if ours in self.symbols.facts:
+                return LawAnswer(name, lambda ctx: ctx.facts.get(ours), (ours,))
+            # a value of the law's enum
+            return LawAnswer(name, lambda ctx: ours, (), constant=True, value=ours)
+        node = self.expr(expr)
+        return LawAnswer(name, node.fn, node.facts)
 
     def group(self, name: str) -> Node:
         """The shared node of a group: evaluated once per request, whoever asks first."""

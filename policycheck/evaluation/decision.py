@@ -48,6 +48,7 @@ class TraceStep(NamedTuple):
     deadline: date | None = None
     margin: Margin | None = None
     unit: str | None = None
+    law_facts: dict[str, FactValue] | None = None  # a law's step: the law's facts, not ours
 
     @property
     def note_text(self) -> str:
@@ -56,6 +57,8 @@ class TraceStep(NamedTuple):
 
     def to_dict(self, facts: dict[str, FactValue]) -> dict[str, Any]:
         """JSON form, with the values of the facts read (absent ones as null)."""
+        if self.law_facts is not None:
+            facts = self.law_facts
         out: dict[str, Any] = {
             "clause": self.clause,
             "step": self.step,
@@ -101,6 +104,52 @@ class Grounds:
     formal: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class TermsAnswer:
+    """What the terms alone said of a request the law decided (the decision's `contract`)."""
+
+    outcome: Outcome
+    clause: ClauseRef | None
+    unlawful: bool  # the terms refused what the law allows
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"outcome", "clause": {"id", "title"} | null, "unlawful"}`."""
+        return {
+            "outcome": self.outcome.value,
+            "clause": _clause_id_title(self.clause),
+            "unlawful": self.unlawful,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LawAnswerView:
+    """The law's own answer to a request, whenever a law beneath the terms was evaluated."""
+
+    policy_id: str
+    policy_version: str | None
+    policy_hash: str
+    outcome: Outcome
+    clause: ClauseRef | None
+    deadline: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"policy": {"id", "version", "hash"}, "outcome", "clause", "deadline"}`."""
+        return {
+            "policy": {
+                "id": self.policy_id,
+                "version": self.policy_version,
+                "hash": self.policy_hash,
+            },
+            "outcome": self.outcome.value,
+            "clause": _clause_id_title(self.clause),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+        }
+
+
+def _clause_id_title(clause: ClauseRef | None) -> dict[str, str] | None:
+    return {"id": clause.id, "title": clause.title} if clause else None
+
+
 @dataclass
 class Decision:
     """The result of evaluating facts against a policy. Treat it as immutable (use
@@ -130,6 +179,9 @@ class Decision:
     )
     proposal: Proposal | None = None
     decision_id: str | None = None
+    layer: str = "contract"  # "law" when a law beneath the terms decided (evaluation.layers)
+    terms: TermsAnswer | None = None  # what the terms alone said, when the law decided
+    law: LawAnswerView | None = None  # the law's own answer, when a law was evaluated
 
     @cached_property
     def grounds(self) -> Grounds:
@@ -176,6 +228,9 @@ class Decision:
             "explanations": self.explanations,
             "trace": [step.to_dict(self.facts) for step in self.trace],
             "proposal": self.proposal.to_dict() if self.proposal else None,
+            "layer": self.layer,
+            "contract": self.terms.to_dict() if self.terms else None,
+            "law": self.law.to_dict() if self.law else None,
         }
 
 

@@ -5,33 +5,29 @@ Never raises on schema-valid facts; invalid facts raise FactsError listing every
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from policycheck.evaluation.assemble import DecisionBuilder, Verdict, missing
 from policycheck.evaluation.clock import Reading, read_on_clock, settle
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.coverage import Coverage
-from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
-from policycheck.evaluation.explain import explain, facts_text, question, reason_words, scope_words
-from policycheck.evaluation.facts import FactProblem, FactsError
+from policycheck.evaluation.decision import Decision, Outcome, TraceStep
+from policycheck.evaluation.explain import facts_text, question
+from policycheck.evaluation.facts import FactProblem, FactsError, FactValue
+from policycheck.evaluation.layers import (
+    BoundLaw,
+    combine,
+    law_decides,
+    law_facts,
+    overruled_proposal,
+)
 from policycheck.evaluation.proposal import check_proposal, validate_proposal
-from policycheck.evaluation.reasons import open_atoms, waivable, why
+from policycheck.evaluation.reasons import open_atoms, why
 from policycheck.evaluation.runtime import UNSET, Ctx, Node
 from policycheck.language.symbols import KIND_FACT
-
-
-@dataclass
-class Verdict:
-    """One applicable clause's answer: an outcome (None: unknown) and what it rests on."""
-
-    clause: CompiledClause
-    scope: bool | None
-    outcome: str | None = None
-    reasons: list[tuple[Node, str]] = field(default_factory=list)  # (atom, "formal"|"rule")
-    unknown: list[Node] = field(default_factory=list)
-    open: list[Node] = field(default_factory=list)  # unknown atoms that could add reasons
-    unchecked: list[Node] = field(default_factory=list)  # requirements still unknown
 
 
 def evaluate(
@@ -39,9 +35,10 @@ def evaluate(
     facts: Mapping[str, Any],
     proposed: Mapping[str, Any] | None = None,
     coverage: Coverage | None = None,
+    laws: tuple[BoundLaw, ...] = (),
 ) -> Decision:
-    """The decision for `facts` (nested JSON), with the verdict on `proposed` if given; what it
-    reached is added to `coverage` when one is given."""
+    """The decision for `facts` (nested JSON) under the terms and the `laws` beneath them, with
+    the verdict on `proposed` if given; what the terms reached is added to `coverage`."""
     problems: list[FactProblem] = []
     try:
         readings = read_on_clock(policy.schema, policy.clock, policy.tz, facts)
@@ -50,10 +47,10 @@ def evaluate(
     problems += validate_proposal(policy, proposed)
     if problems:
         raise FactsError(problems)
-    if len(readings) == 1 or policy.clock is None:
-        return _evaluate(policy, readings[0], proposed, coverage)
+    decisions = [_layered(policy, reading, proposed, coverage, laws) for reading in readings]
+    if len(decisions) == 1 or policy.clock is None:
+        return decisions[0]
     # The customer's region is unknown and their zones read the date-times differently.
-    decisions = [_evaluate(policy, reading, proposed, coverage) for reading in readings]
     region = policy.clock.region_fact
     ask = question(policy.schema.declared[region].question, region, policy.header.language)
     decision = settle(readings, decisions, policy.clock, ask, policy.personal)
@@ -62,34 +59,75 @@ def evaluate(
     return decision
 
 
-def _evaluate(
+def _layered(
     policy: CompiledPolicy,
     reading: Reading,
     proposed: Mapping[str, Any] | None,
     coverage: Coverage | None,
+    laws: tuple[BoundLaw, ...],
 ) -> Decision:
-    """The decision for facts read in one zone."""
-    ctx = Ctx(reading.facts, policy.node_count, policy.personal, reading.tz)
-    trace: list[TraceStep] = []
+    """The decision for the facts as read on one clock, under the terms and the laws."""
+    ctx, decision, not_applicable, evaluated = _terms(
+        policy, reading.facts, policy.personal, tz=reading.tz
+    )
+    if coverage is not None:
+        coverage.record(ctx, decision)
+    decision = _beneath(decision, ctx, laws)
+    if proposed is not None:
+        overruled = overruled_proposal(decision, proposed)
+        if overruled is not None:
+            return dataclasses.replace(decision, proposal=overruled)
+        return check_proposal(decision, proposed, list(not_applicable), evaluated)
+    return decision
+
+
+def _terms(
+    policy: CompiledPolicy,
+    known: dict[str, FactValue],
+    personal: frozenset[str],
+    traced: bool = True,
+    tz: ZoneInfo | None = None,
+) -> tuple[Ctx, Decision, tuple[tuple[str, Callable[[], str]], ...], set[str]]:
+    """The terms' own decision on valid facts, with what the proposal check needs; without its
+    trace when not `traced` (a law's answer that will not be shown); `tz`: the customer's zone,
+    whose clock reads the periods (None: the policy's)."""
+    ctx = Ctx(known, policy.node_count, personal, tz)
+    covered = policy.covered_kinds
+    if not traced and covered is not None and known.get(KIND_FACT, covered) not in covered:
+        # a kind no clause applies to: no clause, said without going through each of them
+        return ctx, DecisionBuilder(policy, ctx, None, ()).make(Outcome.NO_CLAUSE, None), (), set()
+    trace: list[TraceStep] | None = [] if traced else None
     not_applicable: list[tuple[str, Callable[[], str]]] = []
     verdicts: list[Verdict] = []
     for clause in policy.clauses:
         scope, reason = clause_scope(clause, ctx)
-        trace.append(
-            TraceStep(
-                clause.decl.id, "scope", clause.scope_text, scope, scope_facts(clause), reason
+        if trace is not None:
+            trace.append(
+                TraceStep(
+                    clause.decl.id, "scope", clause.scope_text, scope, scope_facts(clause), reason
+                )
             )
-        )
         if scope is False:
             not_applicable.append((clause.decl.id, reason))
             continue
         verdicts.append(clause_verdict(clause, scope, ctx, trace))
     decision = _decide(policy, verdicts, ctx, trace, tuple(not_applicable))
-    if coverage is not None:
-        coverage.record(ctx, decision)
-    if proposed is not None:
-        evaluated = {v.clause.decl.id for v in verdicts}
-        return check_proposal(decision, proposed, not_applicable, evaluated)
+    return ctx, decision, tuple(not_applicable), {v.clause.decl.id for v in verdicts}
+
+
+def _beneath(decision: Decision, ctx: Ctx, laws: tuple[BoundLaw, ...]) -> Decision:
+    """The decision with the laws beneath the terms, each evaluated on our facts' answers to
+    its own (and the laws beneath it in turn); the first law that decides is the one shown."""
+    for bound in laws:
+        if decision.layer == "law":
+            break
+        known = law_facts(bound, ctx)
+        law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, False, ctx.tz)
+        law = _beneath(law, law_ctx, bound.beneath)
+        if law_decides(decision, law):  # its steps are shown: evaluated again with them
+            law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, tz=ctx.tz)
+            law = _beneath(law, law_ctx, bound.beneath)
+        decision = combine(decision, law, bound, ctx)
     return decision
 
 
@@ -118,7 +156,7 @@ def clause_scope(clause: CompiledClause, ctx: Ctx) -> tuple[bool | None, Callabl
             name = scope.group.name if scope and scope.group else ""
             return False, lambda: f"{facts_text(group, ctx)} is not {name}"
     if kind_ok is None or group_ok is None:
-        return None, lambda: "unknown: " + ", ".join(_missing(scope_facts(clause), ctx))
+        return None, lambda: "unknown: " + ", ".join(missing(scope_facts(clause), ctx))
     return True, _no_note
 
 
@@ -136,13 +174,14 @@ def scope_facts(clause: CompiledClause) -> tuple[str, ...]:
 
 
 def clause_verdict(
-    clause: CompiledClause, scope: bool | None, ctx: Ctx, trace: list[TraceStep]
+    clause: CompiledClause, scope: bool | None, ctx: Ctx, trace: list[TraceStep] | None
 ) -> Verdict:
     verdict = Verdict(clause, scope)
     possible: list[tuple[str, Node | None, bool | None]] = []
     for rule in clause.rules:
         value = rule.node.fn(ctx)
-        trace.append(_step(clause, "condition", rule.node, value, ctx))
+        if trace is not None:
+            trace.append(_step(clause, "condition", rule.node, value, ctx))
         if value is not False:
             possible.append((rule.outcome, rule.node, value))
         if value is True:
@@ -154,7 +193,8 @@ def clause_verdict(
     if "allow" in outcomes:
         for requirement in clause.requirements:
             value = requirement.fn(ctx)
-            trace.append(_step(clause, "requirement", requirement, value, ctx))
+            if trace is not None:
+                trace.append(_step(clause, "requirement", requirement, value, ctx))
             if value is False:
                 failed.append(requirement)
             elif value is None:
@@ -220,13 +260,13 @@ def _decide(
     policy: CompiledPolicy,
     verdicts: list[Verdict],
     ctx: Ctx,
-    trace: list[TraceStep],
+    trace: list[TraceStep] | None,
     not_applicable: tuple[tuple[str, Callable[[], str]], ...],
 ) -> Decision:
     applicable = [v for v in verdicts if v.scope is True]
     beaten = {b for v in applicable for b in v.clause.beats}
     for v in verdicts:
-        if v.clause.decl.id in beaten:
+        if v.clause.decl.id in beaten and trace is not None:
             winner = next(
                 w.clause.decl.id for w in applicable if v.clause.decl.id in w.clause.beats
             )
@@ -237,18 +277,18 @@ def _decide(
             )
     winners = [v for v in applicable if v.clause.decl.id not in beaten]
     undecided = [v for v in verdicts if v.scope is None and v.clause.decl.id not in beaten]
-    base = _Builder(policy, ctx, trace, not_applicable)
+    base = DecisionBuilder(policy, ctx, trace, not_applicable)
     maybe: list[str] = []
     if undecided:
         unknown = [n for v in undecided for n in v.unknown]
-        facts = [f for v in undecided for f in _missing(scope_facts(v.clause), ctx)]
+        facts = [f for v in undecided for f in missing(scope_facts(v.clause), ctx)]
         if not _settled([*winners, *undecided]) or not winners:
             return base.needs_info(winners[0] if len(winners) == 1 else None, unknown, facts)
         # Whether or not the undecided clauses apply, the answer is the same.
         for v in undecided:
-            trace.append(
-                TraceStep(v.clause.decl.id, "precedence", f"may apply; gives {v.outcome} too", None)
-            )
+            if trace is not None:
+                step = f"may apply; gives {v.outcome} too"
+                trace.append(TraceStep(v.clause.decl.id, "precedence", step, None))
         maybe = facts
     if not winners:
         return base.make(Outcome.NO_CLAUSE, None)
@@ -276,126 +316,3 @@ def _settled(verdicts: list[Verdict]) -> bool:
         (v.clause.decl.remedy, v.clause.decl.obligations, v.clause.decl.fees) for v in verdicts
     }
     return len(terms) == 1
-
-
-class _Builder:
-    """Puts a Decision together from the verdict that decides it."""
-
-    def __init__(
-        self,
-        policy: CompiledPolicy,
-        ctx: Ctx,
-        trace: list[TraceStep],
-        not_applicable: tuple[tuple[str, Callable[[], str]], ...],
-    ) -> None:
-        self.policy, self.ctx, self.trace, self.not_applicable = policy, ctx, trace, not_applicable
-
-    def make(self, outcome: Outcome, verdict: Verdict | None, **extra: Any) -> Decision:
-        header = self.policy.header
-        ctx, not_applicable = self.ctx, self.not_applicable
-        conflicting = extra.pop("conflicting", ())
-
-        def grounds() -> Grounds:
-            reasons = verdict.reasons if verdict else []
-            return Grounds(
-                scope=scope_words(verdict.clause, ctx) if verdict else "",
-                reasons=tuple(reason_words(n, ctx) for n, _ in reasons),
-                late_only=bool(reasons) and all(n.within and k == "rule" for n, k in reasons),
-                not_applicable=tuple((cid, note()) for cid, note in not_applicable),
-                conflicting=conflicting,
-                formal=any(kind == "formal" for _, kind in reasons),
-            )
-
-        return Decision(
-            policy_id=header.id,
-            policy_version=header.version,
-            policy_hash=self.policy.hash,
-            language=header.language,
-            outcome=outcome,
-            clause=verdict.clause.ref if verdict else None,
-            deadline=extra.pop("deadline", None),
-            margin=extra.pop("margin", None),
-            margin_unit=extra.pop("margin_unit", None),
-            rigid=extra.pop("rigid", False),
-            discretion=extra.pop("discretion", None),
-            missing_facts=extra.pop("missing", ()),
-            questions=extra.pop("questions", ()),
-            obligations=extra.pop("obligations", ()),
-            trace=tuple(self.trace),
-            facts=self.ctx.facts,
-            make_grounds=grounds,
-            explainer=explain,
-        )
-
-    def needs_info(
-        self, verdict: Verdict | None, unknown: list[Node], facts: list[str]
-    ) -> Decision:
-        missing = list(dict.fromkeys([*facts, *(f for n in unknown for f in n.facts)]))
-        extra = self.period(verdict) if verdict is not None else {}
-        return self.make(
-            Outcome.NEEDS_INFO, verdict, **extra, **self.questions(_missing(missing, self.ctx))
-        )
-
-    def period(self, verdict: Verdict) -> dict[str, Any]:
-        """The deadline and margin of the clause's period, whenever the facts determine them
-        (also when the outcome waits on other facts)."""
-        ctx = self.ctx
-        result = next((ctx.withins[i] for i in verdict.clause.withins if i in ctx.withins), None)
-        if result is None:
-            return {}
-        return {
-            "deadline": result.deadline.due if result.deadline else None,
-            "margin": result.margin,
-            "margin_unit": result.margin_unit,
-        }
-
-    def decided(self, verdict: Verdict, maybe: list[str] | None = None) -> Decision:
-        """The decision of the winning clause; `maybe`: facts that decide whether another
-        clause (with the same outcome) applies instead, so a refusal's rigidity is unsure."""
-        clause, ctx = verdict.clause, self.ctx
-        extra = self.period(verdict)
-        if verdict.outcome == "allow":
-            checks = tuple(f"check: {node.text}" for node in verdict.unchecked)
-            return self.make(
-                Outcome.ALLOW, verdict, obligations=clause.decl.obligations + checks, **extra
-            )
-        rigid, discretion = rigidity(verdict, ctx)
-        if rigid and maybe:
-            return self.make(Outcome.REFUSE, verdict, **extra, **self.questions(maybe))
-        if rigid and verdict.open:
-            # Facts still unknown could add reasons: rigid only if those would be waivable too.
-            worst = Verdict(
-                verdict.clause,
-                verdict.scope,
-                verdict.outcome,
-                verdict.reasons + [(atom, "open") for atom in verdict.open],
-            )
-            rigid, discretion = rigidity(worst, ctx)
-            if not rigid:
-                missing = _missing([f for n in verdict.open for f in n.facts], ctx)
-                return self.make(Outcome.REFUSE, verdict, **extra, **self.questions(missing))
-        return self.make(Outcome.REFUSE, verdict, rigid=rigid, discretion=discretion, **extra)
-
-    def questions(self, missing: list[str]) -> dict[str, tuple[str, ...]]:
-        """`missing` and `questions` for a decision: the facts and what to ask for each."""
-        declared = self.policy.schema.declared
-        questions = tuple(
-            question(declared[name].question, name, self.policy.header.language)
-            for name in missing
-            if name in declared
-        )
-        return {"missing": tuple(missing), "questions": questions}
-
-
-def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
-    """Rigid when every reason for the refusal can be waived; who may waive it, and why."""
-    if verdict.unknown:
-        return False, None
-    return waivable(verdict.clause.decl.discretions, verdict.reasons, ctx)
-
-
-# -- words ----------------------------------------------------------------------------------------
-
-
-def _missing(names: tuple[str, ...] | list[str], ctx: Ctx) -> list[str]:
-    return [name for name in dict.fromkeys(names) if name not in ctx.facts]

@@ -101,7 +101,30 @@ def _check(expectation: nodes.Expectation, decision: Decision) -> str:
         return f"expected the proposal check to say it {wanted}, got: " + (
             decision.proposal.message if decision.proposal else "no proposal"
         )
+    if kind == "layer":
+        if decision.layer == expectation.layer:
+            return ""
+        return f"expected the {expectation.layer} to decide, got the {decision.layer}"
+    if kind == "terms":
+        return _terms(expectation, decision)
     raise AssertionError(kind)
+
+
+def _terms(expectation: nodes.Expectation, decision: Decision) -> str:
+    """`expect terms refuse under a`: what the terms alone said, when the law decided."""
+    wanted = (expectation.outcome or "") + (
+        f" under {expectation.clause.name}" if expectation.clause else ""
+    )
+    terms = decision.terms
+    if terms is None:
+        return f"expected the terms to say {wanted} beneath the law, but the terms decided"
+    clause = terms.clause.id if terms.clause else None
+    if terms.outcome.value == expectation.outcome and (
+        expectation.clause is None or expectation.clause.name == clause
+    ):
+        return ""
+    actual = terms.outcome.value + (f" under {clause}" if clause else "")
+    return f"expected the terms to say {wanted}, they say {actual}"
 
 
 def _day(day: date | None) -> str:

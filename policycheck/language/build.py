@@ -7,10 +7,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
+from lark import Token, Tree, v_args
 from lark.tree import Meta
 
 from policycheck.language import nodes
+from policycheck.language.build_laws import LawBuilder
 from policycheck.language.dates import read_date, read_datetime, token_span
 from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.source import Source, Span
@@ -52,7 +53,7 @@ def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.
 
 
 @v_args(meta=True)
-class _Builder(Transformer[Token, Any]):
+class _Builder(LawBuilder):
     """Builds nodes bottom-up; each method is named after a grammar rule or alias."""
 
     def __init__(self, source: Source) -> None:
@@ -76,6 +77,7 @@ class _Builder(Transformer[Token, Any]):
             clauses=tuple(c for c in rest if isinstance(c, nodes.ClauseDecl)),
             examples=tuple(c for c in rest if isinstance(c, nodes.Example)),
             outside=tuple(c for c in rest if isinstance(c, nodes.Outside)),
+            laws=tuple(c for c in rest if isinstance(c, nodes.LawRef)),
         )
 
     def header(self, meta: Meta, children: list[Any]) -> nodes.Header:

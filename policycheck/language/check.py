@@ -18,6 +18,7 @@ class _Checker(ExampleChecker):
 
     def run(self) -> list[Diagnostic]:
         self.header(self.file.header)
+        self.laws()
         self.duplicates("fact", [(f.name, f.span) for f in self.file.facts], "PC206")
         self.duplicates("group", [(g.name, g.span) for g in self.file.groups], "PC207")
         self.duplicates("calendar", [(c.name, c.span) for c in self.file.calendars], "PC209")
@@ -91,6 +92,32 @@ class _Checker(ExampleChecker):
                 note=f"this is {fact_type.words()}",
                 help="declare the fact as `text`",
             )
+
+    def laws(self) -> None:
+        """`subject to`: each law once, each of its facts mapped once, from well-typed parts of
+        this file (whether they fit the law's facts is checked with the law: language.laws)."""
+        self.duplicates("law", [(law.id, law.span) for law in self.file.laws], "PC607")
+        for law in self.file.laws:
+            first: dict[str, nodes.LawMapping] = {}
+            for mapping in law.mappings:
+                seen = first.setdefault(mapping.target.name, mapping)
+                if seen is not mapping:
+                    self.report(
+                        "PC607",
+                        f"the law's fact `{mapping.target.name}` is answered twice",
+                        mapping.target.span,
+                        note="a second `where` for it",
+                        help=f"keep one of the two (the first is on line {seen.span.line})",
+                    )
+            for mapping in law.mappings:
+                expr = mapping.expr
+                if isinstance(expr, nodes.Ref) and "." not in expr.name:
+                    if expr.name in self.symbols.groups:
+                        self.expr(expr)  # a group: a condition; else a value of the law's enum
+                elif expr is not None:
+                    self.expr(expr)
+                for case in mapping.cases:
+                    self.condition(case.expr)
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:
         if self.symbols.unit_of(calendar.name) is None:

@@ -33,7 +33,17 @@ class ExampleChecker(ExprChecker):
         if example.proposed is not None and example.proposed[1] is not None:
             clauses.append(example.proposed[1])
         for ref in clauses:
-            self.known_clause(ref)
+            if not (self.file.laws and ref in _law_clauses(example)):
+                self.known_clause(ref)  # a clause of the law: checked with it (language.laws)
+        for expectation in example.expectations:
+            if expectation.kind in ("layer", "terms") and not self.file.laws:
+                self.report(
+                    "PC608",
+                    f"`expect {expectation.kind}` in terms without a law beneath them",
+                    expectation.span,
+                    note="this policy declares no `subject to`: its terms always decide",
+                    help="remove the expectation, or declare the law: `subject to LAW-ID`",
+                )
         for expectation in example.expectations:
             for fact in expectation.facts:
                 self.ref(fact)
@@ -79,3 +89,9 @@ def _fits(kind: str, value: object) -> bool:
     if kind in ("number", "money"):
         return isinstance(value, Decimal)
     return isinstance(value, str) and kind == "text"
+
+
+def _law_clauses(example: nodes.Example) -> list[nodes.Ref]:
+    """The clauses an example may name from the law beneath the terms: the deciding clause
+    (`expect allow under L121-20`), never the terms' own (`expect terms`, `proposed`)."""
+    return [e.clause for e in example.expectations if e.kind == "outcome" and e.clause]

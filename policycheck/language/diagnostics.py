@@ -64,11 +64,20 @@ CODES: dict[str, str] = {
     "PC410": "unused fact, group or calendar",
     "PC411": "two rule files define the same policy",
     "PC416": "customer's time zone that no region gives",
+    "PC601": "unknown law",
+    "PC602": "law that is not a statute",
+    "PC603": "unknown fact of the law",
+    "PC604": "mapping of the wrong type",
+    "PC605": "fact of the law not mapped",
+    "PC606": "cycle of laws",
+    "PC607": "law or law fact mapped twice",
+    "PC608": "layer expected of terms without a law",
 }
 
 
-#: Codes found across several rule files (publishing a folder), not in one file.
-FOLDER_CODES = frozenset({"PC411"})
+#: Codes found across several rule files (publishing a folder, or a policy and the law beneath
+#: it), not in one file alone.
+FOLDER_CODES = frozenset({"PC411", "PC601", "PC602", "PC603", "PC604", "PC605", "PC606"})
 
 
 @dataclass(frozen=True, slots=True)

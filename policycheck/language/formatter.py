@@ -122,6 +122,9 @@ class _Printer:
 
     def run(self) -> str:
         self.header(self.file.header)
+        for law in self.file.laws:
+            self.blank()
+            self.law(law)
         for calendar in self.file.calendars:
             self.blank()
             self.emit([self.calendar(calendar)], calendar.span.end_line)
@@ -145,6 +148,8 @@ class _Printer:
 
     def header(self, header: nodes.Header) -> None:
         lines = [f"policy {header.id} {quote(header.title)}"]
+        if header.statute:
+            lines.append("  statute")
         if header.version is not None:
             lines.append(f"  version {quote(header.version)}")
         if header.effective_from is not None:
@@ -162,6 +167,19 @@ class _Printer:
         if header.document is not None:
             lines.append(f"  document {quote(header.document)}")
         self.emit(lines, header.span.end_line)
+
+    def law(self, law: nodes.LawRef) -> None:
+        self.emit([f"subject to {law.id}"], law.span.end_line)
+        for mapping in law.mappings:
+            lead = f"  where {mapping.target.name} = "
+            if mapping.expr is not None:
+                lines = _wrapped(lead, mapping.expr)
+            elif mapping.cases:
+                cases = [f"{case.value} when {expression(case.expr)}" for case in mapping.cases]
+                lines = _flowed(lead, cases)
+            else:
+                lines = [lead + "unknown"]
+            self.emit(lines, mapping.span.end_line, "  ")
 
     def calendar(self, calendar: nodes.CalendarDecl) -> str:
         parts = [
@@ -275,6 +293,11 @@ def _expectation(expectation: nodes.Expectation) -> str:
         return "missing " + ", ".join(f.name for f in expectation.facts)
     if kind == "proposal":
         return "proposal " + ("agrees" if expectation.agrees else "disagrees")
+    if kind == "layer":
+        return f"layer {expectation.layer}"
+    if kind == "terms":
+        under = f" under {expectation.clause.name}" if expectation.clause else ""
+        return f"terms {expectation.outcome}{under}"
     return kind
 
 

@@ -130,6 +130,7 @@ class Header:
     document: str | None = None
     language_declared: bool = False  # written in the file, even if it is the default
     timezone_declared: bool = False
+    statute: bool = False  # `statute`: mandatory law, which merchant policies may be subject to
     customer_zone: CustomerZone | None = None  # whose clock reads the request's date-times
 
 
@@ -141,6 +142,36 @@ class CustomerZone:
     region_fact: Ref
     span: Span  # the whole line
     country_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MappingCase:
+    """`VALUE when condition` in a law mapping: the law's enum value when the condition holds."""
+
+    value: str
+    value_span: Span
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class LawMapping:
+    """`where LAW-FACT = ...`: how this policy's facts answer one of the law's facts. Exactly
+    one of `expr` (a fact, a literal or a condition), `cases` or `unknown` says it."""
+
+    target: Ref  # the law's fact
+    span: Span
+    expr: Expr | None = None
+    cases: tuple[MappingCase, ...] = ()
+    unknown: bool = False  # `= unknown`: our requests never say (the law's answer waits on it)
+
+
+@dataclass(frozen=True, slots=True)
+class LawRef:
+    """`subject to LAW-ID` and its mappings: the statute beneath this policy."""
+
+    id: str
+    span: Span  # the law's id
+    mappings: tuple[LawMapping, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +286,8 @@ class Assignment:
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
-    """`expect ...`: kind is outcome, deadline, rigid, firm, missing or proposal."""
+    """`expect ...`: kind is outcome, deadline, rigid, firm, missing, proposal, layer (the
+    layer that decided: `contract` or `law`) or terms (the terms' own outcome under the law)."""
 
     kind: str
     span: Span
@@ -265,6 +297,7 @@ class Expectation:
     level: str | None = None
     facts: tuple[Ref, ...] = ()
     agrees: bool | None = None
+    layer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,3 +322,4 @@ class RuleFile:
     clauses: tuple[ClauseDecl, ...]
     examples: tuple[Example, ...] = ()
     outside: tuple[Outside, ...] = ()
+    laws: tuple[LawRef, ...] = ()

@@ -120,6 +120,7 @@ def summarize(
     in_force = [r for r in records if r.status.in_force]
     statuses = Counter(r.status for r in records)
     rigid_total = sum(row["rigid"] for row in refusals["by_clause"].values())
+    unlawful_total = sum(row["unlawful"] for row in refusals["by_clause"].values())
     # a rate is the count shown beside it over the rigid refusals shown beside it: exceptions
     # the policy's discretion covered; a supervisor's beyond it have a count of their own
     on_rigid = sum(1 for r in in_force if not r.beyond_discretion)
@@ -136,6 +137,7 @@ def summarize(
             "exceptions_granted": on_rigid,
             "beyond_discretion": len(in_force) - on_rigid,
             "override_rate": _rate(on_rigid, rigid_total),
+            "unlawful_refusals": unlawful_total,
         },
         "clauses": clauses,
         "agents": agents,
@@ -157,12 +159,16 @@ def _refusal_counts(log: ExceptionLog, scope: ExceptionFilter) -> dict[str, Any]
         end = start_of_day(scope.until + timedelta(days=1))
     by_clause: dict[tuple[str, str | None], dict[str, int]] = {}
     by_agent: dict[str | None, int] = {}
+    empty = {"all": 0, "rigid": 0, "unlawful": 0}
     for group in log.store.refusals(scope.policy, start, end):
-        row = by_clause.setdefault((group.policy_id, group.clause_id), {"all": 0, "rigid": 0})
+        row = by_clause.setdefault((group.policy_id, group.clause_id), dict(empty))
         row["all"] += group.total
         if group.rigid:
             row["rigid"] += group.total
             by_agent[group.agent_key_id] = by_agent.get(group.agent_key_id, 0) + group.total
+    for overruled in log.store.unlawful_refusals(scope.policy, start, end):
+        row = by_clause.setdefault((overruled.policy_id, overruled.clause_id), dict(empty))
+        row["unlawful"] += overruled.total
     return {"by_clause": by_clause, "by_agent": by_agent}
 
 
@@ -182,7 +188,7 @@ def _clauses(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[d
             tally["rejected"] += 1
     rows = []
     for key in sorted(set(counts) | set(refusals["by_clause"]), key=lambda k: (k[0], k[1] or "")):
-        refused = refusals["by_clause"].get(key, {"all": 0, "rigid": 0})
+        refused = refusals["by_clause"].get(key, {"all": 0, "rigid": 0, "unlawful": 0})
         tally = counts.get(key, Counter())
         rows.append(
             {
@@ -196,10 +202,14 @@ def _clauses(records: list[ExceptionRecord], refusals: dict[str, Any]) -> list[d
                 "rejected": tally["rejected"],
                 "beyond_discretion": tally["beyond_discretion"],
                 "override_rate": _rate(tally["granted"], refused["rigid"]),
+                # refusals of this clause the law beneath the terms overruled (not counted in
+                # `refusals`: the decision was the law's allowance)
+                "unlawful_refusals": refused["unlawful"],
             }
         )
-    rows.sort(
+    rows.sort(  # refusals the law overruled first: those terms most need amending
         key=lambda row: (
+            -row["unlawful_refusals"],
             -row["exceptions_granted"],
             -(row["override_rate"] or 0),
             -row["beyond_discretion"],
@@ -261,7 +271,7 @@ def _friction(
     """The clauses most overridden, with their commonest reasons and the latest suggestions."""
     report = []
     for row in clauses:
-        if not (row["exceptions_granted"] or row["beyond_discretion"]):
+        if not (row["exceptions_granted"] or row["beyond_discretion"] or row["unlawful_refusals"]):
             continue
         mine = [
             r
@@ -283,6 +293,7 @@ def _friction(
                 "exceptions_granted": row["exceptions_granted"],
                 "beyond_discretion": row["beyond_discretion"],
                 "override_rate": row["override_rate"],
+                "unlawful_refusals": row["unlawful_refusals"],
                 "top_reasons": [
                     {"reason_code": code, "count": count}
                     for code, count in Counter(_reason(r) for r in mine).most_common(TOP_REASONS)

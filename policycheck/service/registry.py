@@ -19,7 +19,7 @@ from pathlib import Path
 
 from policycheck.language.diagnostics import Diagnostic, Severity
 from policycheck.language.source import Source
-from policycheck.policy import Policy, RuleFileError, load_source
+from policycheck.policy import Policy, RuleFileError, laws_among, load_source
 from policycheck.store import Store
 
 LOG = logging.getLogger("policycheck.service.registry")
@@ -109,10 +109,12 @@ class PolicyRegistry:
 def _compile(texts: dict[str, str]) -> tuple[dict[str, Policy], list[tuple[Source, Diagnostic]]]:
     policies: dict[str, Policy] = {}
     errors: list[tuple[Source, Diagnostic]] = []
-    for name, text in texts.items():
-        source = Source(name, text)
+    sources = [Source(name, text) for name, text in texts.items()]
+    laws = laws_among(sources)  # the laws beneath a policy: among the files published with it
+    for source in sources:
+        name = source.name
         try:
-            policy = load_source(source)
+            policy = load_source(source, laws)
         except RuleFileError as broken:
             errors += [(source, d) for d in broken.diagnostics]
             continue

@@ -24,7 +24,12 @@ from sqlalchemy.sql import Executable
 
 from policycheck.store import decision_chain, postgres
 from policycheck.store import sqlite as sqlite_store
-from policycheck.store.queries import RefusalGroup, refusal_groups
+from policycheck.store.queries import (
+    RefusalGroup,
+    UnlawfulGroup,
+    refusal_groups,
+    unlawful_groups,
+)
 from policycheck.store.records import DecisionRecord, json_text
 from policycheck.store.seal import SealKeys
 from policycheck.store.tables import decisions, meta
@@ -107,6 +112,15 @@ class Store:
         rates are divided by, counted by the database."""
         with self._engine.connect() as conn:
             return refusal_groups(conn, policy, start, end)
+
+    def unlawful_refusals(
+        self, policy: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[UnlawfulGroup]:
+        """The terms' refusals that the law beneath them overruled, logged from `start` to
+        `end` (excluded), counted per policy and clause (queries.py): the terms most in need
+        of amendment."""
+        with self._engine.connect() as conn:
+            return unlawful_groups(conn, policy, start, end)
 
     def ping(self) -> bool:
         """True when the database answers `SELECT 1`."""

@@ -40,3 +40,34 @@ def refusal_groups(
         RefusalGroup(policy_id, clause_id, agent, bool(rigid), int(total))
         for policy_id, clause_id, agent, rigid, total in conn.execute(query)
     ]
+
+
+class UnlawfulGroup(NamedTuple):
+    """How many refusals of a policy's clause the law beneath the terms overruled."""
+
+    policy_id: str
+    clause_id: str | None  # the terms' clause that refused
+    total: int
+
+
+def unlawful_groups(
+    conn: Connection, policy: str | None, start: datetime | None, end: datetime | None
+) -> list[UnlawfulGroup]:
+    """The decisions logged from `start` to `end` (excluded) in which the terms refused what
+    the law allowed (`"contract": {"unlawful": true}`), counted per policy and terms' clause."""
+    table = decisions
+    contract = table.c.decision["contract"]
+    clause = table.c.decision[("contract", "clause", "id")].as_string()
+    where = [table.c.outcome == "allow", contract["unlawful"].as_boolean().is_(True)]
+    if policy:
+        where.append(table.c.policy_id == policy)
+    if start is not None:
+        where.append(table.c.created_at >= start)
+    if end is not None:
+        where.append(table.c.created_at < end)
+    query = select(table.c.policy_id, clause, func.count()).where(and_(*where))
+    query = query.group_by(table.c.policy_id, clause)
+    return [
+        UnlawfulGroup(policy_id, clause_id, int(total))
+        for policy_id, clause_id, total in conn.execute(query)
+    ]

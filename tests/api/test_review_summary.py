@@ -196,3 +196,32 @@ def test_a_pending_exception_is_not_called_granted(client: TestClient) -> None:
     assert "rejected" in words
     status, words = lead(client.get(f"/review/exceptions/{made['beyond']['id']}").text)
     assert (status, words.startswith("Granted")) == ("granted", True)
+
+
+# A used device 5 days after delivery in Nantes: clause a refuses, the law (7 jours francs,
+# L121-20) allows it and decides (rules/fr-code-consommation-2012.policy).
+USED_IN_THE_FLOOR = {
+    "request": {"kind": "cancellation", "date": "2012-04-08"},
+    "product": {"category": "device", "used": True, "original_packaging": True},
+    "delivery": {"date": "2012-04-03", "postcode": "44000"},
+}
+
+
+def test_refusals_the_law_overruled_are_counted_per_clause_and_come_first(
+    client: TestClient,
+) -> None:
+    """The terms most in need of amendment: their refusals the law beneath them overruled."""
+    the_issue_s_team(client)
+    for _ in range(2):
+        decide(client, USED_IN_THE_FLOOR)
+    decide(client, LATE_AND_USED)  # refused by the terms, and by the law too: not unlawful
+    out = summary(client)
+    assert out["totals"]["unlawful_refusals"] == 2
+    first = out["clauses"][0]
+    assert (first["clause"], first["unlawful_refusals"]) == ("a", 2)
+    assert [row["unlawful_refusals"] for row in out["clauses"][1:]] == [0] * (
+        len(out["clauses"]) - 1
+    )
+    assert first["refusals"] == 8  # six near misses and two firm refusals, the law's not among them
+    friction = {row["clause"]: row for row in out["friction"]}
+    assert friction["a"]["unlawful_refusals"] == 2

@@ -115,8 +115,10 @@ def test_near_miss_with_use_unknown_asks_before_waiving(tomtom: policycheck.Poli
     assert decision.questions == ("Has the device been used since delivery?",)
 
 
+# From 16 April, past the 7 jours francs of the law beneath the terms (which would allow the
+# cancellation whatever the use or the packaging): the terms alone decide.
 def test_in_time_but_use_unknown_needs_info(tomtom: policycheck.Policy) -> None:
-    out = tomtom.evaluate(device("2012-04-10", used=None)).to_dict()
+    out = tomtom.evaluate(device("2012-04-16", used=None)).to_dict()
     assert out["outcome"] == "needs_info"
     assert out["clause"]["id"] == "a"
     assert out["missing_facts"] == ["product.used"]
@@ -124,7 +126,7 @@ def test_in_time_but_use_unknown_needs_info(tomtom: policycheck.Policy) -> None:
 
 
 def test_missing_packaging_is_a_formal_rigid_refusal(tomtom: policycheck.Policy) -> None:
-    decision = tomtom.evaluate(device("2012-04-10", packaging=False))
+    decision = tomtom.evaluate(device("2012-04-16", packaging=False))
     assert decision.outcome.value == "refuse"
     assert (decision.rigid, decision.discretion) == (True, ("agent", "formal"))
 
