@@ -105,10 +105,10 @@ def test_diff_lists_the_examples_an_amendment_changes(tmp_path: Path) -> None:
     assert changed.rstrip().endswith("outcome, deadline")
     # the near misses, the deadlines of clause a (the 6 refusals after the law's floor too)
     # and the examples of the customer's clock
-    assert lines[-1] == f"22 of {EXAMPLES} examples change"
+    assert lines[-1] == f"23 of {EXAMPLES} examples change"
     as_json = json.loads(run("diff", str(TOMTOM), str(amended), "--format", "json").stdout)
     assert as_json["examples"] == EXAMPLES
-    assert len(as_json["changes"]) == 22
+    assert len(as_json["changes"]) == 23
 
 
 def test_diff_of_identical_versions_changes_nothing() -> None:

@@ -382,3 +382,22 @@ def test_an_unknown_address_decides_or_asks_for_it(asked: datetime, delivered: d
         facts = _tomtom_facts(asked, delivered.isoformat(), None)
         facts["request"]["date"] = day.isoformat()
         assert TOMTOM.evaluate(facts).outcome == decision.outcome
+
+
+def test_a_doubt_between_the_law_and_the_terms_asks_for_the_address() -> None:
+    # 20:00 in Guadeloupe on the last of the 7 jours francs; the next day in Paris: the law
+    # allows on one clock, the terms refuse on the other.
+    facts = _tomtom_facts(datetime.fromisoformat("2012-09-10T20:00-04:00"), "2012-09-03", None)
+    facts["product"]["used"] = True
+    decision = TOMTOM.evaluate(facts)
+    assert decision.outcome.value == "needs_info"
+    assert decision.missing_facts == ("delivery.postcode",)
+    assert (decision.clause, decision.layer, decision.terms, decision.law) == (
+        None,
+        "contract",
+        None,
+        None,
+    )
+    facts["delivery"]["postcode"] = "97110"
+    guadeloupe = TOMTOM.evaluate(facts)
+    assert (guadeloupe.outcome.value, guadeloupe.layer) == ("allow", "law")
