@@ -34,12 +34,15 @@ def read_filters(
 
 
 def clause_chart(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The bars of the override chart: clauses with rigid refusals or exceptions, most
-    overridden first, each with its rate as a fraction of the bar's full width."""
+    """The bars of the override chart: clauses with rigid refusals, exceptions or refusals the
+    law overruled, most overridden first, each with its rate as a fraction of the bar's width."""
     rows = [
         c
         for c in clauses
-        if c.get("rigid_refusals") or c.get("exceptions_granted") or c.get("beyond_discretion")
+        if c.get("rigid_refusals")
+        or c.get("exceptions_granted")
+        or c.get("beyond_discretion")
+        or c.get("unlawful_refusals")
     ]
     rows.sort(key=lambda c: (-(c.get("override_rate") or 0.0), c["policy"], c["clause"]))
     return [{**c, "width": min(max(c.get("override_rate") or 0.0, 0.0), 1.0)} for c in rows]

@@ -193,7 +193,8 @@ def link(
         law_files.append(law.rule_file)
         if not problems:
             bound.append(bind(compiled, subject, law, beneath))
-    found += check_law_clauses(compiled.rule_file, source, law_files)
+    if len(law_files) == len(compiled.laws):  # a law not found: its clauses are not known
+        found += check_law_clauses(compiled.rule_file, source, law_files)
     return tuple(bound), found
 
 

@@ -13,7 +13,7 @@ from api.openapi import errors, request_body
 from api.schemas import CheckIn, CheckOut, ReloadOut
 from policycheck.language.diagnostics import Severity
 from policycheck.language.source import Source
-from policycheck.policy import Policy, diagnose
+from policycheck.policy import Policy, diagnose, laws_among
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 CheckBody = Annotated[CheckIn, Depends(body_of(CheckIn))]
@@ -51,9 +51,11 @@ def _policy(state: StateDep, policy_id: str) -> Policy:
     responses=errors(body=True),
     openapi_extra=request_body(CheckIn),
 )
-def check(key: LegalKey, body: CheckBody) -> CheckOut:
-    """Every diagnostic of the submitted text, with the static analysis."""
-    _, diagnostics = diagnose(Source(body.name, body.text), analysis=True)
+def check(key: LegalKey, body: CheckBody, state: StateDep) -> CheckOut:
+    """Every diagnostic of the submitted text, with the static analysis; the laws beneath it
+    are looked up among the published rule files (never beside the name it was sent with)."""
+    published = laws_among(policy.compiled.source for policy in state.registry.all())
+    _, diagnostics = diagnose(Source(body.name, body.text), analysis=True, laws=published)
     ok = not any(d.severity is Severity.ERROR for d in diagnostics)
     return CheckOut(ok=ok, diagnostics=[d.to_dict() for d in diagnostics])
 

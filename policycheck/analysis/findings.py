@@ -239,6 +239,8 @@ class _Analysis:
         for clause in self.policy.clauses:
             read.update(scope_facts(clause))
             read.update(_decision_facts(clause))
+        # what a law beneath the terms is told (`where`) is read too
+        read.update(f for law in self.policy.laws for answer in law.answers for f in answer.facts)
         used_groups = _group_refs(self.file)
         used_calendars = {
             w.unit
@@ -292,6 +294,10 @@ def _group_refs(rule_file: nodes.RuleFile) -> set[str]:
         if clause.scope and clause.scope.group:
             used.add(clause.scope.group.name)
         exprs += [r.expr for r in clause.rules] + list(clause.requirements)
+    for law in rule_file.laws:
+        for mapping in law.mappings:
+            exprs += [case.expr for case in mapping.cases]
+            exprs += [mapping.expr] if mapping.expr is not None else []
     for expr in exprs:
         used.update(ref for ref in _names(expr) if ref in groups)
     return used

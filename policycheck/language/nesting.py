@@ -71,23 +71,43 @@ def depth(expr: nodes.Expr, group_depth: Callable[[str], int | None]) -> int:
 
 
 def refs(expr: nodes.Expr) -> list[nodes.Ref]:
-    """Every name a condition refers to (facts, groups, enum values), in order. Iterative."""
+    """Every name a condition refers to (facts, groups), in order, without the bare names
+    compared with a fact (values). Iterative."""
+    values = _compared_values(expr)
     found: list[nodes.Ref] = []
     stack = [expr]
     while stack:
         part = stack.pop()
-        if isinstance(part, nodes.Ref):
+        if isinstance(part, nodes.Ref) and id(part) not in values:
             found.append(part)
         stack.extend(reversed(operands(part)))
     return found
 
 
 def group_uses(groups: dict[str, nodes.GroupDecl]) -> dict[str, list[str]]:
-    """Group name -> the groups its definition refers to."""
+    """Group name -> the groups its definition refers to. A bare name compared with a fact is
+    a value, never a group (`group electronics: product.category = electronics`), as the
+    evaluator reads it (evaluation.compile: a comparison's operand is a fact or a value)."""
     return {
         name: list(dict.fromkeys(r.name for r in refs(g.expr) if r.name in groups))
         for name, g in groups.items()
     }
+
+
+def _compared_values(expr: nodes.Expr) -> set[int]:
+    """The ids of the bare names that are operands of a comparison in `expr`."""
+    found: set[int] = set()
+    stack = [expr]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, nodes.Compare):
+            found.update(
+                id(side)
+                for side in (part.left, part.right)
+                if isinstance(side, nodes.Ref) and "." not in side.name
+            )
+        stack.extend(operands(part))
+    return found
 
 
 def components(uses: dict[str, list[str]]) -> list[list[str]]:

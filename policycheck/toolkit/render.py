@@ -109,6 +109,7 @@ class _Gather:
         ]
         if header.document:
             lines.append(Line("Document", "", (header.document,)))
+        lines += self.layers()
         digest = self.digest.removeprefix("sha256:")[:16]
         lines.append(Line("Rule file", f"{self.source.name} (sha256 {digest}…)"))
         return tuple(lines)
@@ -247,8 +248,31 @@ class _Gather:
             return value.isoformat()
         return value if isinstance(value, str) else value_words(value)
 
+    def layers(self) -> list[Line]:
+        """A statute says so; terms name the laws beneath them and how they answer each."""
+        lines = []
+        if self.file.header.statute:
+            lines.append(Line("Kind", "a statute: mandatory law, beneath the terms subject to it"))
+        for law in self.file.laws:
+            answers = tuple(
+                f"{m.target.name}: " + ("unknown" if m.unknown else self.source.excerpt(m.span))
+                for m in law.mappings
+            )
+            note = f"{law.id}: where it allows what these terms refuse, the law decides"
+            lines.append(Line("Subject to", note, answers))
+        return lines
+
     def expectation(self, expectation: nodes.Expectation) -> str:
         kind = expectation.kind
+        if kind == "layer":
+            return "decided by " + ("the law" if expectation.layer == "law" else "these terms")
+        if kind == "terms":
+            clause = expectation.clause
+            return (
+                "these terms alone: "
+                + _OUTCOMES[expectation.outcome or ""]
+                + (f" under clause {clause.name}" if clause else "")
+            )
         if kind == "outcome":
             clause = expectation.clause
             return _OUTCOMES[expectation.outcome or ""] + (

@@ -254,3 +254,52 @@ def test_a_json_body_sent_as_a_form_is_read_as_json(client: TestClient) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["clause"]["id"] == "b"
+
+
+USED_IN_NANTES = {
+    "policy": "tomtom-fr-2012",
+    "facts": {
+        "request": {"kind": "cancellation", "date": "2012-04-08"},
+        "product": {"category": "device", "used": True, "original_packaging": True},
+        "delivery": {"date": "2012-04-03", "postcode": "44000"},
+    },
+    "proposed": {"outcome": "refuse", "clause": "a"},
+}
+
+
+def test_the_law_beneath_the_terms_decides_and_says_so(client: TestClient) -> None:
+    """A used device 5 days after delivery: clause a refuses it, L121-20 (7 jours francs)
+    allows it; the decision, its log and the proposal check say which layer decided."""
+    response = client.post("/v1/decisions", json=USED_IN_NANTES, headers=auth("agent"))
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert (out["outcome"], out["layer"], out["rigid"], out["discretion"]) == (
+        "allow",
+        "law",
+        False,
+        None,
+    )
+    assert (out["clause"]["id"], out["deadline"]) == ("L121-20", "2012-04-10")
+    assert out["contract"] == {
+        "outcome": "refuse",
+        "clause": {"id": "a", "title": "Annulation du Matériel"},
+        "unlawful": True,
+    }
+    assert out["law"]["policy"]["id"] == "fr-code-consommation-2012"
+    assert (out["law"]["outcome"], out["law"]["deadline"]) == ("allow", "2012-04-10")
+    assert out["proposal"]["agrees"] is False
+    assert "L121-20" in out["proposal"]["message"]
+    assert "la refuser serait illégal" in out["explanations"]["fr"]
+    law_steps = [s for s in out["trace"] if s["clause"].startswith("fr-code-consommation-2012:")]
+    assert law_steps
+    assert law_steps[0]["facts"]["request.kind"] == "withdrawal"  # the law's facts, not ours
+    logged = client.get(f"/v1/decisions/{out['decision_id']}", headers=auth("quality")).json()
+    assert (logged["layer"], logged["contract"]["unlawful"]) == ("law", True)
+
+
+def test_a_day_after_the_floor_the_terms_decide(client: TestClient) -> None:
+    late = {**USED_IN_NANTES, "facts": {**USED_IN_NANTES["facts"]}}
+    late["facts"]["request"] = {"kind": "cancellation", "date": "2012-04-11"}  # type: ignore[index]
+    out = client.post("/v1/decisions", json=late, headers=auth("agent")).json()
+    assert (out["outcome"], out["layer"], out["contract"]) == ("refuse", "contract", None)
+    assert (out["clause"]["id"], out["law"]["outcome"]) == ("a", "refuse")

@@ -709,6 +709,7 @@ def test_summary_per_clause_agent_reason_follow_up_and_friction(team: TestClient
         "exceptions_granted": 3,
         "beyond_discretion": 0,
         "override_rate": pytest.approx(3 / 7, abs=1e-4),
+        "unlawful_refusals": 0,  # no refusal of these terms that the law overruled
     }
     clauses = {row["clause"]: row for row in out["clauses"]}
     assert [row["clause"] for row in out["clauses"]] == ["a", "b"]  # most overridden first
@@ -723,6 +724,7 @@ def test_summary_per_clause_agent_reason_follow_up_and_friction(team: TestClient
         "rejected": 0,
         "beyond_discretion": 0,
         "override_rate": 0.5,
+        "unlawful_refusals": 0,
     }
     assert clauses["b"]["title"] == "Annulation des Services"
     assert (clauses["b"]["refusals"], clauses["b"]["rigid_refusals"]) == (3, 3)

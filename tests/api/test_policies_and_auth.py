@@ -141,3 +141,17 @@ def test_an_unknown_route_uses_the_error_shape(client: TestClient) -> None:
     response = client.get("/v2/nothing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_check_finds_the_law_among_the_published_rules(client: TestClient) -> None:
+    """Terms sent alone are checked against the laws that are published, wherever the name
+    they were sent with points: a law that is not published is PC601."""
+    text = (ROOT / "rules" / "tomtom-fr-2012.policy").read_text(encoding="utf-8")
+    sent = {"text": text, "name": "tomtom-fr-2012.policy"}
+    out = client.post("/v1/policies/check", json=sent, headers=auth("legal")).json()
+    assert (out["ok"], [d["code"] for d in out["diagnostics"]]) == (True, [])
+    unknown = {"text": text.replace("subject to fr-code-consommation-2012", "subject to fr-code")}
+    out = client.post("/v1/policies/check", json=unknown, headers=auth("legal")).json()
+    assert out["ok"] is False
+    assert [d["code"] for d in out["diagnostics"]] == ["PC601"]
+    assert "fr-code-consommation-2012" in out["diagnostics"][0]["help"]

@@ -163,7 +163,7 @@ def test_the_page_shows_each_rate_beside_its_own_counts(client: TestClient) -> N
     assert shown[beyond] == str(expected["beyond_discretion"])
     rows = clause_table(html)
     assert rows
-    for _refusals, rigid, granted, _pending, _rejected, _beyond, shown_rate in rows:
+    for _refusals, rigid, granted, _pending, _rejected, _beyond, shown_rate, _law in rows:
         assert shown_rate == percent(rate(int(granted), int(rigid)))
     chart = re.findall(r'<text class="value"[^>]*>([^<]*)</text>\s*<text[^>]*>(\d+) / (\d+)<', html)
     assert chart
@@ -225,3 +225,11 @@ def test_refusals_the_law_overruled_are_counted_per_clause_and_come_first(
     assert first["refusals"] == 8  # six near misses and two firm refusals, the law's not among them
     friction = {row["clause"]: row for row in out["friction"]}
     assert friction["a"]["unlawful_refusals"] == 2
+
+
+def test_the_page_shows_the_refusals_the_law_overruled(client: TestClient) -> None:
+    decide(client, USED_IN_THE_FLOOR)
+    sign_in(client)
+    page = unescape(client.get("/review").text)
+    assert "refusals of the terms the law overruled" in page
+    assert "1 refusal the law overruled" in page

@@ -313,3 +313,19 @@ def test_a_policy_without_clauses_says_no_request_is_covered() -> None:
     gaps = [d for d in diagnostics if d.code == "PC407"]
     assert [d.message for d in gaps] == ["no clause covers any request"]
     assert gaps[0].span.line == 1
+
+
+def test_a_group_named_like_an_enum_value_it_compares_with_is_not_a_cycle() -> None:
+    """`group electronics: product.category = electronics`: the right side is a value (the
+    evaluator reads it so), not the group itself (PC404 said it was, wrongly)."""
+    text = HEADER.replace(
+        "group hardware: product.category in [device, accessory]",
+        "group device: product.category = device\ngroup hardware: device or product.category = map",
+    )
+    text += (
+        '\nclause a "Devices"\n  applies to return of device\n'
+        "  allow when request.date within 14 days after delivery.date\n"
+    )
+    compiled, diagnostics = run(text)
+    assert [d.code for d in diagnostics if d.severity is Severity.ERROR] == []
+    assert compiled is not None
