@@ -56,26 +56,8 @@ class _Checker(ExampleChecker):
             )
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:
-        if calendar.counts is not None and self.symbols.unit_of(calendar.name) is None:
-            self.report(
-                "PC307",
-                f"calendar `{calendar.name}` cannot be counted in `{calendar.counts}`",
-                calendar.counts_span or calendar.span,
-                note=_COUNTS_NOTE.get(_unit_word(calendar.counts), "not a unit of time"),
-                help="name `days`, `weeks`, `months` or `years` (`calendar NAME: months, closed on "
-                "public holidays of FR, extended to next working day`), or count working days "
-                "with weekdays: `monday to saturday`, `monday to friday`",
-            )
-        elif self.symbols.unit_of(calendar.name) is None:
-            self.report(
-                "PC307",
-                f"calendar `{calendar.name}` cannot be counted",
-                calendar.span,
-                note="its working days are not monday to saturday, monday to friday "
-                "or monday to sunday",
-                help="write `monday to saturday` (jours ouvrables), `monday to friday` "
-                "(jours ouvrés) or `monday to sunday` (calendar days)",
-            )
+        if self.symbols.unit_of(calendar.name) is None:
+            self.uncountable(calendar)
         if calendar.country is not None:
             try:
                 resolve_region(calendar.country)
@@ -97,6 +79,29 @@ class _Checker(ExampleChecker):
                     note=f"this is {fact_type.words()}",
                     help="declare the fact as `text`",
                 )
+
+    def uncountable(self, calendar: nodes.CalendarDecl) -> None:
+        """PC307: weekdays no unit counts in, or a unit a calendar cannot name."""
+        if calendar.counts is None:
+            self.report(
+                "PC307",
+                f"calendar `{calendar.name}` cannot be counted",
+                calendar.span,
+                note="its working days are not monday to saturday, monday to friday "
+                "or monday to sunday",
+                help="write `monday to saturday` (jours ouvrables), `monday to friday` "
+                "(jours ouvrés) or `monday to sunday` (calendar days)",
+            )
+            return
+        self.report(
+            "PC307",
+            f"calendar `{calendar.name}` cannot be counted in `{calendar.counts}`",
+            calendar.counts_span or calendar.span,
+            note=_COUNTS_NOTE.get(_unit_word(calendar.counts), "not a unit of time"),
+            help="name `days`, `weeks`, `months` or `years` (`calendar NAME: months, closed on "
+            "public holidays of FR, extended to next working day`), or count working days "
+            "with weekdays: `monday to saturday`, `monday to friday`",
+        )
 
     def group_cycles(self) -> None:
         depths, cyclic = group_depths(self.symbols.groups)
