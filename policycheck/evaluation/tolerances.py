@@ -34,6 +34,8 @@ class Tolerance:
         if self.calendars is not None:
             calendar = self.calendars.for_request(ctx)
             choices = [calendar] if calendar is not None else list(self.calendars.every_region())
+        if margin.unit is self.unit and choices in ([None], [deadline.calendar]):
+            return margin.value <= self.count  # the margin is counted in the tolerance's unit
         try:
             return all(within_tolerance(deadline, when, self.count, self.unit, c) for c in choices)
         except CalendarError:  # a tolerance in hours against a date alone: `check` says so
