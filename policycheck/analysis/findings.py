@@ -247,14 +247,14 @@ class _Analysis:
             for c in self.file.clauses
             for expr in [*(r.expr for r in c.rules), *c.requirements]
             for w in nodes.withins(expr)
-        }
+        } | {d.unit for c in self.file.clauses for d in c.discretions if d.reason == "near_miss"}
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:
                 self.warn(
                     "PC410",
                     f"calendar `{calendar.name}` is never used",
                     calendar.span,
-                    note="no `within` counts in it",
+                    note="no `within` or near-miss tolerance counts in it",
                     help="remove it or use it",
                 )
             elif calendar.region_fact is not None:

@@ -21,6 +21,7 @@ from policycheck.calendar.margin import Margin
 from policycheck.calendar.period import Direction, ExtendTo, Period
 from policycheck.calendar.regions import Region, default_timezone, resolve_region
 from policycheck.calendar.skipped import SkippedDay
+from policycheck.calendar.tolerance import tolerated_until, within_tolerance
 from policycheck.calendar.units import ACCEPTED_UNIT_WORDS, Unit, parse_unit
 
 
@@ -53,4 +54,6 @@ __all__ = [
     "parse_unit",
     "parse_when",
     "resolve_region",
+    "tolerated_until",
+    "within_tolerance",
 ]

@@ -140,7 +140,8 @@ def rigidity(verdict: Verdict, ctx: Ctx) -> tuple[bool, tuple[str, str] | None]:
     """Rigid when every reason for the refusal can be waived; who may waive it, and why."""
     if verdict.unknown:
         return False, None
-    return waivable(verdict.clause.decl.discretions, verdict.reasons, ctx)
+    clause = verdict.clause
+    return waivable(clause.decl.discretions, verdict.reasons, ctx, clause.tolerances)
 
 
 def missing(names: tuple[str, ...] | list[str], ctx: Ctx) -> list[str]:

@@ -22,6 +22,7 @@ from policycheck.evaluation.clock import CustomerClock
 from policycheck.evaluation.decision import ClauseRef
 from policycheck.evaluation.facts import FactSchema
 from policycheck.evaluation.runtime import Ctx, Node, Value
+from policycheck.evaluation.tolerances import Tolerance, compile_tolerance
 from policycheck.language import nodes
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
@@ -49,6 +50,7 @@ class CompiledClause:
     beats: frozenset[str]
     withins: tuple[int, ...]  # node indices of the `within` periods of its decision, in order
     ref: ClauseRef  # as quoted in a decision
+    tolerances: tuple[Tolerance | None, ...] = ()  # of `decl.discretions`, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ class _Compiler:
             beats=frozenset(r.name for r in (*decl.exception_to, *decl.overrides)),
             withins=tuple(i for rule in rules for i in rule.node.withins),
             ref=ClauseRef(decl.id, decl.title, decl.source),
+            tolerances=tuple(compile_tolerance(d, self.symbols) for d in decl.discretions),
         )
 
     def answer(self, mapping: nodes.LawMapping) -> LawAnswer:

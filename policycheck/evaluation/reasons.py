@@ -4,6 +4,7 @@ may be waived (rigid) or not (firm)."""
 from __future__ import annotations
 
 from policycheck.evaluation.runtime import UNSET, Ctx, Node, WithinResult
+from policycheck.evaluation.tolerances import Tolerance
 from policycheck.language.nodes import Discretion
 
 LEVELS = {"agent": 0, "supervisor": 1}
@@ -46,10 +47,15 @@ def open_atoms(node: Node, ctx: Ctx) -> list[Node]:
 
 
 def waivable(
-    discretions: tuple[Discretion, ...], reasons: list[tuple[Node, str]], ctx: Ctx
+    discretions: tuple[Discretion, ...],
+    reasons: list[tuple[Node, str]],
+    ctx: Ctx,
+    tolerances: tuple[Tolerance | None, ...] = (),
 ) -> tuple[bool, tuple[str, str] | None]:
     """Rigid when every reason for a refusal (atom, "rule"|"formal"|"open") can be waived under
-    the clause's `discretions`; who may waive it, and why."""
+    the clause's `discretions`; who may waive it, and why. `tolerances[i]` is the compiled
+    `late by at most` of `discretions[i]`: it covers any late `within` of the clause."""
+    paired = list(zip(discretions, (*tolerances, *[None] * len(discretions)), strict=False))
     if not reasons:  # refused by `otherwise` alone: only `discretion ...` always waives
         always = [(LEVELS[d.level], d.level, d.reason) for d in discretions if d.reason == "always"]
         return (True, min(always)[1:]) if always else (False, None)
@@ -58,14 +64,10 @@ def waivable(
         result = ctx.withins.get(atom.index) if atom.within and kind != "open" else None
         waivers = [
             (LEVELS[d.level], d.level, d.reason)
-            for d in discretions
+            for d, tolerance in paired
             if d.reason == "always"
             or (d.reason == "formal" and kind == "formal")
-            or (
-                d.reason == "near_miss"
-                and result is not None
-                and near_miss(result, d.unit, d.tolerance)
-            )
+            or (d.reason == "near_miss" and result is not None and _covers(tolerance, result, ctx))
         ]
         if kind == "formal":
             waivers.append((LEVELS["agent"], "agent", "formal"))
@@ -76,14 +78,5 @@ def waivable(
     return True, (level, reason)
 
 
-def near_miss(result: WithinResult, unit: str | None, tolerance: int) -> bool:
-    """True when a late request is late by at most `tolerance` units: the period's own unit
-    (a tolerance in months is compared in months, though the margin is counted in days)."""
-    margin, deadline, when = result.margin, result.deadline, result.when
-    if margin is None or deadline is None or when is None or not margin.late:
-        return False
-    if result.unit != unit:
-        return False
-    if margin.unit is deadline.period.unit:  # counted in the tolerance's unit: no recount
-        return margin.value <= tolerance
-    return deadline.late_by_at_most(when, tolerance)
+def _covers(tolerance: Tolerance | None, result: WithinResult, ctx: Ctx) -> bool:
+    return tolerance is not None and tolerance.covers(result, ctx)

@@ -134,7 +134,12 @@ class _Builder(LawBuilder):
     # -- calendars and facts -------------------------------------------------------------------
 
     def calendar(self, meta: Meta, children: list[Any]) -> nodes.CalendarDecl:
-        name, first, last, *options = children
+        counts = children[1] if children[1].type == "NAME" else None
+        if counts is not None:  # `months`: every day, the unit counted by its own arithmetic
+            name, _, *options = children
+            first, last = nodes.WEEKDAYS[0], nodes.WEEKDAYS[-1]
+        else:
+            name, first, last, *options = children
         country, country_span, region, extended = None, None, None, False
         for option in options:
             if option == "extended":
@@ -150,6 +155,8 @@ class _Builder(LawBuilder):
             extended=extended,
             span=token_span(name),
             country_span=country_span,
+            counts=None if counts is None else str(counts),
+            counts_span=None if counts is None else token_span(counts),
         )
 
     def holidays(self, meta: Meta, children: list[Any]) -> tuple[str, Span, nodes.Ref | None]:

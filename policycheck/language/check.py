@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policycheck.calendar import CalendarError, resolve_region
+from policycheck.calendar import CalendarError, Unit, parse_unit, resolve_region
 from policycheck.calendar.local_time import zone, zone_hint
 from policycheck.calendar.regions import country_timezones
 from policycheck.language import nodes
@@ -121,15 +121,7 @@ class _Checker(ExampleChecker):
 
     def calendar(self, calendar: nodes.CalendarDecl) -> None:
         if self.symbols.unit_of(calendar.name) is None:
-            self.report(
-                "PC307",
-                f"calendar `{calendar.name}` cannot be counted",
-                calendar.span,
-                note="its working days are not monday to saturday, monday to friday "
-                "or monday to sunday",
-                help="write `monday to saturday` (jours ouvrables), `monday to friday` "
-                "(jours ouvrés) or `monday to sunday` (calendar days)",
-            )
+            self.uncountable(calendar)
         if calendar.country is not None:
             try:
                 resolve_region(calendar.country)
@@ -151,6 +143,29 @@ class _Checker(ExampleChecker):
                     note=f"this is {fact_type.words()}",
                     help="declare the fact as `text`",
                 )
+
+    def uncountable(self, calendar: nodes.CalendarDecl) -> None:
+        """PC307: weekdays no unit counts in, or a unit a calendar cannot name."""
+        if calendar.counts is None:
+            self.report(
+                "PC307",
+                f"calendar `{calendar.name}` cannot be counted",
+                calendar.span,
+                note="its working days are not monday to saturday, monday to friday "
+                "or monday to sunday",
+                help="write `monday to saturday` (jours ouvrables), `monday to friday` "
+                "(jours ouvrés) or `monday to sunday` (calendar days)",
+            )
+            return
+        self.report(
+            "PC307",
+            f"calendar `{calendar.name}` cannot be counted in `{calendar.counts}`",
+            calendar.counts_span or calendar.span,
+            note=_COUNTS_NOTE.get(_unit_word(calendar.counts), "not a unit of time"),
+            help="name `days`, `weeks`, `months` or `years` (`calendar NAME: months, closed on "
+            "public holidays of FR, extended to next working day`), or count working days "
+            "with weekdays: `monday to saturday`, `monday to friday`",
+        )
 
     def group_cycles(self) -> None:
         depths, cyclic = group_depths(self.symbols.groups)
@@ -204,20 +219,9 @@ class _Checker(ExampleChecker):
                 note="no `allow when`, `refuse when` or `otherwise`",
                 help="add the decision the clause makes, e.g. `otherwise allow`",
             )
-        units = {w.unit for rule in clause.rules for w in nodes.withins(rule.expr)}
         for discretion in clause.discretions:
-            tolerance = self.symbols.unit_of(discretion.unit or "")
-            if tolerance is not None:
-                self.countable(discretion.tolerance, tolerance[0], discretion.span)
-            if discretion.reason == "near_miss" and discretion.unit not in units:
-                self.report(
-                    "PC309",
-                    "a near miss needs a `within` period in the same unit",
-                    discretion.span,
-                    note=f"no `within ... {discretion.unit}` in this clause's decision",
-                    help="measure lateness in the unit of the clause's period"
-                    + (f" ({', '.join(sorted(units))})" if units else ""),
-                )
+            if discretion.reason == "near_miss":
+                self.tolerance(clause, discretion)
         for ref in (*clause.exception_to, *clause.overrides):
             if self.known_clause(ref) and ref.name == clause.id:
                 self.report(
@@ -227,6 +231,49 @@ class _Checker(ExampleChecker):
                     note="a clause cannot be its own exception",
                     help="name another clause",
                 )
+
+    def tolerance(self, clause: nodes.ClauseDecl, discretion: nodes.Discretion) -> None:
+        """`late by at most N UNIT`: a unit that counts, a period to be late for, and (for
+        hours) requests with a time of day. Any other unit may measure a period's lateness."""
+        name = discretion.unit or ""
+        found = self.symbols.unit_of(name)
+        if found is None and name in self.symbols.calendars:
+            return  # declared, but it cannot count: PC307 where it is declared
+        if found is None:
+            self.report(
+                "PC204",
+                f"unknown calendar `{name}`",
+                discretion.span,
+                note="not a declared calendar nor a unit that needs none",
+                help=self.symbols.suggest(name, list(self.symbols.calendars))
+                or "count lateness in a declared calendar or in days, hours, weeks, months, years",
+            )
+            return
+        self.countable(discretion.tolerance, found[0], discretion.span)
+        withins = [w for rule in clause.rules for w in nodes.withins(rule.expr)]
+        if not withins:
+            self.report(
+                "PC309",
+                "a near miss needs a `within` period",
+                discretion.span,
+                note="this clause's decision counts no period to be late for",
+                help="add the period (`allow when request.date within 14 days after ...`), "
+                "or waive without a tolerance: `discretion agent`",
+            )
+        elif found[0] is Unit.HOURS:
+            for within in withins:
+                dated = self.symbols.type_of(within.subject).kind == "date"
+                if dated and self.symbols.unit_of(within.unit) is not None:
+                    self.report(
+                        "PC309",
+                        "a tolerance in hours needs the request's time of day",
+                        discretion.span,
+                        note=f"`{self.text(within.subject)}` is a date: lateness in hours "
+                        "cannot be measured from it",
+                        help="count the tolerance in days or working days "
+                        "(`late by at most 1 day`), or declare the fact as `datetime`",
+                    )
+                    break
 
     def scope(self, scope: nodes.Scope) -> None:
         kind_fact = self.symbols.facts.get(KIND_FACT)
@@ -284,3 +331,18 @@ def check(rule_file: nodes.RuleFile, source: Source) -> list[Diagnostic]:
 def _precedence(rule_file: nodes.RuleFile) -> dict[str, set[str]]:
     """Clause id -> the ids of the clauses it takes precedence over."""
     return {c.id: {r.name for r in (*c.exception_to, *c.overrides)} for c in rule_file.clauses}
+
+
+def _unit_word(word: str) -> Unit:
+    try:
+        return parse_unit(word)
+    except CalendarError:
+        return Unit.DAYS  # no note of its own: "not a unit of time"
+
+
+# Why a unit a calendar names cannot be one (PC307).
+_COUNTS_NOTE = {
+    Unit.HOURS: "a period in hours is never extended (1182/71 art. 3(4) counts days)",
+    Unit.OUVRABLES: "working days are counted by their weekdays",
+    Unit.OUVRES: "working days are counted by their weekdays",
+}

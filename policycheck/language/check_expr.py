@@ -257,7 +257,9 @@ class ExprChecker:
 
     def within(self, expr: nodes.Within) -> None:
         unit = self.symbols.unit_of(expr.unit)
-        if unit is None:
+        if unit is None and expr.unit in self.symbols.calendars:
+            pass  # declared, but it cannot count: PC307 where it is declared
+        elif unit is None:
             declared = list(self.symbols.calendars)
             self.report(
                 "PC204",

@@ -46,7 +46,7 @@ CODES: dict[str, str] = {
     "PC306": "`applies to` without a request kind",
     "PC307": "calendar that cannot be counted",
     "PC308": "region from a non-text fact",
-    "PC309": "near miss without a period",
+    "PC309": "near miss that cannot be measured",
     "PC310": "unknown country",
     "PC311": "`is known` on something that is not a fact",
     "PC312": "example value of the wrong type",

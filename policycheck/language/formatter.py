@@ -182,10 +182,8 @@ class _Printer:
             self.emit(lines, mapping.span.end_line, "  ")
 
     def calendar(self, calendar: nodes.CalendarDecl) -> str:
-        parts = [
-            f"calendar {calendar.name}: {nodes.WEEKDAYS[calendar.first_day]} to "
-            f"{nodes.WEEKDAYS[calendar.last_day]}"
-        ]
+        days = f"{nodes.WEEKDAYS[calendar.first_day]} to {nodes.WEEKDAYS[calendar.last_day]}"
+        parts = [f"calendar {calendar.name}: {calendar.counts or days}"]
         if calendar.country is not None:
             at = f" at {calendar.region_fact.name}" if calendar.region_fact else ""
             parts.append(f"closed on public holidays of {calendar.country}{at}")

@@ -176,7 +176,8 @@ class LawRef:
 
 @dataclass(frozen=True, slots=True)
 class CalendarDecl:
-    """`calendar NAME: monday to saturday, closed on public holidays of FR at fact, extended...`."""
+    """`calendar NAME: monday to saturday, closed on public holidays of FR at fact, extended...`;
+    or `calendar NAME: months, ...` (`counts`), whose weekdays are every day."""
 
     name: str
     first_day: int  # 0 = monday
@@ -186,6 +187,8 @@ class CalendarDecl:
     extended: bool
     span: Span  # the calendar's name
     country_span: Span | None = None
+    counts: str | None = None  # `months`: the unit word of a calendar of a longer unit
+    counts_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ DATES = frozenset({"date", "datetime"})
 NUMBERS = frozenset({"number", "money"})
 # A weekday range -> the unit it counts in.
 CALENDAR_UNITS = {(0, 6): Unit.DAYS, (0, 5): Unit.OUVRABLES, (0, 4): Unit.OUVRES}
+# The units a calendar may count in by name (`calendar m: months, ..., extended ...`): those whose
+# periods 1182/71 art. 3(4) extends; working days are written as weekdays, hours never extend.
+COUNTED_UNITS = frozenset({Unit.DAYS, Unit.FRANCS, Unit.WEEKS, Unit.MONTHS, Unit.YEARS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ class Symbols:
         """The unit a `within` counts in: a declared calendar's, or a built-in unit word's."""
         calendar = self.calendars.get(name)
         if calendar is not None:
-            unit = CALENDAR_UNITS.get((calendar.first_day, calendar.last_day))
+            unit = calendar_unit(calendar)
             return (unit, calendar) if unit is not None else None
         try:
             unit = parse_unit(name)
@@ -94,6 +97,18 @@ class Symbols:
         pool = candidates if candidates is not None else [*self.facts, *self.groups]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
         return f"did you mean `{close[0]}`?" if close else ""
+
+
+def calendar_unit(calendar: nodes.CalendarDecl) -> Unit | None:
+    """The unit a calendar counts in: by its weekdays, or the unit it names (`months`); None
+    when it cannot count (PC307)."""
+    if calendar.counts is None:
+        return CALENDAR_UNITS.get((calendar.first_day, calendar.last_day))
+    try:
+        unit = parse_unit(calendar.counts)
+    except CalendarError:
+        return None
+    return unit if unit in COUNTED_UNITS else None
 
 
 def longest_period(unit: Unit) -> int:

@@ -15,7 +15,8 @@ from decimal import Decimal
 from policycheck.calendar import Unit
 from policycheck.evaluation.explain import long_date
 from policycheck.language import nodes
-from policycheck.language.symbols import CALENDAR_UNITS, Symbols
+from policycheck.language.symbols import Symbols
+from policycheck.language.symbols import calendar_unit as symbols_unit
 
 _TYPES = {
     "bool": "yes/no",
@@ -248,6 +249,9 @@ def calendar_words(calendar: nodes.CalendarDecl, country: str | None) -> str:
     the delivery postcode, not extended (...)`."""
     first, last = (nodes.WEEKDAYS[d].capitalize() for d in (calendar.first_day, calendar.last_day))
     parts = [f"{first} to {last}"]
+    unit = symbols_unit(calendar)
+    if calendar.counts is not None and unit is not None:
+        parts = [f"counted in {unit.label(2).removeprefix('2 ')}"]
     if calendar.country is not None:
         holidays = f"closed on the public holidays of {country or calendar.country}"
         if calendar.region_fact is not None:
@@ -260,6 +264,8 @@ def calendar_words(calendar: nodes.CalendarDecl, country: str | None) -> str:
             "extended: a period that ends on a Saturday, Sunday or public holiday runs to the next "
             "working day (Regulation 1182/71 art. 3(4))"
         )
+    elif calendar.counts is not None:
+        parts.append("no extension")
     elif calendar.last_day == 5:
         parts.append("no extension: a period may end on a Saturday")
     elif calendar.last_day == 6:
@@ -271,7 +277,7 @@ def calendar_words(calendar: nodes.CalendarDecl, country: str | None) -> str:
 
 def calendar_unit(calendar: nodes.CalendarDecl) -> str:
     """`jours ouvrables`: what a calendar counts, in words."""
-    unit = CALENDAR_UNITS.get((calendar.first_day, calendar.last_day))
+    unit = symbols_unit(calendar)
     if unit is None:
         return calendar.name
     return "calendar days" if unit is Unit.DAYS else unit.label(2).removeprefix("2 ")
