@@ -21,7 +21,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from policycheck.calendar import CalendarError, default_timezone, resolve_region
@@ -32,12 +32,9 @@ from policycheck.evaluation.facts import FactSchema, FactValue
 from policycheck.evaluation.personal import shown
 from policycheck.language import nodes
 
-
-class Reading(NamedTuple):
-    """A request's facts as read in one time zone."""
-
-    tz: ZoneInfo
-    facts: dict[str, FactValue]
+# A request's facts as read in one time zone: (the zone, the facts). A plain tuple: one is made
+# for every request.
+Reading = tuple[ZoneInfo, dict[str, FactValue]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +43,10 @@ class CustomerClock:
 
     country: str
     region_fact: str
+    path: tuple[str, ...] = ()  # the region fact's place in the nested facts
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.region_fact.split(".")))
 
     @classmethod
     def of(cls, header: nodes.Header) -> CustomerClock | None:
@@ -56,7 +57,7 @@ class CustomerClock:
     def zone_of(self, facts: Mapping[str, Any]) -> ZoneInfo | None:
         """The customer's zone from the region fact of the (nested, raw) facts; None when the
         fact is absent or names no region."""
-        value = _at(facts, _parts(self.region_fact))
+        value = _at(facts, self.path)
         return _region_zone(self.country, value) if type(value) is str else None
 
     def zones(self, first: ZoneInfo) -> tuple[ZoneInfo, ...]:
@@ -72,18 +73,19 @@ def read_on_clock(
     """The facts as read on the customer's clock: in their region's zone; their region unknown,
     in each zone that reads a date-time differently (`tz`, the policy's, first); without a
     clock, in `tz`. Raises FactsError for invalid facts."""
-    if clock is not None:
-        customer = clock.zone_of(facts)
-        if customer is not None:
-            return [Reading(customer, schema.validate(facts, customer))]
-    first = Reading(tz, schema.validate(facts))
-    if clock is None or not gives_time(schema, facts):
+    if clock is None:
+        return [(tz, schema.validate(facts))]
+    customer = clock.zone_of(facts)
+    if customer is not None:
+        return [(customer, schema.validate(facts, customer))]
+    first = (tz, schema.validate(facts))
+    if not gives_time(schema, facts):
         return [first]
-    readings = [first]
+    readings: list[Reading] = [first]
     for zone_ in clock.zones(tz):
         known = schema.validate(facts, zone_)
-        if all(known != other.facts for other in readings):
-            readings.append(Reading(zone_, known))
+        if all(known != other for _, other in readings):
+            readings.append((zone_, known))
     return readings
 
 
@@ -91,7 +93,9 @@ def gives_time(schema: FactSchema, facts: Mapping[str, Any]) -> bool:
     """True when a date or datetime fact is given with a time (more than YYYY-MM-DD): only then
     can the clock that reads it change its value."""
     for path in schema.timed:
-        value = _at(facts, path)
+        value: Any = facts
+        for part in path:  # facts decoded from JSON are dicts: the general case only if not
+            value = value.get(part) if type(value) is dict else _at(value, (part,))
         if type(value) is str and len(value) != 10:
             return True
     return False
@@ -194,13 +198,13 @@ def settle(
 def _why(readings: list[Reading], region: str, personal: frozenset[str]) -> Callable[[str], str]:
     """Words for a decision that waits on the customer's zone: each fact read differently, and
     its value on each clock (`request.date is 2012-09-20 in Europe/Paris, 2012-09-19 in ...`)."""
-    first = readings[0].facts
-    differing = [n for n in first if any(r.facts.get(n) != first[n] for r in readings[1:])]
+    first = readings[0][1]
+    differing = [n for n in first if any(read.get(n) != first[n] for _, read in readings[1:])]
 
     def values(name: str, on: str) -> str:
         return ", ".join(
-            f"{json_value(shown(name, r.facts.get(name), personal))} {on} {r.tz.key}"
-            for r in readings
+            f"{json_value(shown(name, read.get(name), personal))} {on} {tz.key}"
+            for tz, read in readings
         )
 
     def words(language: str) -> str:

@@ -47,10 +47,10 @@ def evaluate(
     problems += validate_proposal(policy, proposed)
     if problems:
         raise FactsError(problems)
-    decisions = [_layered(policy, reading, proposed, coverage, laws) for reading in readings]
-    if len(decisions) == 1 or policy.clock is None:
-        return decisions[0]
+    if len(readings) == 1 or policy.clock is None:
+        return _layered(policy, readings[0], proposed, coverage, laws)
     # The customer's region is unknown and their zones read the date-times differently.
+    decisions = [_layered(policy, reading, proposed, coverage, laws) for reading in readings]
     region = policy.clock.region_fact
     ask = question(policy.schema.declared[region].question, region, policy.header.language)
     decision = settle(readings, decisions, policy.clock, ask, policy.personal)
@@ -67,9 +67,8 @@ def _layered(
     laws: tuple[BoundLaw, ...],
 ) -> Decision:
     """The decision for the facts as read on one clock, under the terms and the laws."""
-    ctx, decision, not_applicable, evaluated = _terms(
-        policy, reading.facts, policy.personal, tz=reading.tz
-    )
+    tz, known = reading
+    ctx, decision, not_applicable, evaluated = _terms(policy, known, policy.personal, tz=tz)
     if coverage is not None:
         coverage.record(ctx, decision)
     decision = _beneath(decision, ctx, laws)
