@@ -183,6 +183,11 @@ class _Compiler:
         """`where LAW-FACT = ...`: one of our facts, a value, a condition, cases or unknown."""
         name, expr = mapping.target.name, mapping.expr
         if mapping.cases:
+            table = self.value_table(mapping.cases)
+            if table is not None:  # each case one of our enum's values: looked up, not tested
+                ours, values = table
+                lookup: dict[Any, str] = dict(values)
+                return LawAnswer(name, lambda ctx: lookup.get(ctx.facts.get(ours)), (ours,))
             cases = tuple((case.value, self.expr(case.expr)) for case in mapping.cases)
             facts = tuple(dict.fromkeys(f for _, node in cases for f in node.facts))
             return LawAnswer(name, closures.first_case(cases), facts)
@@ -199,6 +204,40 @@ class _Compiler:
             return LawAnswer(name, lambda ctx: ours, (), constant=True, value=ours)
         node = self.expr(expr)
         return LawAnswer(name, node.fn, node.facts)
+
+    def value_table(
+        self, cases: tuple[nodes.MappingCase, ...]
+    ) -> tuple[str, dict[str, str]] | None:
+        """`withdrawal when request.kind = cancellation, other when request.kind in [return,
+        refund]` as {cancellation: withdrawal, return: other, refund: other} when every case
+        tests one enum fact of ours against values (the first case naming a value wins, as
+        when the cases are tested in turn); None otherwise."""
+        fact: str | None = None
+        table: dict[str, str] = {}
+        for case in cases:
+            expr = case.expr
+            values: tuple[nodes.Expr, ...]
+            if isinstance(expr, nodes.Compare) and expr.op == "=":
+                subject, values = expr.left, (expr.right,)
+            elif isinstance(expr, nodes.Member):
+                subject, values = expr.operand, expr.values
+            else:
+                return None
+            declared = (
+                self.symbols.facts.get(subject.name) if isinstance(subject, nodes.Ref) else None
+            )
+            if (
+                declared is None
+                or declared.type.kind != "enum"
+                or fact not in (None, declared.name)
+            ):
+                return None
+            fact = declared.name
+            for value in values:
+                if not isinstance(value, nodes.Ref) or value.name not in declared.type.values:
+                    return None
+                table.setdefault(value.name, case.value)
+        return (fact, table) if fact is not None else None
 
     def group(self, name: str) -> Node:
         """The shared node of a group: evaluated once per request, whoever asks first."""
