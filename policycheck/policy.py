@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ from policycheck.evaluation.decision import Decision
 from policycheck.evaluation.evaluate import evaluate
 from policycheck.evaluation.examples import ExampleResult, example_facts, example_proposal, unmet
 from policycheck.evaluation.facts import FactsError, PolicyError
+from policycheck.evaluation.versions import PolicyVersions, check_in_force
 from policycheck.language import nodes
 from policycheck.language.build import build
 from policycheck.language.check import check
+from policycheck.language.check_versions import check_versions
 from policycheck.language.diagnostics import Diagnostic, Severity, render_text
 from policycheck.language.source import Source
 from policycheck.language.syntax import parse
@@ -70,7 +72,9 @@ class Policy:
     def evaluate(
         self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
     ) -> Decision:
-        """The decision for `facts`; raises FactsError (every problem) for invalid input."""
+        """The decision for `facts`; raises FactsError (every problem) for invalid input and
+        NoVersionInForceError when the request's date is outside the rule file's period."""
+        check_in_force(self.compiled, facts)
         return evaluate(self.compiled, facts, proposed)
 
 
@@ -132,3 +136,29 @@ def load_source(source: Source) -> Policy:
 def load_policy(path: str | Path) -> Policy:
     """Load, check and compile a rule file; raises RuleFileError with every diagnostic."""
     return load_source(Source.read(path))
+
+
+def load_versions(
+    sources: Iterable[Source],
+) -> tuple[dict[str, PolicyVersions[Policy]], list[tuple[Source, Diagnostic]]]:
+    """Every policy of the rule files, with its versions (the files sharing its id), by id; or
+    every error of the files and between their versions (then no policy)."""
+    loaded: list[Policy] = []
+    errors: list[tuple[Source, Diagnostic]] = []
+    for source in sources:
+        try:
+            loaded.append(load_source(source))
+        except RuleFileError as broken:
+            errors += [(source, d) for d in broken.diagnostics]
+    by_name = {p.compiled.source.name: p.compiled.source for p in loaded}
+    errors += [
+        (by_name[d.file], d)
+        for d in check_versions([(p.compiled.source, p.compiled.rule_file) for p in loaded])
+        if d.severity is Severity.ERROR
+    ]
+    if errors:
+        return {}, errors
+    by_id: dict[str, list[Policy]] = {}
+    for policy in loaded:
+        by_id.setdefault(policy.id, []).append(policy)
+    return {key: PolicyVersions(found) for key, found in by_id.items()}, []

@@ -239,6 +239,8 @@ class _Analysis:
         for clause in self.policy.clauses:
             read.update(scope_facts(clause))
             read.update(_decision_facts(clause))
+        if self.file.header.in_force_on is not None:  # it chooses the version in force
+            read.add(self.file.header.in_force_on.name)
         used_groups = _group_refs(self.file)
         used_calendars = {
             w.unit

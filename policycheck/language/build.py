@@ -108,6 +108,9 @@ class _Builder(Transformer[Token, Any]):
             },
         )
 
+    def in_force(self, meta: Meta, children: list[nodes.Ref]) -> tuple[str, nodes.Ref]:
+        return ("in_force_on", children[0])
+
     def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         return (
             "many",

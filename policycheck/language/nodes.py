@@ -113,6 +113,9 @@ def withins(expr: Expr) -> list[Within]:
 # -- declarations ----------------------------------------------------------------------------------
 
 
+DEFAULT_CHOSEN_BY = "request.date"  # the fact choosing a policy's version, unless declared
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """`policy ID "title"` and its fields."""
@@ -130,6 +133,12 @@ class Header:
     document: str | None = None
     language_declared: bool = False  # written in the file, even if it is the default
     timezone_declared: bool = False
+    in_force_on: Ref | None = None  # `in force on contract.date`: the fact choosing the version
+
+    @property
+    def chosen_by(self) -> str:
+        """The date fact that chooses the version in force (`request.date` unless declared)."""
+        return self.in_force_on.name if self.in_force_on else DEFAULT_CHOSEN_BY
 
 
 @dataclass(frozen=True, slots=True)
