@@ -16,7 +16,7 @@ from policycheck.evaluation.decision import Decision
 from policycheck.evaluation.evaluate import evaluate
 from policycheck.evaluation.examples import ExampleResult, example_facts, example_proposal, unmet
 from policycheck.evaluation.facts import FactsError, PolicyError
-from policycheck.evaluation.versions import PolicyVersions, check_in_force
+from policycheck.evaluation.versions import PolicyVersions
 from policycheck.language import nodes
 from policycheck.language.build import build
 from policycheck.language.check import check
@@ -72,9 +72,9 @@ class Policy:
     def evaluate(
         self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
     ) -> Decision:
-        """The decision for `facts`; raises FactsError (every problem) for invalid input and
-        NoVersionInForceError when the request's date is outside the rule file's period."""
-        check_in_force(self.compiled, facts)
+        """The decision for `facts` by this rule file's terms, whatever the request's date (the
+        version in force on it: `PolicyVersions.in_force`); raises FactsError (every problem)
+        for invalid input."""
         return evaluate(self.compiled, facts, proposed)
 
 

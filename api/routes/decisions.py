@@ -67,8 +67,7 @@ async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict
         )
     proposed = body.proposed.model_dump() if body.proposed else None
     try:
-        policy = versions.in_force(body.facts)
-        decision = policy.evaluate(body.facts, proposed)
+        policy, decision = versions.decide(body.facts, proposed)
     except FactsError as invalid:
         raise ApiError(
             422,

@@ -84,7 +84,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if versions is None:
         return EXIT_FAILED
     try:
-        decision = versions.in_force(facts).evaluate(facts, proposed)
+        _, decision = versions.decide(facts, proposed)
     except NoVersionInForceError as none:
         if args.format == "json":
             print_json(

@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import Any, Generic, Protocol, TypeVar
 
 from policycheck.evaluation.compile import CompiledPolicy
+from policycheck.evaluation.decision import Decision
 from policycheck.evaluation.facts import FactsError, PolicyError
 from policycheck.language.check_versions import Period
 
@@ -54,6 +55,10 @@ class Versioned(Protocol):
     @property
     def compiled(self) -> CompiledPolicy: ...
 
+    def evaluate(
+        self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
+    ) -> Decision: ...
+
 
 V = TypeVar("V", bound=Versioned)
 
@@ -83,6 +88,18 @@ class PolicyVersions(Generic[V]):
     def latest(self) -> V:
         """The version with the latest period (what the policy is shown as)."""
         return self.versions[-1]
+
+    def decide(
+        self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
+    ) -> tuple[V, Decision]:
+        """The version in force and its decision; FactsError with every problem of the
+        request (its proposal's too) when the facts are invalid, NoVersionInForceError."""
+        try:
+            version = self.in_force(facts)
+        except FactsError as invalid:
+            self.latest.evaluate(facts, proposed)  # raises with every problem
+            raise invalid from None  # only if the latest version reads the date otherwise
+        return version, version.evaluate(facts, proposed)
 
     def in_force(self, facts: Mapping[str, Any]) -> V:
         """The version whose period holds the request's date (read by the version's own
@@ -114,15 +131,3 @@ def chosen_day(compiled: CompiledPolicy, facts: Mapping[str, Any]) -> date | Non
     if isinstance(value, datetime):
         return value.astimezone(compiled.tz).date()
     return value if isinstance(value, date) else None
-
-
-def check_in_force(compiled: CompiledPolicy, facts: Mapping[str, Any]) -> None:
-    """NoVersionInForceError when the request's date is known and outside the rule file's period."""
-    header = compiled.header
-    if header.effective_from is None and header.effective_until is None:
-        return
-    day = chosen_day(compiled, facts)
-    if day is not None and not Period.of(header).holds(day):
-        raise NoVersionInForceError(
-            header.id, header.chosen_by, day, [(header.version, Period.of(header))]
-        )

@@ -162,7 +162,7 @@ def _names(ordered: list[Version]) -> list[Diagnostic]:
         header = rule_file.header
         if header.version is None or header.version in seen:
             again = (
-                f"`{seen[header.version].name}` has the name {header.version!r} too"
+                f'`{seen[header.version].name}` has the name "{header.version}" too'
                 if header.version in seen
                 else 'no `version "..."` line'
             )
