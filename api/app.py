@@ -100,7 +100,9 @@ def create_app(settings: Settings, *, freeze_gc: bool = False, fast_path: bool =
 def _publish_on_hup(registry: PolicyRegistry) -> None:
     publication = registry.publish()
     if publication.generation is None:
-        LOG.error("SIGHUP: rule files have errors, the previous version keeps serving")
+        LOG.error(
+            "SIGHUP: rule files have errors or failing examples, the previous version keeps serving"
+        )
     else:
         LOG.info("SIGHUP: published %s", publication.generation)
 

@@ -19,9 +19,11 @@ from policycheck.evaluation.evaluate import evaluate
 from policycheck.evaluation.examples import ExampleResult, example_facts, example_proposal, unmet
 from policycheck.evaluation.facts import FactsError, PolicyError
 from policycheck.evaluation.layers import BoundLaw, bind
+from policycheck.evaluation.versions import PolicyVersions
 from policycheck.language import nodes
 from policycheck.language.build import build
 from policycheck.language.check import check
+from policycheck.language.check_versions import check_versions
 from policycheck.language.diagnostics import Diagnostic, Severity, error, render_text
 from policycheck.language.laws import check_law, check_law_clauses
 from policycheck.language.source import Source
@@ -97,7 +99,9 @@ class Policy:
     def evaluate(
         self, facts: Mapping[str, Any], proposed: Mapping[str, Any] | None = None
     ) -> Decision:
-        """The decision for `facts`; raises FactsError (every problem) for invalid input."""
+        """The decision for `facts` by this rule file's terms and the laws beneath them,
+        whatever the request's date (the version in force on it: `PolicyVersions.in_force`);
+        raises FactsError (every problem) for invalid input."""
         return evaluate(self.compiled, facts, proposed, laws=self.laws)
 
 
@@ -175,26 +179,35 @@ def link(
     bound: list[BoundLaw] = []
     found: list[Diagnostic] = []
     law_files: list[nodes.RuleFile] = []
+    loaded: set[str] = set()
     for subject in compiled.laws:
         decl = subject.decl
         if decl.id in chain:
             found.append(_cycle(source, decl, chain))
             continue
-        law_source = laws(decl.id)
-        if law_source is None:
+        versions = laws(decl.id)
+        if not versions:
             found.append(_unknown_law(source, decl, laws))
             continue
-        law, beneath, law_diagnostics = _load(law_source, False, laws, chain)
-        if law is None:
-            found.append(_broken_law(source, decl, law_source, law_diagnostics))
-            continue
-        problems = check_law(compiled.rule_file, source, decl, law.rule_file)
-        found += problems
-        law_files.append(law.rule_file)
-        if not problems:
-            bound.append(bind(compiled, subject, law, beneath))
-    if len(law_files) == len(compiled.laws):  # a law not found: its clauses are not known
+        complete = True
+        for law_source in versions:  # every version of the law, each checked and bound
+            law, beneath, law_diagnostics = _load(law_source, False, laws, chain)
+            if law is None:
+                found.append(_broken_law(source, decl, law_source, law_diagnostics))
+                complete = False
+                continue
+            problems = check_law(compiled.rule_file, source, decl, law.rule_file)
+            found += [p for p in problems if p not in found]
+            law_files.append(law.rule_file)
+            if not problems:
+                bound.append(bind(compiled, subject, law, beneath))
+        if complete:
+            loaded.add(decl.id)
+    if loaded == {law.decl.id for law in compiled.laws}:  # else a law's clauses are not known
         found += check_law_clauses(compiled.rule_file, source, law_files)
+    # versions of one law side by side, earliest first (evaluation.layers.in_force)
+    order = {law.decl.id: n for n, law in enumerate(compiled.laws)}
+    bound.sort(key=lambda b: (order[b.law.header.id], b.period.sort_key()))
     return tuple(bound), found
 
 
@@ -244,22 +257,23 @@ def _broken_law(
 
 # -- finding the laws -----------------------------------------------------------------------------
 
-LawFinder = Callable[[str], Source | None]
+LawFinder = Callable[[str], list[Source]]
 _POLICY_ID = re.compile(r"^\s*policy\s+(\S+)", re.MULTILINE)
 
 
 class _Finder:
-    """Rule files by the id they declare (the first `policy ID` line of each)."""
+    """Rule files by the id they declare (the first `policy ID` line of each): every version
+    of a law."""
 
     def __init__(self, sources: Iterable[Source]) -> None:
-        self.by_id: dict[str, Source] = {}
+        self.by_id: dict[str, list[Source]] = {}
         for source in sources:
             found = _POLICY_ID.search(source.text)
             if found:
-                self.by_id.setdefault(found.group(1), source)
+                self.by_id.setdefault(found.group(1), []).append(source)
 
-    def __call__(self, policy_id: str) -> Source | None:
-        return self.by_id.get(policy_id)
+    def __call__(self, policy_id: str) -> list[Source]:
+        return self.by_id.get(policy_id, [])
 
     def known(self) -> list[str]:
         """The ids these rule files declare."""
@@ -310,3 +324,31 @@ def load_policy(path: str | Path) -> Policy:
     """Load, check and compile a rule file (and the laws beneath it, from its folder); raises
     RuleFileError with every diagnostic."""
     return load_source(Source.read(path))
+
+
+def load_versions(
+    sources: Iterable[Source],
+) -> tuple[dict[str, PolicyVersions[Policy]], list[tuple[Source, Diagnostic]]]:
+    """Every policy of the rule files, with its versions (the files sharing its id), by id; or
+    every error of the files and between their versions (then no policy)."""
+    loaded: list[Policy] = []
+    errors: list[tuple[Source, Diagnostic]] = []
+    sources = list(sources)
+    laws = laws_among(sources)  # the laws beneath a policy: among the files published with it
+    for source in sources:
+        try:
+            loaded.append(load_source(source, laws))
+        except RuleFileError as broken:
+            errors += [(source, d) for d in broken.diagnostics]
+    by_name = {p.compiled.source.name: p.compiled.source for p in loaded}
+    errors += [
+        (by_name[d.file], d)
+        for d in check_versions([(p.compiled.source, p.compiled.rule_file) for p in loaded])
+        if d.severity is Severity.ERROR
+    ]
+    if errors:
+        return {}, errors
+    by_id: dict[str, list[Policy]] = {}
+    for policy in loaded:
+        by_id.setdefault(policy.id, []).append(policy)
+    return {key: PolicyVersions(found) for key, found in by_id.items()}, []

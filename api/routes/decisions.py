@@ -14,6 +14,7 @@ from api.ids import new_id
 from api.openapi import errors, request_body
 from api.schemas import DecisionIn, DecisionOut
 from policycheck.evaluation.facts import FactsError
+from policycheck.evaluation.versions import NoVersionInForceError
 from policycheck.store.records import decision_record
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
@@ -53,10 +54,11 @@ async def decide(request: Request, key: DecideKey, body: DecisionBody, state: St
 
 
 async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict[str, Any]:
-    """The decision JSON of `body` (404 `unknown_policy`, 422 `invalid_facts`), answered once
-    it is logged under `key_id`, and counted."""
-    policy = state.registry.get(body.policy)
-    if policy is None:
+    """The decision JSON of `body` by the version in force on its date (404 `unknown_policy`,
+    422 `invalid_facts`, 422 `no_version_in_force`), answered once it is logged under `key_id`,
+    and counted."""
+    versions = state.registry.get(body.policy)
+    if versions is None:
         raise ApiError(
             404,
             "unknown_policy",
@@ -65,7 +67,7 @@ async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict
         )
     proposed = body.proposed.model_dump() if body.proposed else None
     try:
-        decision = policy.evaluate(body.facts, proposed)
+        policy, decision = versions.decide(body.facts, proposed)
     except FactsError as invalid:
         raise ApiError(
             422,
@@ -73,6 +75,8 @@ async def decide_and_log(state: AppState, body: DecisionIn, key_id: str) -> dict
             "the facts do not match the policy",
             [p.to_dict() for p in invalid.problems],
         ) from None
+    except NoVersionInForceError as none:
+        raise ApiError(422, "no_version_in_force", str(none), none.to_errors()) from None
     decision.decision_id = new_id()
     out = decision.to_dict()
     record = decision_record(decision, out, body.facts, key_id, policy.personal, datetime.now(UTC))

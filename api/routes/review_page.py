@@ -159,8 +159,15 @@ def review(request: Request, key: ReviewerDep, state: StateDep) -> Response:
         "chart": clause_chart(summary.get("clauses", [])),
         "reasons": state.settings.reason_codes,
         "statuses": [status.value for status in Status],
-        "policies": sorted(p.compiled.header.id for p in state.registry.all()),
-        "clauses": sorted({c.decl.id for p in state.registry.all() for c in p.compiled.clauses}),
+        "policies": sorted(p.id for p in state.registry.all()),
+        "clauses": sorted(
+            {
+                c.decl.id
+                for p in state.registry.all()
+                for v in p.versions
+                for c in v.compiled.clauses
+            }
+        ),
     }
     return _page(request, "index.html", context, status=422 if problems else 200)
 

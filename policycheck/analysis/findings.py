@@ -241,6 +241,8 @@ class _Analysis:
             read.update(_decision_facts(clause))
         # what a law beneath the terms is told (`where`) is read too
         read.update(f for law in self.policy.laws for answer in law.answers for f in answer.facts)
+        if self.file.header.in_force_on is not None:  # it chooses the version in force
+            read.add(self.file.header.in_force_on.name)
         used_groups = _group_refs(self.file)
         used_calendars = {
             w.unit

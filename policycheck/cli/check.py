@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from policycheck.cli.common import (
     EXIT_FAILED,
@@ -14,7 +15,9 @@ from policycheck.cli.common import (
     print_diagnostics,
     print_json,
     read_source,
+    rule_files,
 )
+from policycheck.language.check_versions import check_versions
 from policycheck.language.diagnostics import Diagnostic, Severity
 from policycheck.language.source import Source
 from policycheck.policy import diagnose
@@ -26,15 +29,20 @@ def add_command(commands: Commands) -> None:
         commands,
         "check",
         summary="report every problem in rule files (exit 1 on errors)",
-        description="Parse and check rule files; print every diagnostic, sorted, then a "
-        "summary line per file. Exit 1 when a file has an error (or a warning, with --strict).",
+        description="Parse and check rule files (a folder: every rule file in it); print every "
+        "diagnostic, sorted, then a summary line per file. The files that share a policy id are "
+        "its versions: their periods must not overlap. Exit 1 when a file has an error (or a "
+        "warning, with --strict).",
         examples=[
             "policycheck check rules/tomtom-fr-2012.policy",
             "policycheck check --strict --format json rules/online-retailer-returns.policy",
+            "policycheck check --strict rules/",
         ],
         handler=run_check,
     )
-    check.add_argument("files", nargs="+", metavar="FILE", help="rule files to check")
+    check.add_argument(
+        "files", nargs="+", metavar="PATH", help="rule files, or folders of rule files"
+    )
     add_format(check)
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
@@ -42,10 +50,24 @@ def add_command(commands: Commands) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """Check each file; exit 1 when any has an error (or a warning, with --strict)."""
     found: list[tuple[Source, list[Diagnostic]]] = []
-    for name in args.files:
-        source = read_source(name)
-        _, diagnostics = diagnose(source, analysis=True)
+    versions = []
+    paths = [
+        p for name in args.files for p in (rule_files([name]) if Path(name).is_dir() else [name])
+    ]
+    for path in paths:
+        source = read_source(str(path))
+        compiled, diagnostics = diagnose(source, analysis=True)
         found.append((source, diagnostics))
+        if compiled is not None:
+            versions.append((source, compiled.rule_file))
+    between = check_versions(versions)  # the versions of a policy, across the files
+    found = [
+        (
+            source,
+            sorted(diags + [d for d in between if d.file == source.name], key=Diagnostic.sort_key),
+        )
+        for source, diags in found
+    ]
     failed = any(d.severity is Severity.ERROR or args.strict for _, diags in found for d in diags)
     if args.format == "json":
         print_json([d.to_dict() for _, diags in found for d in diags])

@@ -20,8 +20,8 @@ from policycheck.evaluation.facts import FactProblem, FactsError, FactValue
 from policycheck.evaluation.layers import (
     BoundLaw,
     combine,
+    in_force,
     law_decides,
-    law_facts,
     overruled_proposal,
 )
 from policycheck.evaluation.proposal import check_proposal, validate_proposal
@@ -116,11 +116,11 @@ def _terms(
 
 def _beneath(decision: Decision, ctx: Ctx, laws: tuple[BoundLaw, ...]) -> Decision:
     """The decision with the laws beneath the terms, each evaluated on our facts' answers to
-    its own (and the laws beneath it in turn); the first law that decides is the one shown."""
-    for bound in laws:
+    its own (and the laws beneath it in turn), in the version in force on the request; the
+    first law that decides is the one shown."""
+    for bound, known in in_force(laws, ctx):
         if decision.layer == "law":
             break
-        known = law_facts(bound, ctx)
         law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, False, ctx.tz)
         law = _beneath(law, law_ctx, bound.beneath)
         if law_decides(decision, law):  # its steps are shown: evaluated again with them

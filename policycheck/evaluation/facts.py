@@ -221,6 +221,25 @@ class FactSchema:
             raise FactsError(problems)
         return known
 
+    def value_of(self, facts: Mapping[str, Any], name: str) -> FactValue | None:
+        """The value of the one fact `name` in nested `facts`: None when it is absent, null or
+        not declared; FactsError (that fact's problem) when it is malformed."""
+        given: Any = facts
+        node: Any = self.tree
+        for part in name.split("."):
+            if not isinstance(given, Mapping) or type(node) is not dict or part not in node:
+                return None
+            given, node = given.get(part), node[part]
+        if given is None or type(node) is dict:
+            return None
+        fact_name, parse = node
+        try:
+            value: FactValue = parse(given)
+        except _InvalidValueError as invalid:
+            code, message = invalid.args
+            raise FactsError([FactProblem(code, fact_name, message)]) from None
+        return value
+
     @staticmethod
     def _fast(facts: Mapping[str, Any], tree: dict[str, Any]) -> dict[str, FactValue] | None:
         """The common case (`section.field` facts, all valid) without building any name; None

@@ -8,9 +8,9 @@ knowing could be unlawful). Otherwise the terms decide, and the law's answer is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from policycheck.evaluation.explain import long_date
 from policycheck.evaluation.facts import FactValue
 from policycheck.evaluation.runtime import Ctx
 from policycheck.language import nodes
+from policycheck.language.check_versions import Period
 
 _REFUSALS = (Outcome.REFUSE, Outcome.NO_CLAUSE, Outcome.CONFLICT)
 
@@ -48,6 +49,7 @@ class BoundLaw:
     constants: dict[str, FactValue]  # the law's facts our terms answer the same way every time
     # the others: (the law's fact, its answer from our request, whether the law reads a date)
     computed: tuple[tuple[str, Callable[[Ctx], Any], bool], ...]
+    period: Period  # the days this version of the law is in force (`effective`)
 
 
 def bind(
@@ -65,7 +67,36 @@ def bind(
     computed = tuple(
         (a.name, a.get, declared[a.name].type.kind == "date") for a in answers if not a.constant
     )
-    return BoundLaw(law, answers, beneath, ours.tz, law.personal | from_ours, constants, computed)
+    personal = law.personal | from_ours
+    period = Period.of(law.header)
+    return BoundLaw(law, answers, beneath, ours.tz, personal, constants, computed, period)
+
+
+def in_force(
+    laws: tuple[BoundLaw, ...], ctx: Ctx
+) -> Iterator[tuple[BoundLaw, dict[str, FactValue]]]:
+    """Each law beneath the terms (its versions side by side, earliest first) in the version in
+    force on the request, with its facts: the version whose period holds the law's own date
+    fact as our facts answer it (`request.date` unless the law says `in force on`); with that
+    date unknown, the only or the latest version. A law with no version in force that day is
+    left out: it was not the law then."""
+    start = 0
+    while start < len(laws):
+        law_id = laws[start].law.header.id
+        end = start + 1
+        while end < len(laws) and laws[end].law.header.id == law_id:
+            end += 1
+        versions, start = laws[start:end], end
+        facts = law_facts(versions[0], ctx)
+        value = facts.get(versions[0].law.header.chosen_by)
+        day = value.date() if isinstance(value, datetime) else value
+        if not isinstance(day, date):
+            chosen: BoundLaw | None = versions[-1]
+        else:
+            chosen = next((v for v in versions if v.period.holds(day)), None)
+        if chosen is None:
+            continue
+        yield chosen, facts if chosen is versions[0] else law_facts(chosen, ctx)
 
 
 def _same_name(name: str) -> LawAnswer:

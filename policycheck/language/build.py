@@ -110,6 +110,9 @@ class _Builder(LawBuilder):
             },
         )
 
+    def in_force(self, meta: Meta, children: list[nodes.Ref]) -> tuple[str, nodes.Ref]:
+        return ("in_force_on", children[0])
+
     def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         return (
             "many",

@@ -58,6 +58,21 @@ class _Checker(ExampleChecker):
                 note=f"until {end} is before {start}",
                 help="swap the two dates",
             )
+        if header.in_force_on is not None:
+            self.in_force_on(header.in_force_on)
+
+    def in_force_on(self, ref: nodes.Ref) -> None:
+        """`in force on FACT`: a declared date or date-time fact (PC201, PC321)."""
+        found = self.ref(ref)
+        if found is not None and found.kind not in ("date", "datetime"):
+            self.report(
+                "PC321",
+                f"`{ref.name}` cannot choose the version in force",
+                ref.span,
+                note=f"this is {found.words()}, not a date",
+                help="name a `date` fact, such as the day the contract was concluded "
+                "(`in force on contract.date`), or leave the line out for `request.date`",
+            )
 
     def customer_zone(self, customer: nodes.CustomerZone) -> None:
         """`customer timezone of FR at delivery.postcode`: a country whose regions each have

@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "PC312": "example value of the wrong type",
     "PC313": "`expect proposal` without a proposal",
     "PC314": "period too long to count",
+    "PC321": "version chosen by a fact that is not a date",
     "PC401": "clause that decides nothing",
     "PC402": "overlapping clauses",
     "PC403": "precedence cycle",
@@ -62,8 +63,11 @@ CODES: dict[str, str] = {
     "PC408": "clause that can never apply or is always overridden",
     "PC409": "condition that never or always holds",
     "PC410": "unused fact, group or calendar",
-    "PC411": "two rule files define the same policy",
+    "PC411": "two rule files define the same policy for the same days",
     "PC416": "customer's time zone that no region gives",
+    "PC421": "versions of one policy chosen by different facts",
+    "PC422": "versions of one policy without distinct version names",
+    "PC423": "days between two versions of a policy with none in force",
     "PC601": "unknown law",
     "PC602": "law that is not a statute",
     "PC603": "unknown fact of the law",
@@ -77,7 +81,9 @@ CODES: dict[str, str] = {
 
 #: Codes found across several rule files (publishing a folder, or a policy and the law beneath
 #: it), not in one file alone.
-FOLDER_CODES = frozenset({"PC411", "PC601", "PC602", "PC603", "PC604", "PC605", "PC606"})
+FOLDER_CODES = frozenset(
+    {"PC411", "PC421", "PC422", "PC423", "PC601", "PC602", "PC603", "PC604", "PC605", "PC606"}
+)
 
 
 @dataclass(frozen=True, slots=True)

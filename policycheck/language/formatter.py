@@ -155,6 +155,8 @@ class _Printer:
         if header.effective_from is not None:
             until = f" until {header.effective_until}" if header.effective_until else ""
             lines.append(f"  effective {header.effective_from}{until}")
+        if header.in_force_on is not None:
+            lines.append(f"  in force on {header.in_force_on.name}")
         if header.timezone_declared or header.timezone != "UTC":
             lines.append(f"  timezone {quote(header.timezone)}")
         if header.customer_zone is not None:

@@ -113,6 +113,9 @@ def withins(expr: Expr) -> list[Within]:
 # -- declarations ----------------------------------------------------------------------------------
 
 
+DEFAULT_CHOSEN_BY = "request.date"  # the fact choosing a policy's version, unless declared
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """`policy ID "title"` and its fields."""
@@ -132,6 +135,12 @@ class Header:
     timezone_declared: bool = False
     statute: bool = False  # `statute`: mandatory law, which merchant policies may be subject to
     customer_zone: CustomerZone | None = None  # whose clock reads the request's date-times
+    in_force_on: Ref | None = None  # `in force on contract.date`: the fact choosing the version
+
+    @property
+    def chosen_by(self) -> str:
+        """The date fact that chooses the version in force (`request.date` unless declared)."""
+        return self.in_force_on.name if self.in_force_on else DEFAULT_CHOSEN_BY
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """The published rule files: validated from a folder, shared through the store, one generation.
 
-Publishing reads every `.policy` file of a folder; if any has an error, nothing is published and
-the previous generation keeps serving. A published generation is a snapshot of the texts kept in
-the store, so every process serving the API (several workers, several machines on one
-PostgreSQL) serves the same policies, and a process that starts while a file on disk is broken
-still serves the last good version.
+Publishing reads every `.policy` file of a folder; if any has an error, if two versions of a
+policy cannot be served together (policycheck.language.check_versions), or if a worked example of
+a file fails, nothing is published and the previous generation keeps serving. The rule files
+that share a policy id are its versions: each request is decided by the one in force on its
+date. A published generation is a snapshot of the texts kept in the store, so every process
+serving the API (several workers, several machines on one PostgreSQL) serves the same policies,
+and a process that starts while a file on disk is broken still serves the last good version.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from policycheck.language.diagnostics import Diagnostic, Severity
+from policycheck.evaluation.examples import ExampleResult
+from policycheck.evaluation.facts import PolicyError
+from policycheck.evaluation.versions import PolicyVersions
+from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.source import Source
-from policycheck.policy import Policy, RuleFileError, laws_among, load_source
+from policycheck.policy import Policy, RuleFileError, load_versions
 from policycheck.store import Store
 
 LOG = logging.getLogger("policycheck.service.registry")
@@ -28,10 +33,26 @@ SNAPSHOT, GENERATION = "rules_snapshot", "rules_generation"
 
 @dataclass(frozen=True)
 class Publication:
-    """The outcome of publishing a folder: the generation, or every diagnostic that refused it."""
+    """The outcome of publishing a folder: the generation, or every diagnostic and every failed
+    worked example (with its file's name) that refused it."""
 
     generation: str | None
     errors: list[tuple[Source, Diagnostic]]
+    failures: list[tuple[str, ExampleResult]] = field(default_factory=list)
+
+
+class ExamplesFailedError(PolicyError):
+    """Rule files without errors whose own worked examples fail: not published."""
+
+    def __init__(self, failures: list[tuple[str, ExampleResult]]) -> None:
+        self.failures = failures
+        super().__init__(
+            "worked examples fail: "
+            + "; ".join(f"{name}: {r.example.name!r}" for name, r in failures)
+        )
+
+
+Versions = PolicyVersions[Policy]
 
 
 class PolicyRegistry:
@@ -42,17 +63,17 @@ class PolicyRegistry:
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.generation: str | None = None
-        self._policies: dict[str, Policy] = {}
+        self._policies: dict[str, Versions] = {}
         self._checked = 0.0
         self._lock = threading.Lock()
 
-    def get(self, policy_id: str) -> Policy | None:
-        """The served policy with this id, or None."""
+    def get(self, policy_id: str) -> Versions | None:
+        """Every served version of the policy with this id, or None."""
         self.refresh()
         return self._policies.get(policy_id)
 
-    def all(self) -> list[Policy]:
-        """Every served policy, by id."""
+    def all(self) -> list[Versions]:
+        """Every served policy (its versions), by id."""
         self.refresh()
         return [self._policies[key] for key in sorted(self._policies)]
 
@@ -63,13 +84,20 @@ class PolicyRegistry:
             return
         for source, diagnostic in publication.errors:
             LOG.error("%s:%s: %s", source.name, diagnostic.span.line, diagnostic.message)
+        for name, result in publication.failures:
+            LOG.error(
+                "%s:%s: example %r fails", name, result.example.span.line, result.example.name
+            )
         if self.store.get_meta(SNAPSHOT) is None:
+            if not publication.errors:
+                raise ExamplesFailedError(publication.failures)
             raise RuleFileError(publication.errors[0][0], [d for _, d in publication.errors])
         LOG.warning("rule files have errors: serving the last published generation")
         self.refresh(force=True)
 
     def publish(self) -> Publication:
-        """Validate every rule file of the folder and, if all are clean, publish them."""
+        """Validate every rule file of the folder and, if all are clean and their worked
+        examples pass, publish them."""
         texts = {
             str(p.relative_to(self.rules_dir)): p.read_text(encoding="utf-8")
             for p in sorted(self.rules_dir.rglob("*.policy"))
@@ -77,6 +105,15 @@ class PolicyRegistry:
         policies, errors = _compile(texts)
         if errors:
             return Publication(None, errors)
+        failures = [
+            (policy.compiled.source.name, result)
+            for versions in policies.values()
+            for policy in versions.versions
+            for result in map(policy.run_example, policy.examples)
+            if not result.passed
+        ]
+        if failures:
+            return Publication(None, [], failures)
         snapshot = json.dumps({"files": texts}, sort_keys=True, ensure_ascii=False)
         generation = "sha256:" + hashlib.sha256(snapshot.encode("utf-8")).hexdigest()
         with self._lock:
@@ -106,33 +143,7 @@ class PolicyRegistry:
             self._policies, self.generation = policies, generation
 
 
-def _compile(texts: dict[str, str]) -> tuple[dict[str, Policy], list[tuple[Source, Diagnostic]]]:
-    policies: dict[str, Policy] = {}
-    errors: list[tuple[Source, Diagnostic]] = []
-    sources = [Source(name, text) for name, text in texts.items()]
-    laws = laws_among(sources)  # the laws beneath a policy: among the files published with it
-    for source in sources:
-        name = source.name
-        try:
-            policy = load_source(source, laws)
-        except RuleFileError as broken:
-            errors += [(source, d) for d in broken.diagnostics]
-            continue
-        if policy.id in policies:
-            errors.append(
-                (
-                    source,
-                    Diagnostic(
-                        "PC411",
-                        Severity.ERROR,
-                        f"policy `{policy.id}` is defined twice",
-                        policy.compiled.header.span,
-                        name,
-                        "another rule file has this id",
-                        "give each policy its own id",
-                    ),
-                )
-            )
-            continue
-        policies[policy.id] = policy
-    return policies, errors
+def _compile(
+    texts: dict[str, str],
+) -> tuple[dict[str, Versions], list[tuple[Source, Diagnostic]]]:
+    return load_versions(Source(name, text) for name, text in texts.items())

@@ -97,8 +97,15 @@ class _Gather:
         effective = "not stated"
         if start is not None:
             effective = f"from {long_date(start, 'en')}"
-            effective += f" until {long_date(until, 'en')}" if until else ", with no end date"
-            effective += " (as stated; a request's date is not checked against this period)"
+            effective += (
+                f" until {long_date(until, 'en')} (both days included)"
+                if until
+                else ", with no end date"
+            )
+            effective += (
+                f"; this version decides the requests whose {name_words(header.chosen_by)} "
+                "falls in this period"
+            )
         language = _LANGUAGES.get(header.language, header.language)
         lines = [
             Line("Policy", header.id),

@@ -23,6 +23,11 @@ from policycheck.policy import Policy, load_source
 
 ROOT = Path(__file__).resolve().parents[2]
 TOMTOM = load_policy(ROOT / "rules" / "tomtom-fr-2012.policy")
+TOMTOM_VERSION = {
+    "fact": "request.date",
+    "version": "2012-06",
+    "effective": {"from": "2012-01-01", "until": "2014-06-13"},
+}
 TIMES_TEXT = """\
 policy times-2024 "Cancellations counted in hours and returns in business days"
   effective 2024-01-01
@@ -179,7 +184,11 @@ def test_the_api_answers_a_decision_or_422_for_any_date(
     ):
         response = client.post("/v1/decisions", json=body, headers=auth("agent"))
         assert response.status_code in (200, 422), response.text
-        if response.status_code == 422:
+        if response.status_code == 422 and response.json()["code"] == "no_version_in_force":
+            # TomTom's 2012 terms are in force from 2012-01-01 to 2014-06-13 only
+            assert body["policy"] == "tomtom-fr-2012"
+            assert response.json()["errors"] == [TOMTOM_VERSION]
+        elif response.status_code == 422:
             out = response.json()
             assert out["code"] == "invalid_facts"
             assert {e["code"] for e in out["errors"]} <= {"PC506", "PC507"}

@@ -6,18 +6,49 @@ from pathlib import Path
 
 import pytest
 
+from policycheck.language.check_versions import check_versions
 from policycheck.language.diagnostics import CODES, FOLDER_CODES, render_text
 from policycheck.language.source import Source
 from policycheck.policy import diagnose
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.policy"))
+# A code found across rule files (FOLDER_CODES): a folder of them, rendered as `check DIR` does
+FOLDERS = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
 def rendered(path: Path) -> str:
     source = Source(f"tests/golden/{path.name}", path.read_text(encoding="utf-8"))
     _, diagnostics = diagnose(source, analysis=True)
     return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
+
+
+def rendered_folder(folder: Path) -> str:
+    """The diagnostics between the versions of the folder's rule files (each checks clean)."""
+    sources = [
+        Source(f"tests/golden/{folder.name}/{p.name}", p.read_text(encoding="utf-8"))
+        for p in sorted(folder.glob("*.policy"))
+    ]
+    versions = []
+    for source in sources:
+        compiled, _ = diagnose(source)
+        assert compiled is not None, source.name
+        versions.append((source, compiled.rule_file))
+    by_name = {s.name: s for s in sources}
+    found = check_versions(versions)
+    return "\n\n".join(render_text(d, by_name[d.file]) for d in found) + "\n"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[p.name for p in FOLDERS])
+def test_rendered_folder_diagnostics_match_the_golden_file(
+    folder: Path, request: pytest.FixtureRequest
+) -> None:
+    expected_path = folder.with_suffix(".expected")
+    actual = rendered_folder(folder)
+    if request.config.getoption("--update-golden"):
+        expected_path.write_text(actual, encoding="utf-8")
+    assert expected_path.is_file(), f"run pytest --update-golden to create {expected_path.name}"
+    assert actual == expected_path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -32,9 +63,11 @@ def test_rendered_diagnostics_match_the_golden_file(
     assert actual == expected_path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("code", sorted(set(CODES) - FOLDER_CODES))
+@pytest.mark.parametrize("code", sorted(CODES))
 def test_every_code_has_a_golden_file(code: str) -> None:
     policy, expected = GOLDEN / f"{code}.policy", GOLDEN / f"{code}.expected"
-    assert policy.is_file(), f"add tests/golden/{code}.policy that triggers {code}"
+    if code in FOLDER_CODES:  # found between rule files: a folder of them
+        policy = GOLDEN / code
+    assert policy.exists(), f"add tests/golden/{code}(.policy or a folder) that triggers {code}"
     assert expected.is_file(), f"run pytest --update-golden to create {code}.expected"
     assert f"[{code}]" in expected.read_text(encoding="utf-8")
