@@ -9,7 +9,7 @@ import pytest
 from policycheck.language.check_versions import check_versions
 from policycheck.language.diagnostics import CODES, FOLDER_CODES, render_text
 from policycheck.language.source import Source
-from policycheck.policy import diagnose
+from policycheck.policy import diagnose, laws_among
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.policy"))
@@ -24,18 +24,20 @@ def rendered(path: Path) -> str:
 
 
 def rendered_folder(folder: Path) -> str:
-    """The diagnostics between the versions of the folder's rule files (each checks clean)."""
+    """The diagnostics between the folder's rule files: of a policy and the law beneath it
+    (found among them), then between the versions of those that check clean."""
     sources = [
         Source(f"tests/golden/{folder.name}/{p.name}", p.read_text(encoding="utf-8"))
         for p in sorted(folder.glob("*.policy"))
     ]
-    versions = []
+    found, versions = [], []
     for source in sources:
-        compiled, _ = diagnose(source)
-        assert compiled is not None, source.name
-        versions.append((source, compiled.rule_file))
+        compiled, diagnostics = diagnose(source, laws=laws_among(sources))
+        found += diagnostics
+        if compiled is not None:
+            versions.append((source, compiled.rule_file))
     by_name = {s.name: s for s in sources}
-    found = check_versions(versions)
+    found += check_versions(versions)
     return "\n\n".join(render_text(d, by_name[d.file]) for d in found) + "\n"
 
 

@@ -344,3 +344,33 @@ def _without_law(policy: object) -> str:
     end = text.index("\n# Jours ouvrables")
     text = text[:start] + text[end:]
     return text[: text.index("# -- worked examples")]
+
+
+def test_the_version_of_the_law_in_force_on_the_request_decides() -> None:
+    """Two versions of the statute (7 days until 2023, 14 from 2024): the request's date, as
+    the terms answer the law's `request.date`, chooses the one in force; none in force that day,
+    and the terms alone decide."""
+    old = STATUTE.replace(
+        "  statute\n", '  statute\n  version "2020"\n  effective 2020-01-01 until 2023-12-31\n'
+    )
+    new = (
+        old.replace('version "2020"', 'version "2024"')
+        .replace("effective 2020-01-01 until 2023-12-31", "effective 2024-01-01")
+        .replace("within 7 days", "within 14 days")
+    )
+    sources = [Source("shop.policy", TERMS), Source("floor-2020.policy", old),
+               Source("floor-2024.policy", new)]  # fmt: skip
+    policy = load_source(sources[0], laws_among(sources))
+    assert [law.law.header.version for law in policy.laws] == ["2020", "2024"]
+
+    def day_12(delivered: str, asked: str) -> dict[str, object]:
+        facts = {**USED, "request": {"kind": "cancellation", "date": asked},
+                 "delivery": {"date": delivered}}  # fmt: skip
+        return policy.evaluate(facts).to_dict()
+
+    in_2023 = day_12("2023-03-01", "2023-03-13")  # 12 days: late under the 2020 version
+    assert (in_2023["layer"], in_2023["law"]["policy"]["version"]) == ("contract", "2020")  # type: ignore[index]
+    in_2024 = day_12("2024-03-01", "2024-03-13")  # 12 days: in time under the 2024 version
+    assert (in_2024["layer"], in_2024["law"]["policy"]["version"]) == ("law", "2024")  # type: ignore[index]
+    before = day_12("2019-03-01", "2019-03-03")  # no version in force: the terms alone
+    assert (before["layer"], before["law"]) == ("contract", None)
