@@ -145,25 +145,9 @@ def _decl(bound: BoundLaw, law: Decision) -> nodes.ClauseDecl | None:
 
 
 def _law_decides(terms: Decision, law: Decision, view: LawAnswerView, bound: BoundLaw) -> Decision:
+    """The law allows what the terms do not: its allowance, with its obligations."""
     unlawful = terms.outcome is Outcome.REFUSE
-    return dataclasses.replace(
-        terms,
-        outcome=Outcome.ALLOW,
-        clause=law.clause,
-        deadline=law.deadline,
-        margin=law.margin,
-        margin_unit=law.margin_unit,
-        rigid=False,
-        discretion=None,
-        missing_facts=(),
-        questions=(),
-        obligations=law.obligations,
-        trace=terms.trace + _law_trace(law),
-        explainer=_LayerWords(terms, law, _decl(bound, law)).explain,
-        layer="law",
-        terms=TermsAnswer(terms.outcome, terms.clause, unlawful),
-        law=view,
-    )
+    return _the_laws(terms, law, view, bound, Outcome.ALLOW, (), unlawful, law.obligations)
 
 
 def _law_waits(
@@ -173,9 +157,25 @@ def _law_waits(
     bound: BoundLaw,
     ask: tuple[tuple[str, str], ...],
 ) -> Decision:
+    """The terms refuse, the law may allow: ask for what the law waits on."""
+    return _the_laws(terms, law, view, bound, Outcome.NEEDS_INFO, ask, False, ())
+
+
+def _the_laws(
+    terms: Decision,
+    law: Decision,
+    view: LawAnswerView,
+    bound: BoundLaw,
+    outcome: Outcome,
+    ask: tuple[tuple[str, str], ...],
+    unlawful: bool,
+    obligations: tuple[str, ...],
+) -> Decision:
+    """A decision the law made: its clause, deadline and margin, never rigid, the terms' own
+    answer beside it, the law's steps after the terms'."""
     return dataclasses.replace(
         terms,
-        outcome=Outcome.NEEDS_INFO,
+        outcome=outcome,
         clause=law.clause,
         deadline=law.deadline,
         margin=law.margin,
@@ -184,11 +184,11 @@ def _law_waits(
         discretion=None,
         missing_facts=tuple(name for name, _ in ask),
         questions=tuple(question for _, question in ask),
-        obligations=(),
+        obligations=obligations,
         trace=terms.trace + _law_trace(law),
         explainer=_LayerWords(terms, law, _decl(bound, law)).explain,
         layer="law",
-        terms=TermsAnswer(terms.outcome, terms.clause, False),
+        terms=TermsAnswer(terms.outcome, terms.clause, unlawful),
         law=view,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.engine import Connection
 
 from policycheck.store.tables import decisions
@@ -27,13 +27,7 @@ def refusal_groups(
     """The refusals logged from `start` (inclusive) to `end` (exclusive), of `policy` if
     given, counted per policy, clause, agent key and rigidity (one grouped SELECT)."""
     table = decisions
-    where = [table.c.outcome == "refuse"]
-    if policy:
-        where.append(table.c.policy_id == policy)
-    if start is not None:
-        where.append(table.c.created_at >= start)
-    if end is not None:
-        where.append(table.c.created_at < end)
+    where = [table.c.outcome == "refuse", *_window(policy, start, end)]
     columns = (table.c.policy_id, table.c.clause_id, table.c.agent_key_id, table.c.rigid)
     query = select(*columns, func.count()).where(and_(*where)).group_by(*columns)
     return [
@@ -58,16 +52,26 @@ def unlawful_groups(
     table = decisions
     contract = table.c.decision["contract"]
     clause = table.c.decision[("contract", "clause", "id")].as_string()
-    where = [table.c.outcome == "allow", contract["unlawful"].as_boolean().is_(True)]
-    if policy:
-        where.append(table.c.policy_id == policy)
-    if start is not None:
-        where.append(table.c.created_at >= start)
-    if end is not None:
-        where.append(table.c.created_at < end)
+    unlawful = contract["unlawful"].as_boolean().is_(True)
+    where = [table.c.outcome == "allow", unlawful, *_window(policy, start, end)]
     query = select(table.c.policy_id, clause, func.count()).where(and_(*where))
     query = query.group_by(table.c.policy_id, clause)
     return [
         UnlawfulGroup(policy_id, clause_id, int(total))
         for policy_id, clause_id, total in conn.execute(query)
     ]
+
+
+def _window(
+    policy: str | None, start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
+    """The decisions of `policy` (every policy when None) logged from `start` to `end`."""
+    table = decisions
+    where: list[ColumnElement[bool]] = []
+    if policy:
+        where.append(table.c.policy_id == policy)
+    if start is not None:
+        where.append(table.c.created_at >= start)
+    if end is not None:
+        where.append(table.c.created_at < end)
+    return where
