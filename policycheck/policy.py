@@ -143,6 +143,7 @@ def _load(
 
 
 _compiled_cache: dict[tuple[str, bool], tuple[CompiledPolicy | None, list[Diagnostic]]] = {}
+COMPILED_CACHE_SIZE = 256  # rule files kept compiled; the oldest goes first
 
 
 def _compiled(source: Source, analysis: bool) -> tuple[CompiledPolicy | None, list[Diagnostic]]:
@@ -153,6 +154,8 @@ def _compiled(source: Source, analysis: bool) -> tuple[CompiledPolicy | None, li
         found = _diagnose(source, analysis)
         with _cache_lock:
             _compiled_cache[key] = found
+            while len(_compiled_cache) > COMPILED_CACHE_SIZE:  # texts sent to check: bounded
+                del _compiled_cache[next(iter(_compiled_cache))]
     return found[0], list(found[1])
 
 

@@ -374,3 +374,12 @@ def test_the_version_of_the_law_in_force_on_the_request_decides() -> None:
     assert (in_2024["layer"], in_2024["law"]["policy"]["version"]) == ("law", "2024")  # type: ignore[index]
     before = day_12("2019-03-01", "2019-03-03")  # no version in force: the terms alone
     assert (before["layer"], before["law"]) == ("contract", None)
+
+
+def test_the_cache_of_compiled_rule_files_is_bounded() -> None:
+    """Texts sent to `POST /v1/policies/check` are compiled once each, never kept without end."""
+    from policycheck import policy as loader
+
+    for n in range(loader.COMPILED_CACHE_SIZE + 20):
+        diagnose(Source(f"sent-{n}.policy", STATUTE.replace("A floor", f"Floor {n}")))
+    assert len(loader._compiled_cache) <= loader.COMPILED_CACHE_SIZE
