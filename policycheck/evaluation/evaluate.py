@@ -119,15 +119,19 @@ def _beneath(decision: Decision, ctx: Ctx, laws: tuple[BoundLaw, ...]) -> Decisi
     its own (and the laws beneath it in turn), in the version in force on the request; the
     first law that decides is the one shown."""
     for bound, known in in_force(laws, ctx):
+        law = _law_answer(bound, known, ctx, traced=False)
+        if law_decides(decision, law):  # its steps are shown: evaluated again with them
+            law = _law_answer(bound, known, ctx, traced=True)
+        decision = combine(decision, law, bound, ctx)
         if decision.layer == "law":
             break
-        law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, False, ctx.tz)
-        law = _beneath(law, law_ctx, bound.beneath)
-        if law_decides(decision, law):  # its steps are shown: evaluated again with them
-            law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, tz=ctx.tz)
-            law = _beneath(law, law_ctx, bound.beneath)
-        decision = combine(decision, law, bound, ctx)
     return decision
+
+
+def _law_answer(bound: BoundLaw, known: dict[str, FactValue], ctx: Ctx, traced: bool) -> Decision:
+    """The law's own answer on its facts, with the laws beneath it, read on our request's clock."""
+    law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, traced, ctx.tz)
+    return _beneath(law, law_ctx, bound.beneath)
 
 
 # -- scope ----------------------------------------------------------------------------------------

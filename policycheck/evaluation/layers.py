@@ -129,12 +129,13 @@ def combine(terms: Decision, law: Decision, bound: BoundLaw, ctx: Ctx) -> Decisi
     view = LawAnswerView(
         law.policy_id, law.policy_version, law.policy_hash, law.outcome, law.clause, law.deadline
     )
-    if law.outcome is Outcome.ALLOW and terms.outcome is not Outcome.ALLOW:
-        return _law_decides(terms, law, view, bound)
-    if law.outcome is Outcome.NEEDS_INFO and terms.outcome in _REFUSALS:
-        ask = _ours_to_ask(law, bound, ctx)
+    if law_decides(terms, law):
+        if law.outcome is Outcome.ALLOW:  # the law allows what the terms do not
+            unlawful = terms.outcome is Outcome.REFUSE
+            return _the_laws(terms, law, view, bound, (), unlawful, law.obligations)
+        ask = _ours_to_ask(law, bound, ctx)  # the terms refuse, the law may allow: ask
         if ask:
-            return _law_waits(terms, law, view, bound, ask)
+            return _the_laws(terms, law, view, bound, ask, False, ())
     terms.law = view  # a decision just made for this request, shared with no one yet
     return terms
 
@@ -144,38 +145,21 @@ def _decl(bound: BoundLaw, law: Decision) -> nodes.ClauseDecl | None:
     return clause.decl if clause else None
 
 
-def _law_decides(terms: Decision, law: Decision, view: LawAnswerView, bound: BoundLaw) -> Decision:
-    """The law allows what the terms do not: its allowance, with its obligations."""
-    unlawful = terms.outcome is Outcome.REFUSE
-    return _the_laws(terms, law, view, bound, Outcome.ALLOW, (), unlawful, law.obligations)
-
-
-def _law_waits(
-    terms: Decision,
-    law: Decision,
-    view: LawAnswerView,
-    bound: BoundLaw,
-    ask: tuple[tuple[str, str], ...],
-) -> Decision:
-    """The terms refuse, the law may allow: ask for what the law waits on."""
-    return _the_laws(terms, law, view, bound, Outcome.NEEDS_INFO, ask, False, ())
-
-
 def _the_laws(
     terms: Decision,
     law: Decision,
     view: LawAnswerView,
     bound: BoundLaw,
-    outcome: Outcome,
     ask: tuple[tuple[str, str], ...],
     unlawful: bool,
     obligations: tuple[str, ...],
 ) -> Decision:
-    """A decision the law made: its clause, deadline and margin, never rigid, the terms' own
-    answer beside it, the law's steps after the terms'."""
+    """A decision the law made (its allowance, or `needs_info` asking for `ask`): its clause,
+    deadline and margin, never rigid, the terms' own answer beside it, the law's steps after
+    the terms'."""
     return dataclasses.replace(
         terms,
-        outcome=outcome,
+        outcome=Outcome.NEEDS_INFO if ask else Outcome.ALLOW,
         clause=law.clause,
         deadline=law.deadline,
         margin=law.margin,
