@@ -104,9 +104,11 @@ def _same_name(name: str) -> LawAnswer:
 
 
 def law_facts(bound: BoundLaw, ctx: Ctx) -> dict[str, FactValue]:
-    """The law's facts as our request answers them (unknown ones absent)."""
+    """The law's facts as our request answers them (unknown ones absent); a date and time of
+    ours answers a date of the law as its day on the request's clock (the customer's zone
+    when the terms read it, else ours)."""
     facts = dict(bound.constants)
-    tz = bound.tz
+    tz = ctx.tz or bound.tz
     for name, get, reads_date in bound.computed:
         value = get(ctx)
         if value is None:

@@ -383,3 +383,25 @@ def test_the_cache_of_compiled_rule_files_is_bounded() -> None:
     for n in range(loader.COMPILED_CACHE_SIZE + 20):
         diagnose(Source(f"sent-{n}.policy", STATUTE.replace("A floor", f"Floor {n}")))
     assert len(loader._compiled_cache) <= loader.COMPILED_CACHE_SIZE
+
+
+def test_a_date_and_time_answers_the_laws_date_on_the_customers_clock() -> None:
+    """20:00 in Guadeloupe on day 7 is the next day in Paris: the law reads the customer's day,
+    as the terms do (their `customer timezone`)."""
+    terms = TERMS.replace(
+        '  timezone "Europe/Paris"\n',
+        '  timezone "Europe/Paris"\n  customer timezone of FR at delivery.postcode\n',
+    ).replace("  request.date: date\n", "  request.date: date\n  request.at: datetime\n")
+    terms = terms.replace(
+        "  where possession.date = delivery.date\n",
+        "  where possession.date = delivery.date\n  where request.date = request.at\n",
+    ).replace("  delivery.date: date\n", "  delivery.date: date\n  delivery.postcode: text\n")
+    sources = [Source("shop.policy", terms), Source("floor.policy", STATUTE)]
+    policy = load_source(sources[0], laws_among(sources))
+    facts = {
+        "request": {"kind": "cancellation", "date": "2024-03-08", "at": "2024-03-08T20:00-04:00"},
+        "delivery": {"date": "2024-03-01", "postcode": "97110"},
+        "item": {"opened": False, "used": True},
+    }
+    out = policy.evaluate(facts).to_dict()
+    assert (out["layer"], out["law"]["outcome"]) == ("law", "allow")  # type: ignore[index]
