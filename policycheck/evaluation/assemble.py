@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from policycheck.evaluation.amounts import fees_due, remedy_due
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
 from policycheck.evaluation.explain import explain, question, reason_words, scope_words
@@ -74,6 +75,9 @@ class DecisionBuilder:
             facts=self.ctx.facts,
             make_grounds=grounds,
             explainer=explain,
+            remedy=extra.pop("remedy", None),
+            fees=extra.pop("fees", ()),
+            remedy_branch=extra.pop("remedy_branch", -1),
         )
 
     def needs_info(
@@ -106,7 +110,11 @@ class DecisionBuilder:
         if verdict.outcome == "allow":
             checks = tuple(f"check: {node.text}" for node in verdict.unchecked)
             return self.make(
-                Outcome.ALLOW, verdict, obligations=clause.decl.obligations + checks, **extra
+                Outcome.ALLOW,
+                verdict,
+                obligations=clause.decl.obligations + checks,
+                **extra,
+                **self.settlement(clause),
             )
         rigid, discretion = rigidity(verdict, ctx)
         if rigid and maybe:
@@ -124,6 +132,14 @@ class DecisionBuilder:
                 unknown = missing([f for n in verdict.open for f in n.facts], ctx)
                 return self.make(Outcome.REFUSE, verdict, **extra, **self.questions(unknown))
         return self.make(Outcome.REFUSE, verdict, rigid=rigid, discretion=discretion, **extra)
+
+    def settlement(self, clause: CompiledClause) -> dict[str, Any]:
+        """The fees and the remedy of an allowed request (evaluation.amounts)."""
+        if not clause.fees and not clause.remedies:
+            return {}
+        fees, self.ctx.fees = fees_due(clause.fees, self.ctx, self.policy.currency)
+        remedy, branch = remedy_due(clause.remedies, self.ctx)
+        return {"fees": fees, "remedy": remedy, "remedy_branch": branch}
 
     def questions(self, missing: list[str]) -> dict[str, tuple[str, ...]]:
         """`missing` and `questions` for a decision: the facts and what to ask for each."""

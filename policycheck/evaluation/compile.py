@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from policycheck.calendar import Direction, Period
 from policycheck.calendar.local_time import zone
-from policycheck.evaluation import closures
+from policycheck.evaluation import amounts, closures
 from policycheck.evaluation.clock import CustomerClock
 from policycheck.evaluation.decision import ClauseRef
 from policycheck.evaluation.facts import FactSchema
@@ -51,6 +51,8 @@ class CompiledClause:
     withins: tuple[int, ...]  # node indices of the `within` periods of its decision, in order
     ref: ClauseRef  # as quoted in a decision
     tolerances: tuple[Tolerance | None, ...] = ()  # of `decl.discretions`, in order
+    fees: tuple[amounts.CompiledFee, ...] = ()  # said (`fees may charge`), then computed
+    remedies: tuple[amounts.CompiledRemedy, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class CompiledPolicy:
     laws: tuple[CompiledLaw, ...] = ()  # the statutes beneath these terms (`subject to`)
     # the request kinds some clause applies to; None when a clause applies to every kind
     covered_kinds: frozenset[str] | None = None
+    currency: str | None = None  # the currency of its amounts (one per policy)
 
 
 def content_hash(text: str) -> str:
@@ -145,6 +148,7 @@ class _Compiler:
             covered_kinds=None
             if any(c.kinds is None for c in clauses)
             else frozenset(k for c in clauses for k in c.kinds or ()),
+            currency=policy_currency(self.file),
         )
 
     def text(self, expr: nodes.Expr) -> str:
@@ -177,7 +181,37 @@ class _Compiler:
             withins=tuple(i for rule in rules for i in rule.node.withins),
             ref=ClauseRef(decl.id, decl.title, decl.source),
             tolerances=tuple(compile_tolerance(d, self.symbols) for d in decl.discretions),
+            fees=tuple(amounts.CompiledFee(text, None) for text in decl.fees)
+            + tuple(
+                amounts.CompiledFee(fee.label, self.amount(fee.amount), self.maybe(fee.when))
+                for fee in decl.charges
+            ),
+            remedies=tuple(
+                amounts.CompiledRemedy(
+                    r.kind,
+                    r.text,
+                    self.amount(r.amount) if r.amount is not None else None,
+                    self.maybe(r.when),
+                )
+                for r in decl.remedies
+            ),
         )
+
+    def maybe(self, expr: nodes.Expr | None) -> Node | None:
+        """The node of an optional condition (`when ...` of a fee or a remedy)."""
+        return self.expr(expr) if expr is not None else None
+
+    def amount(self, expr: nodes.Expr) -> amounts.Getter:
+        """A getter for an amount: a fact, a literal, arithmetic, `min`/`max`, `fees`."""
+        if isinstance(expr, nodes.Arith):
+            divisor = _fact_names_in(expr.right, self.symbols) if expr.op == "/" else ()
+            left, right = self.amount(expr.left), self.amount(expr.right)
+            return amounts.arithmetic(expr.op, left, right, divisor)
+        if isinstance(expr, nodes.Extreme):
+            return amounts.extreme(expr.name, tuple(self.amount(item) for item in expr.items))
+        if isinstance(expr, nodes.FeesTotal):
+            return _fees_total
+        return self.operand(expr, None)
 
     def answer(self, mapping: nodes.LawMapping) -> LawAnswer:
         """`where LAW-FACT = ...`: one of our facts, a value, a condition, cases or unknown."""
@@ -309,6 +343,8 @@ class _Compiler:
 
     def operand(self, expr: nodes.Expr, other: nodes.Expr | None) -> Callable[[Ctx], Any]:
         """A getter for a comparison operand; a datetime compared with a date is its local day."""
+        if isinstance(expr, nodes.Arith | nodes.Extreme | nodes.FeesTotal):
+            return self.amount(expr)
         if isinstance(expr, nodes.Literal):
             constant = expr.value
             return lambda ctx: constant
@@ -349,9 +385,29 @@ class _Compiler:
         return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
 
 
+def _fees_total(ctx: Ctx) -> Any:
+    return ctx.fees
+
+
+def _fact_names_in(expr: nodes.Expr, symbols: Symbols) -> tuple[str, ...]:
+    """The facts an amount reads, in order."""
+    if isinstance(expr, nodes.Ref):
+        return (expr.name,) if expr.name in symbols.facts else ()
+    if isinstance(expr, nodes.Arith):
+        return _fact_names_in(expr.left, symbols) + _fact_names_in(expr.right, symbols)
+    if isinstance(expr, nodes.Extreme):
+        return tuple(name for item in expr.items for name in _fact_names_in(item, symbols))
+    return ()
+
+
+def policy_currency(rule_file: nodes.RuleFile) -> str | None:
+    """The currency of a policy's amounts: its money facts' (checked to be one, PC332)."""
+    return next((f.type.currency for f in rule_file.facts if f.type.currency), None)
+
+
 def _fact_names(first: nodes.Expr, second: nodes.Expr | None, symbols: Symbols) -> tuple[str, ...]:
-    names = []
+    names: list[str] = []
     for expr in (first, second):
-        if isinstance(expr, nodes.Ref) and expr.name in symbols.facts:
-            names.append(expr.name)
-    return tuple(names)
+        if expr is not None:
+            names += _fact_names_in(expr, symbols)
+    return tuple(dict.fromkeys(names))

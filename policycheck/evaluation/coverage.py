@@ -25,6 +25,7 @@ class Coverage:
     scopes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     values: dict[int, set[bool | None]] = field(default_factory=lambda: defaultdict(set))
     waived: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    remedies: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def record(self, ctx: Ctx, decision: Decision) -> None:
         """Add what one evaluation reached."""
@@ -36,6 +37,8 @@ class Coverage:
                 self.values[index].add(value)
         if decision.rigid and decision.clause and decision.discretion:
             self.waived[decision.clause.id].add(decision.discretion)
+        if decision.clause and decision.remedy_branch >= 0:
+            self.remedies[decision.clause.id].add(decision.remedy_branch)
 
     def items(self) -> list[CoverageItem]:
         """Every branch of the policy, reached or not, in rule-file order."""
@@ -53,6 +56,14 @@ class Coverage:
             items += self._condition_items(cid, "condition", rule.node, 0)
         for requirement in clause.requirements:
             items += self._condition_items(cid, "requirement", requirement, 0)
+        for fee in clause.fees:
+            if fee.when is not None:
+                items += self._condition_items(cid, "fee", fee.when, 0)
+        conditional = any(remedy.when is not None for remedy in clause.remedies)
+        for index, remedy in enumerate(clause.remedies if conditional else ()):
+            given = index in self.remedies.get(cid, set())
+            text = remedy.kind + (f" when {remedy.when.text}" if remedy.when else " otherwise")
+            items.append(CoverageItem(cid, "remedy", text, {"given": given}))
         for discretion in clause.decl.discretions:
             used = (discretion.level, discretion.reason) in self.waived.get(cid, set())
             text = f"{discretion.level} ({discretion.reason.replace('_', ' ')})"

@@ -11,7 +11,9 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from policycheck.calendar import Margin
+from policycheck.evaluation.amounts import FeeOut, RemedyOut
 from policycheck.evaluation.facts import FactValue
+from policycheck.language.money import Money
 
 
 class Outcome(enum.Enum):
@@ -182,6 +184,9 @@ class Decision:
     layer: str = "contract"  # "law" when a law beneath the terms decided (evaluation.layers)
     terms: TermsAnswer | None = None  # what the terms alone said, when the law decided
     law: LawAnswerView | None = None  # the law's own answer, when a law was evaluated
+    remedy: RemedyOut | None = None  # what the customer gets, when allowed
+    fees: tuple[FeeOut, ...] = ()  # what may be charged, when allowed
+    remedy_branch: int = -1  # which of the clause's remedies was given (for coverage)
 
     @cached_property
     def grounds(self) -> Grounds:
@@ -231,6 +236,8 @@ class Decision:
             "layer": self.layer,
             "contract": self.terms.to_dict() if self.terms else None,
             "law": self.law.to_dict() if self.law else None,
+            "remedy": self.remedy.to_dict() if self.remedy else None,
+            "fees": [fee.to_dict() for fee in self.fees],
         }
 
 
@@ -251,6 +258,8 @@ def json_value(value: FactValue | None) -> Any:
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Money):
+        return value.to_json()
     if isinstance(value, Decimal):
         if value == value.to_integral_value() and -_INT64 <= value < _INT64:
             return int(value)

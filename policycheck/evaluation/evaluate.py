@@ -315,7 +315,15 @@ def _settled(verdicts: list[Verdict]) -> bool:
         return False
     if outcomes == {"refuse"}:
         return True
-    terms = {
-        (v.clause.decl.remedy, v.clause.decl.obligations, v.clause.decl.fees) for v in verdicts
-    }
-    return len(terms) == 1
+    terms = {_settlement_terms(v.clause) for v in verdicts}
+    return None not in terms and len(terms) == 1
+
+
+def _settlement_terms(clause: CompiledClause) -> tuple[object, ...] | None:
+    """What a clause gives an allowed request, to compare with another's; None when amounts
+    are computed (which clause applies may change them: ask rather than guess)."""
+    decl = clause.decl
+    if decl.charges or any(r.amount is not None or r.when is not None for r in decl.remedies):
+        return None
+    remedies = tuple((r.kind, r.text) for r in decl.remedies)
+    return (remedies, decl.obligations, decl.fees)

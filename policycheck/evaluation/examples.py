@@ -9,6 +9,7 @@ from typing import Any
 
 from policycheck.evaluation.decision import Decision
 from policycheck.language import nodes
+from policycheck.language.money import Money
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,41 @@ def _check(expectation: nodes.Expectation, decision: Decision) -> str:
         return f"expected the {expectation.layer} to decide, got the {decision.layer}"
     if kind == "terms":
         return _terms(expectation, decision)
+    if kind in ("remedy", "fee", "no_fees"):
+        return _settlement(expectation, decision)
     raise AssertionError(kind)
+
+
+def _settlement(expectation: nodes.Expectation, decision: Decision) -> str:
+    """`expect remedy KIND [AMOUNT|none]`, `expect fee "label" AMOUNT|none`, `expect no fees`."""
+    if expectation.kind == "no_fees":
+        labels = ", ".join(f'"{fee.label}"' for fee in decision.fees)
+        return f"expected no fees, got {labels}" if decision.fees else ""
+    if expectation.kind == "fee":
+        fee = next((f for f in decision.fees if f.label == expectation.label), None)
+        wanted = f'fee "{expectation.label}" {_money(expectation.amount)}'
+        if fee is None:
+            given = ", ".join(f'"{f.label}"' for f in decision.fees) or "no fees"
+            return f"expected {wanted}, got {given}"
+        if fee.amount != expectation.amount:
+            return f"expected {wanted}, got {_money(fee.amount)}"
+        return ""
+    remedy = decision.remedy
+    wanted = f"remedy {expectation.kind_name}" + (
+        f" {_money(expectation.amount)}" if expectation.amount_given else ""
+    )
+    if remedy is None:
+        return f"expected {wanted}, got no remedy"
+    got = f"remedy {remedy.kind} {_money(remedy.amount)}"
+    if remedy.kind != expectation.kind_name:
+        return f"expected {wanted}, got {got}"
+    if expectation.amount_given and remedy.amount != expectation.amount:
+        return f"expected {wanted}, got {got}"
+    return ""
+
+
+def _money(amount: Money | None) -> str:
+    return str(amount) if amount is not None else "none"
 
 
 def _terms(expectation: nodes.Expectation, decision: Decision) -> str:
@@ -141,4 +176,6 @@ def _json(value: object) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, Money):
+        return value.to_json()
     return value

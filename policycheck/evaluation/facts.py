@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from policycheck.calendar.errors import MAX_YEAR, MIN_YEAR
 from policycheck.language import nodes
+from policycheck.language.money import CurrencyError, Money, currency_code
 
-FactValue = bool | date | datetime | Decimal | str
+FactValue = bool | date | datetime | Decimal | Money | str
 _Day = TypeVar("_Day", date, datetime)
 Parser = Callable[[Any], FactValue]
 
@@ -70,6 +71,38 @@ def _number(value: Any) -> Decimal:
             "PC502", f"number {_show(value)} is too large: at most about 1.8e308 in size"
         )
     return number
+
+
+def _money(currency: str) -> Parser:
+    """A `money USD` fact: `{"value": "199.80", "currency": "USD"}`, `"199.80 USD"`, or a bare
+    number or decimal string (in the fact's currency); another currency is PC508."""
+
+    def parse(value: Any) -> Money:
+        given: str | None = None
+        if isinstance(value, Mapping):
+            if set(value) != {"value", "currency"}:
+                raise _InvalidValueError(
+                    "PC502",
+                    f'expected an amount such as {{"value": "199.80", "currency": "{currency}"}}',
+                )
+            value, given = value["value"], value["currency"]
+            if not isinstance(given, str):
+                raise _InvalidValueError("PC502", f"expected a currency code, got {_show(given)}")
+        elif isinstance(value, str) and " " in value.strip():
+            value, given = value.strip().rsplit(" ", 1)
+        amount = _number(value)
+        if given is not None:
+            try:
+                given = currency_code(given.strip())
+            except CurrencyError as problem:
+                raise _InvalidValueError("PC503", str(problem)) from None
+            if given != currency:
+                raise _InvalidValueError(
+                    "PC508", f"an amount in {given}, and this policy's amounts are in {currency}"
+                )
+        return Money(currency, amount)
+
+    return parse
 
 
 def _text(value: Any) -> str:
@@ -195,6 +228,8 @@ class FactSchema:
             return _date_or_datetime(tz)
         if kind == "datetime":
             return _datetime(tz)
+        if kind == "money" and fact_type.currency is not None:
+            return _money(fact_type.currency)
         parsers: dict[str, Parser] = {
             "bool": _bool,
             "number": _number,

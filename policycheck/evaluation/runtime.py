@@ -19,7 +19,7 @@ Value = bool | None
 class Ctx:
     """One request's evaluation state: its facts and the value of every compiled node."""
 
-    __slots__ = ("facts", "personal", "tz", "values", "withins")
+    __slots__ = ("facts", "fees", "personal", "tz", "values", "withins")
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class Ctx:
         self.tz = tz  # the zone that reads this request's date-times (None: the policy's)
         self.values: list[Any] = [UNSET] * size
         self.withins: dict[int, WithinResult] = {}
+        self.fees: Any = None  # the total of the deciding clause's fees (`fees` in a remedy)
 
     def shown(self, name: str) -> Any:
         """A fact's value for an explanation, masked if personal (evaluation.personal)."""

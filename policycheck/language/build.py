@@ -13,7 +13,9 @@ from lark.tree import Meta
 from policycheck.language import nodes
 from policycheck.language.build_laws import LawBuilder
 from policycheck.language.dates import read_date, read_datetime, token_span
-from policycheck.language.diagnostics import Diagnostic
+from policycheck.language.diagnostics import Diagnostic, error
+from policycheck.language.money import CurrencyError, Money, currency_code
+from policycheck.language.nodes import MULTIPLICATION
 from policycheck.language.source import Source, Span
 
 _ESCAPE = re.compile(r"\\(.)")
@@ -39,6 +41,19 @@ def _span_of(node: Any) -> Span:
     span = getattr(node, "span", None)
     assert isinstance(span, Span), node
     return span
+
+
+def _amount(children: list[Any]) -> Money | None:
+    """The amount of `expect remedy KIND AMOUNT` / `expect fee "label" AMOUNT` (None: `none`)."""
+    found = children[0] if children else None
+    if isinstance(found, nodes.Literal) and isinstance(found.value, Money):
+        return found.value
+    return None
+
+
+def _written_none(meta: Meta, source: Source) -> bool:
+    """Whether `expect remedy KIND none` was written (`none` leaves no child in the tree)."""
+    return source.excerpt(_span(meta)).rstrip().endswith("none")
 
 
 def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.Expr, ...]:
@@ -184,7 +199,39 @@ class _Builder(LawBuilder):
         return nodes.FactType("enum", tuple(str(c) for c in children))
 
     def simple_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
-        return nodes.FactType(str(children[0]))
+        if len(children) == 1:
+            return nodes.FactType(str(children[0]))
+        kind, written = children
+        if str(kind) != "money":
+            self.diagnostics.append(
+                error(
+                    "PC330",
+                    f"a currency is for money, not for `{kind}`",
+                    token_span(written),
+                    self._file,
+                    note="a currency",
+                    help=f"remove `{written}`, or declare the fact as `money {written}`",
+                )
+            )
+            return nodes.FactType(str(kind))
+        return nodes.FactType("money", currency=self._currency(written))
+
+    def _currency(self, written: Token) -> str | None:
+        """The ISO 4217 code of `USD` or `€`; a located PC330 (and None) for any other."""
+        try:
+            return currency_code(str(written))
+        except CurrencyError as problem:
+            self.diagnostics.append(
+                error(
+                    "PC330",
+                    f"unknown currency `{written}`",
+                    token_span(written),
+                    self._file,
+                    note=str(problem).split(" (")[0].replace(f"`{written}` ", ""),
+                    help="write an ISO 4217 code such as USD, EUR, GBP or JPY, or € or £",
+                )
+            )
+            return None
 
     # -- groups and clauses --------------------------------------------------------------------
 
@@ -199,6 +246,8 @@ class _Builder(LawBuilder):
             "requirements",
             "obligations",
             "fees",
+            "charges",
+            "remedies",
             "discretions",
             "exception_to",
             "overrides",
@@ -246,8 +295,23 @@ class _Builder(LawBuilder):
     def fees(self, meta: Meta, children: list[Token]) -> tuple[str, list[str]]:
         return ("fees", [_text(c) for c in children if c.type == "STRING"])
 
-    def remedy(self, meta: Meta, children: list[Token]) -> tuple[str, tuple[str, str | None]]:
-        return ("remedy", (str(children[0]), _text(children[1]) if len(children) > 1 else None))
+    def fee(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Fee]]:
+        label, amount, *when = children
+        fee = nodes.Fee(_text(label), amount, _span(meta), when[0][1] if when else None)
+        return ("charges", [fee])
+
+    def remedy(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Remedy]]:
+        kind, *rest = children
+        parts: dict[str, Any] = dict(part for part in rest if isinstance(part, tuple))
+        text = next((_text(part) for part in rest if isinstance(part, Token)), None)
+        remedy = nodes.Remedy(str(kind), _span(meta), parts.get("of"), text, parts.get("when"))
+        return ("remedies", [remedy])
+
+    def remedy_amount(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return ("of", children[0])
+
+    def only_when(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return ("when", children[0])
 
     def discretion(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Discretion]]:
         level = str(children[0])
@@ -330,6 +394,28 @@ class _Builder(LawBuilder):
     def expect_proposal(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
         return nodes.Expectation("proposal", _span(meta), agrees=str(children[0]) == "agrees")
 
+    def expect_remedy(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
+        amount = _amount(children[1:])
+        return nodes.Expectation(
+            "remedy",
+            _span(meta),
+            kind_name=str(children[0]),
+            amount=amount,
+            amount_given=len(children) > 1 or _written_none(meta, self._file),
+        )
+
+    def expect_fee(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
+        return nodes.Expectation(
+            "fee",
+            _span(meta),
+            label=_text(children[0]),
+            amount=_amount(children[1:]),
+            amount_given=True,
+        )
+
+    def expect_no_fees(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
+        return nodes.Expectation("no_fees", _span(meta))
+
     # -- expressions ---------------------------------------------------------------------------
 
     def or_(self, meta: Meta, children: list[Any]) -> nodes.Or:
@@ -374,6 +460,34 @@ class _Builder(LawBuilder):
 
     def number(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(Decimal(str(children[0])), _span(meta))
+
+    def percent(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        return nodes.Literal(Decimal(str(children[0])[:-1]).scaleb(-2), _span(meta), percent=True)
+
+    def amount(self, meta: Meta, children: list[Token]) -> nodes.Literal:
+        number, written = children
+        currency = self._currency(written)
+        value = Money(currency, Decimal(str(number))) if currency else Decimal(str(number))
+        return nodes.Literal(value, _span(meta))
+
+    def arith(self, meta: Meta, children: list[Any]) -> nodes.Arith:
+        left, op, right = children
+        sign = "*" if str(op) == MULTIPLICATION else str(op)
+        return nodes.Arith(left, sign, right, _span(meta), token_span(op))
+
+    def percent_of(self, meta: Meta, children: list[Any]) -> nodes.Arith:
+        rate = self.percent(meta, [children[0]])
+        rate = nodes.Literal(rate.value, token_span(children[0]), percent=True)
+        return nodes.Arith(rate, "of", children[1], _span(meta))
+
+    def minimum(self, meta: Meta, children: list[Any]) -> nodes.Extreme:
+        return nodes.Extreme("min", tuple(children), _span(meta))
+
+    def maximum(self, meta: Meta, children: list[Any]) -> nodes.Extreme:
+        return nodes.Extreme("max", tuple(children), _span(meta))
+
+    def fees_total(self, meta: Meta, children: list[Any]) -> nodes.FeesTotal:
+        return nodes.FeesTotal(_span(meta))
 
     def text(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(_text(children[0]), _span(meta))

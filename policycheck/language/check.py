@@ -30,6 +30,8 @@ class _Checker(ExampleChecker):
         self.group_cycles()
         for clause in self.file.clauses:
             self.clause(clause)
+            self.amounts(clause)
+        self.currencies()
         self.precedence_cycles()
         for outside in self.file.outside:
             self.outside(outside)

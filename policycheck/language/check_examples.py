@@ -6,19 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from policycheck.language import nodes
-from policycheck.language.check_expr import ExprChecker
+from policycheck.language.check_money import MoneyChecker
+from policycheck.language.money import Money
 
 _TYPE_WORDS = {
     "bool": "true or false",
     "date": "a date (2012-04-04) or a date and time with offset",
     "datetime": "a date and time (2012-06-01T23:30+02:00)",
     "number": "a number",
-    "money": "a number",
+    "money": "an amount (199.80 USD)",
     "text": 'text in quotes ("...")',
 }
 
 
-class ExampleChecker(ExprChecker):
+class ExampleChecker(MoneyChecker):
     """Reports problems in the `example` blocks of a rule file."""
 
     def examples(self) -> None:
@@ -66,9 +67,15 @@ class ExampleChecker(ExprChecker):
             if isinstance(value, str):
                 self.enum_value(nodes.Ref(value, assignment.span), fact)
                 return
-        elif _fits(kind, value):
+        elif _fits(kind, value) and (
+            not isinstance(value, Money) or value.currency == fact.type.currency
+        ):
             return
         expected = f"one of: {', '.join(fact.type.values)}" if kind == "enum" else _TYPE_WORDS[kind]
+        if kind == "money" and fact.type.currency is None:
+            expected = "a number (the fact declares no currency)"
+        elif kind == "money":
+            expected = f"an amount in {fact.type.currency} (199.80 {fact.type.currency})"
         given = self.source.excerpt(assignment.span).split("=", 1)[-1].strip()
         self.report(
             "PC312",
@@ -86,7 +93,9 @@ def _fits(kind: str, value: object) -> bool:
         return isinstance(value, date)
     if kind == "datetime":
         return isinstance(value, datetime)
-    if kind in ("number", "money"):
+    if kind == "money":
+        return isinstance(value, Money | Decimal)
+    if kind == "number":
         return isinstance(value, Decimal)
     return isinstance(value, str) and kind == "text"
 

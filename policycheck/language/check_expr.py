@@ -118,11 +118,17 @@ class ExprChecker:
             self.member(expr)
         elif isinstance(expr, nodes.Within):
             self.within(expr)
+        elif isinstance(expr, nodes.Arith | nodes.Extreme | nodes.FeesTotal):
+            return self.arithmetic(expr)
         elif isinstance(expr, nodes.Known) and not (
             isinstance(expr.operand, nodes.Ref) and expr.operand.name in self.symbols.facts
         ):
             self.ref_must_be_fact(expr.operand)
         return Type("bool")
+
+    def arithmetic(self, expr: nodes.Expr) -> Type | None:
+        """The type of arithmetic (checked by `check_money.MoneyChecker`, which overrides this)."""
+        return self.symbols.type_of(expr)
 
     def ref(self, ref: nodes.Ref) -> Type | None:
         found = self.symbols.type_of(ref)
@@ -331,8 +337,6 @@ class ExprChecker:
 def _comparable(left: Type, right: Type) -> bool:
     if left.kind in DATES and right.kind in DATES:
         return True
-    if left.kind in NUMBERS and right.kind in NUMBERS:
-        return True
     return left.kind == right.kind and left.kind != "enum"
 
 
@@ -347,4 +351,6 @@ def _compare_help(left: Type, right: Type, left_text: str, right_text: str) -> s
             f"a date compares with a date; for a period write "
             f"`{right_text} within {left_text} days after <another date>`"
         )
+    if {left.kind, right.kind} == NUMBERS:
+        return "an amount of money compares with an amount: write it with its currency, `100 USD`"
     return "compare values of the same type"

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from policycheck.language import nodes
+from policycheck.language.money import Money
 from policycheck.language.source import Source
 
 WIDTH = 100
@@ -41,6 +42,8 @@ def expression(expr: nodes.Expr, parent: int = 0) -> str:
     if isinstance(expr, nodes.Ref):
         return expr.name
     if isinstance(expr, nodes.Literal):
+        if expr.percent and isinstance(expr.value, Decimal):
+            return f"{expr.value.scaleb(2).normalize():f}%"
         return literal(expr.value)
     if isinstance(expr, nodes.Compare):
         return f"{expression(expr.left, 4)} {expr.op} {expression(expr.right, 4)}"
@@ -57,6 +60,21 @@ def expression(expr: nodes.Expr, parent: int = 0) -> str:
         )
     if isinstance(expr, nodes.Known):
         return f"{expression(expr.operand, 4)} is {'known' if expr.known else 'unknown'}"
+    return _amount(expr, parent)
+
+
+def _amount(expr: nodes.Expr, parent: int) -> str:
+    """Arithmetic: `+ -` bind looser than `* / of`; parentheses only where needed; `*` is
+    written as the multiplication sign."""
+    if isinstance(expr, nodes.Arith):
+        level = 5 if expr.op in ("+", "-") else 6
+        op = nodes.MULTIPLICATION if expr.op == "*" else expr.op
+        text = f"{expression(expr.left, level)} {op} {expression(expr.right, level + 1)}"
+        return f"({text})" if level < parent else text
+    if isinstance(expr, nodes.Extreme):
+        return f"{expr.name}({', '.join(expression(item) for item in expr.items)})"
+    if isinstance(expr, nodes.FeesTotal):
+        return "fees"
     raise AssertionError(expr)
 
 
@@ -68,7 +86,7 @@ def literal(value: object) -> str:
         return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Money):
         return str(value)
     if value is None:
         return "unknown"
@@ -214,7 +232,7 @@ class _Printer:
     def fact_type(fact_type: nodes.FactType) -> str:
         if fact_type.kind == "enum":
             return "one of " + ", ".join(fact_type.values)
-        return fact_type.kind
+        return fact_type.kind + (f" {fact_type.currency}" if fact_type.currency else "")
 
     def item(self, item: object) -> None:
         if isinstance(item, nodes.GroupDecl):
@@ -247,9 +265,16 @@ class _Printer:
             self.out += _listed("  obligations ", clause.obligations)
         for fee in clause.fees:
             self.out.append(f"  fees may charge {quote(fee)}")
-        if clause.remedy is not None:
-            kind, text = clause.remedy
-            self.out.append(f"  remedy {kind}" + (f" {quote(text)}" if text else ""))
+        for charge in clause.charges:
+            when = f" when {expression(charge.when)}" if charge.when is not None else ""
+            text = f"  fee {quote(charge.label)} {expression(charge.amount)}{when}"
+            self.emit([text], charge.span.end_line, "  ")
+        for remedy in clause.remedies:
+            text = f"  remedy {remedy.kind}"
+            text += f" of {expression(remedy.amount)}" if remedy.amount is not None else ""
+            text += f" {quote(remedy.text)}" if remedy.text else ""
+            text += f" when {expression(remedy.when)}" if remedy.when is not None else ""
+            self.emit([text], remedy.span.end_line, "  ")
         for discretion in clause.discretions:
             when = {"always": "", "formal": " when formal"}.get(
                 discretion.reason, f" when late by at most {discretion.tolerance} {discretion.unit}"
@@ -298,6 +323,13 @@ def _expectation(expectation: nodes.Expectation) -> str:
     if kind == "terms":
         under = f" under {expectation.clause.name}" if expectation.clause else ""
         return f"terms {expectation.outcome}{under}"
+    amount = str(expectation.amount) if expectation.amount else "none"
+    if kind == "remedy":
+        return f"remedy {expectation.kind_name}" + f" {amount}" * expectation.amount_given
+    if kind == "fee":
+        return f"fee {quote(expectation.label or '')} {amount}"
+    if kind == "no_fees":
+        return "no fees"
     return kind
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from policycheck.language.money import Money
 from policycheck.language.source import Span
 
 #: The weekdays as written in rule files; `CalendarDecl.first_day` and `last_day` index it.
@@ -24,10 +25,12 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """A date, number, text or true/false written in the rule file."""
+    """A date, number, amount (`25 USD`), percentage (`15%`, held as 0.15), text or true/false
+    written in the rule file."""
 
-    value: date | Decimal | str | bool
+    value: date | Decimal | Money | str | bool
     span: Span
+    percent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,40 @@ class Or:
     span: Span
 
 
-Expr = Ref | Literal | Compare | Member | Within | Known | Not | And | Or
+MULTIPLICATION = "\N{MULTIPLICATION SIGN}"  # rule files may write it for `*`
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    """`left op right`, op one of + - * / (the multiplication sign is read as `*`) or `of`
+    (`15% of x`): arithmetic on numbers and money."""
+
+    left: Expr
+    op: str
+    right: Expr
+    span: Span
+    op_span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extreme:
+    """`min(a, b, ...)` or `max(a, b, ...)`."""
+
+    name: str  # "min" or "max"
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FeesTotal:
+    """`fees` in a remedy: the total of the clause's computed fees that apply."""
+
+    span: Span
+
+
+Expr = (
+    Ref | Literal | Compare | Member | Within | Known | Not | And | Or | Arith | Extreme | FeesTotal
+)
 
 
 def withins(expr: Expr) -> list[Within]:
@@ -202,10 +238,12 @@ class CalendarDecl:
 
 @dataclass(frozen=True, slots=True)
 class FactType:
-    """A fact's type: bool, date, datetime, number, money, text, or enum with its values."""
+    """A fact's type: bool, date, datetime, number, money (in a currency, or in any), text, or
+    enum with its values."""
 
     kind: str
     values: tuple[str, ...] = ()
+    currency: str | None = None  # `money USD`
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +296,28 @@ class Discretion:
 
 
 @dataclass(frozen=True, slots=True)
+class Fee:
+    """`fee "label" AMOUNT [when condition]`: a fee computed for a request the clause allows."""
+
+    label: str
+    amount: Expr
+    span: Span
+    when: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    """`remedy KIND [of AMOUNT] ["text"] [when condition]`; a clause's remedies are tried in
+    order, and the first whose condition holds (or that has none) is the customer's."""
+
+    kind: str
+    span: Span
+    amount: Expr | None = None
+    text: str | None = None
+    when: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ClauseDecl:
     """One paragraph of the terms, formalised."""
 
@@ -271,8 +331,9 @@ class ClauseDecl:
     otherwise_span: Span | None = None
     requirements: tuple[Expr, ...] = ()
     obligations: tuple[str, ...] = ()
-    fees: tuple[str, ...] = ()
-    remedy: tuple[str, str | None] | None = None
+    fees: tuple[str, ...] = ()  # `fees may charge "..."`: said, not computed
+    charges: tuple[Fee, ...] = ()  # `fee "label" AMOUNT`: computed
+    remedies: tuple[Remedy, ...] = ()
     discretions: tuple[Discretion, ...] = ()
     exception_to: tuple[Ref, ...] = ()
     overrides: tuple[Ref, ...] = ()
@@ -299,7 +360,8 @@ class Assignment:
 @dataclass(frozen=True, slots=True)
 class Expectation:
     """`expect ...`: kind is outcome, deadline, rigid, firm, missing, proposal, layer (the
-    layer that decided: `contract` or `law`) or terms (the terms' own outcome under the law)."""
+    layer that decided: `contract` or `law`), terms (the terms' own outcome under the law),
+    remedy, fee or no_fees."""
 
     kind: str
     span: Span
@@ -310,6 +372,10 @@ class Expectation:
     facts: tuple[Ref, ...] = ()
     agrees: bool | None = None
     layer: str | None = None
+    kind_name: str | None = None  # `expect remedy KIND`
+    label: str | None = None  # `expect fee "label" AMOUNT`
+    amount: Money | None = None  # the remedy's or the fee's amount; None: `none` or not given
+    amount_given: bool = False  # an amount (or `none`) was written
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import date
 
 from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, Unit, parse_unit
 from policycheck.language import nodes
+from policycheck.language.money import Money
 
 #: The fact that `applies to KIND` tests.
 KIND_FACT = "request.kind"
@@ -69,7 +70,7 @@ class Symbols:
         if isinstance(expr, nodes.Ref):
             fact = self.facts.get(expr.name)
             if fact is not None:
-                return Type("enum", fact) if fact.type.kind == "enum" else Type(fact.type.kind)
+                return fact_type(fact)
             return Type("bool") if expr.name in self.groups else Type("value")
         if isinstance(expr, nodes.Literal):
             value = expr.value
@@ -77,7 +78,18 @@ class Symbols:
                 return Type("bool")
             if isinstance(value, str):
                 return Type("text")
+            if isinstance(value, Money):
+                return Type("money")
             return Type("number") if not hasattr(value, "year") else Type("date")
+        if isinstance(expr, nodes.FeesTotal):
+            return Type("money")
+        if isinstance(expr, nodes.Extreme):
+            return self.type_of(expr.items[0])
+        if isinstance(expr, nodes.Arith):
+            left, right = self.type_of(expr.left), self.type_of(expr.right)
+            if expr.op == "/" and left.kind == right.kind == "money":
+                return Type("number")  # a ratio of two amounts
+            return left if left.kind == "money" else right
         return Type("bool")
 
     def unit_of(self, name: str) -> tuple[Unit, nodes.CalendarDecl | None] | None:
@@ -97,6 +109,16 @@ class Symbols:
         pool = candidates if candidates is not None else [*self.facts, *self.groups]
         close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
         return f"did you mean `{close[0]}`?" if close else ""
+
+
+def fact_type(fact: nodes.FactDecl) -> Type:
+    """The type of a declared fact: `money` without a currency is a plain amount (a number)."""
+    kind = fact.type.kind
+    if kind == "enum":
+        return Type("enum", fact)
+    if kind == "money" and fact.type.currency is None:
+        return Type("number")
+    return Type(kind)
 
 
 def calendar_unit(calendar: nodes.CalendarDecl) -> Unit | None:

@@ -42,9 +42,15 @@ _TERMINAL_WORDS = {
     "VERDICT": "`agrees` or `disagrees`",
     "DATETIME": "a date and time (2012-06-01T23:30+02:00)",
     "BEFORE": "`before`",
+    "PERCENT": "a percentage (15%)",
+    "CURRENCY": "a currency (USD, EUR, €, £)",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`*` (or `\N{MULTIPLICATION SIGN}`) or `/`",
 }
 # The parse-tree nodes of conditions: each one nests a level deeper (parentheses make none).
-_CONDITIONS = frozenset({"or_", "and_", "not_", "compare", "member", "within", "known"})
+_CONDITIONS = frozenset(
+    {"or_", "and_", "not_", "compare", "member", "within", "known", "arith", "percent_of"}
+)
 # A line that starts a new top-level section: where parsing resumes after an error.
 _RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example|outside)\b", re.MULTILINE)
 
@@ -186,8 +192,13 @@ def _diagnostic(problem: UnexpectedInput, source: Source) -> Diagnostic:
     )
 
 
+# Expected where a condition starts, but rarely what was meant there: listed after the others.
+_SECONDARY = frozenset({"FEES", "MIN", "MAX", "PERCENT"})
+
+
 def _expected_words(expected: set[str]) -> str:
-    words = sorted({_word(name) for name in expected})
+    ranked = sorted({(name in _SECONDARY, _word(name)) for name in expected})
+    words = list(dict.fromkeys(word for _, word in ranked))
     if len(words) > 6:
         words = [*words[:6], "..."]
     return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]

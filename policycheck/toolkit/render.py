@@ -187,15 +187,19 @@ class _Gather:
             out.append(Line("Obligations", "", clause.obligations))
         for fee in clause.fees:
             out.append(Line("Fees", "The merchant may charge:", (fee,)))
-        if clause.remedy is not None:
-            kind, detail = clause.remedy
-            out.append(
-                Line(
-                    "Remedy",
-                    _sentence(name_words(kind)).rstrip(".") + " —" * bool(detail),
-                    (detail,) if detail else (),
-                )
-            )
+        for charge in clause.charges:
+            amount = words.amount(charge.amount)
+            when = f", when {words.condition(charge.when)}" if charge.when is not None else ""
+            out.append(Line("Fees", _sentence(f"{charge.label}: {amount}{when}")))
+        for remedy in clause.remedies:
+            head = name_words(remedy.kind)
+            if remedy.amount is not None:
+                head += f" of {words.amount(remedy.amount)}"
+            if remedy.when is not None:
+                head += f", when {words.condition(remedy.when)}"
+            detail = remedy.text
+            lead = _sentence(head).rstrip(".") + " —" * bool(detail)
+            out.append(Line("Remedy", lead, (detail,) if detail else ()))
         out += [
             Line("Discretion", _sentence(discretion_words(d, self.symbols)))
             for d in clause.discretions

@@ -15,6 +15,7 @@ from decimal import Decimal
 from policycheck.calendar import Unit
 from policycheck.evaluation.explain import long_date
 from policycheck.language import nodes
+from policycheck.language.money import Money
 from policycheck.language.symbols import Symbols
 from policycheck.language.symbols import calendar_unit as symbols_unit
 
@@ -56,6 +57,8 @@ def value_words(value: nodes.Ref | nodes.Literal | object) -> str:
         return long_date(value, "en")
     if isinstance(value, Decimal | int):
         return str(value)
+    if isinstance(value, Money):
+        return value.words("en")
     return f"“{value}”"
 
 
@@ -157,6 +160,24 @@ class Phrases:
         parts = [item if isinstance(item, str) else _nested(item) for item in items]
         return ", ".join(parts[:-1]) + (", and " if is_and else ", or ") + parts[-1]
 
+    def amount(self, expr: nodes.Expr) -> str:
+        """`15% of the product price`, `the product price less the fees`."""
+        if isinstance(expr, nodes.Arith):
+            op = {"+": "plus", "-": "less", "*": "times", "/": "divided by", "of": "of"}[expr.op]
+            left = self.amount(expr.left)
+            if isinstance(expr.left, nodes.Literal) and expr.left.percent:
+                left = f"{expr.left.value.scaleb(2).normalize():f}%"  # type: ignore[union-attr]
+            right = self.amount(expr.right)
+            if isinstance(expr.right, nodes.Arith):
+                right = f"({right})"
+            return f"{left} {op} {right}"
+        if isinstance(expr, nodes.Extreme):
+            items = join([self.amount(item) for item in expr.items], "and")
+            return f"the {'lower' if expr.name == 'min' else 'higher'} of {items}"
+        if isinstance(expr, nodes.FeesTotal):
+            return "the fees"
+        return self._operand(expr)
+
     def fact(self, name: str) -> str:
         """`the request date`."""
         return "the " + name_words(name)
@@ -198,6 +219,8 @@ class Phrases:
         return bool_words(name, fact.question if fact else None, positive)
 
     def _operand(self, expr: nodes.Expr) -> str:
+        if isinstance(expr, nodes.Arith | nodes.Extreme | nodes.FeesTotal):
+            return self.amount(expr)
         if isinstance(expr, nodes.Ref) and expr.name in self.symbols.facts:
             return self.fact(expr.name)
         if isinstance(expr, nodes.Ref | nodes.Literal):
