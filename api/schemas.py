@@ -129,6 +129,31 @@ class TermsOut(BaseModel):
     unlawful: bool = Field(description="true when the terms refuse what the law allows")
 
 
+class MoneyOut(BaseModel):
+    """An amount: a decimal string (never a float) and its ISO 4217 currency."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(description="a decimal string, rounded to the currency's minor unit")
+    currency: str = Field(description="ISO 4217 code")
+
+
+class RemedyOut(BaseModel):
+    """What the customer gets when the request is allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="refund, store_credit, exchange, partial_refund... as the clause")
+    amount: MoneyOut | None = Field(description="null when not computed or a fact is unknown")
+    text: str | None = Field(description="the clause's words for it")
+
+
+class FeeOut(BaseModel):
+    """A fee the merchant may charge on an allowed request."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    amount: MoneyOut | None = Field(description="null for a fee the terms state but do not compute")
+
+
 class LawOut(BaseModel):
     """The law's own answer, whenever a law beneath the terms was evaluated."""
 
@@ -168,6 +193,8 @@ class DecisionOut(BaseModel):
     )
     contract: TermsOut | None = Field(description="the terms' own answer when the law decided")
     law: LawOut | None = Field(description="the law's answer; null when no law was evaluated")
+    remedy: RemedyOut | None = Field(description="null unless allowed under a clause with one")
+    fees: list[FeeOut] = Field(description="empty unless allowed under a clause with fees")
 
 
 class ErrorOut(BaseModel):

@@ -239,6 +239,10 @@ class _Analysis:
         for clause in self.policy.clauses:
             read.update(scope_facts(clause))
             read.update(_decision_facts(clause))
+            for expr in settlement_exprs(clause.decl):  # what fees and remedies compute from
+                read.update(_names(expr))
+            whens = [fee.when for fee in clause.fees] + [r.when for r in clause.remedies]
+            read.update(f for node in whens if node is not None for f in node.facts)
         # what a law beneath the terms is told (`where`) is read too
         read.update(f for law in self.policy.laws for answer in law.answers for f in answer.facts)
         if self.file.header.in_force_on is not None:  # it chooses the version in force
@@ -296,6 +300,7 @@ def _group_refs(rule_file: nodes.RuleFile) -> set[str]:
         if clause.scope and clause.scope.group:
             used.add(clause.scope.group.name)
         exprs += [r.expr for r in clause.rules] + list(clause.requirements)
+        exprs += settlement_exprs(clause)
     for law in rule_file.laws:
         for mapping in law.mappings:
             exprs += [case.expr for case in mapping.cases]
@@ -305,11 +310,25 @@ def _group_refs(rule_file: nodes.RuleFile) -> set[str]:
     return used
 
 
+def settlement_exprs(clause: nodes.ClauseDecl) -> list[nodes.Expr]:
+    """The amounts and conditions of a clause's fees and remedies."""
+    found: list[nodes.Expr | None] = [fee.amount for fee in clause.charges]
+    found += [fee.when for fee in clause.charges]
+    found += [part for r in clause.remedies for part in (r.amount, r.when)]
+    return [expr for expr in found if expr is not None]
+
+
 def _names(expr: nodes.Expr) -> Iterator[str]:
     if isinstance(expr, nodes.Ref):
         yield expr.name
-    elif isinstance(expr, nodes.And | nodes.Or):
+    elif isinstance(expr, nodes.And | nodes.Or | nodes.Extreme):
         for item in expr.items:
             yield from _names(item)
+    elif isinstance(expr, nodes.Arith):
+        yield from _names(expr.left)
+        yield from _names(expr.right)
     elif isinstance(expr, nodes.Not | nodes.Known):
         yield from _names(expr.operand)
+    elif isinstance(expr, nodes.Compare):
+        yield from _names(expr.left)
+        yield from _names(expr.right)

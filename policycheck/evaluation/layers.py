@@ -176,6 +176,9 @@ def _the_laws(
         layer="law",
         terms=TermsAnswer(terms.outcome, terms.clause, unlawful),
         law=view,
+        remedy=None if ask else law.remedy,  # what the law gives, never the terms' own
+        fees=() if ask else law.fees,
+        remedy_branch=-1,
     )
 
 

@@ -214,7 +214,7 @@ class _Builder(LawBuilder):
                 )
             )
             return nodes.FactType(str(kind))
-        return nodes.FactType("money", currency=self._currency(written))
+        return nodes.FactType("money", currency=self._currency(written) or str(written))
 
     def _currency(self, written: Token) -> str | None:
         """The ISO 4217 code of `USD` or `€`; a located PC330 (and None) for any other."""
@@ -466,9 +466,9 @@ class _Builder(LawBuilder):
 
     def amount(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         number, written = children
-        currency = self._currency(written)
-        value = Money(currency, Decimal(str(number))) if currency else Decimal(str(number))
-        return nodes.Literal(value, _span(meta))
+        # an unknown currency is reported (PC330) and kept as written, to check the rest as money
+        currency = self._currency(written) or str(written)
+        return nodes.Literal(Money(currency, Decimal(str(number))), _span(meta))
 
     def arith(self, meta: Meta, children: list[Any]) -> nodes.Arith:
         left, op, right = children

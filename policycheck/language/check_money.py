@@ -7,7 +7,7 @@ from decimal import Decimal
 from policycheck.language import nodes
 from policycheck.language.check_expr import ExprChecker
 from policycheck.language.diagnostics import Label
-from policycheck.language.money import Money
+from policycheck.language.money import Money, is_currency
 from policycheck.language.source import Span
 from policycheck.language.symbols import DATES, Type
 
@@ -73,11 +73,15 @@ class MoneyChecker(ExprChecker):
             help = "arithmetic applies to numbers and amounts of money"
         bad = expr.right if _plain(left) else expr.left
         found = right if _plain(left) else left
+        if expr.op == "of":
+            message = f"cannot take a percentage of {right.words()}"
+        elif expr.op in ("+", "-"):
+            message = f"cannot {verb} {right.words()} {_joiner(expr.op)} {left.words()}"
+        else:
+            message = f"cannot {verb} {left.words()} by {right.words()}"
         self.report(
             "PC331",
-            f"cannot {verb} {right.words()} {_joiner(expr.op)} {left.words()}"
-            if expr.op in ("+", "-", "of")
-            else f"cannot {verb} {left.words()} by {right.words()}",
+            message,
             bad.span,
             note=found.words(),
             labels=(Label(expr.span, "in this arithmetic"),) if bad.span != expr.span else (),
@@ -151,9 +155,11 @@ class MoneyChecker(ExprChecker):
     def currencies(self) -> None:
         """PC332 where a rule file names a second currency: a policy is in one currency."""
         named: list[tuple[str, Span]] = [
-            (fact.type.currency, fact.span) for fact in self.file.facts if fact.type.currency
+            (fact.type.currency, fact.span)
+            for fact in self.file.facts
+            if fact.type.currency and is_currency(fact.type.currency)
         ]
-        named += _literal_currencies(self.file)
+        named += [(c, span) for c, span in _literal_currencies(self.file) if is_currency(c)]
         if not named:
             return
         first, first_span = named[0]
@@ -190,7 +196,7 @@ def _plain(found: Type) -> bool:
 
 
 def _joiner(op: str) -> str:
-    return {"+": "to", "-": "from", "of": "of"}[op]
+    return {"+": "to", "-": "from"}[op]
 
 
 def _zero(expr: nodes.Expr) -> bool:

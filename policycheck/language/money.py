@@ -25,6 +25,11 @@ def _codes() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+def is_currency(code: str) -> bool:
+    """Whether `code` is an ISO 4217 currency code."""
+    return code in _codes()
+
+
 def currency_code(written: str) -> str:
     """`USD` for `USD`, `EUR` for `€`; CurrencyError for a code ISO 4217 does not have."""
     code = SYMBOLS.get(written, written)

@@ -36,9 +36,11 @@ class Type:
         if self.kind == "enum" and self.fact is not None:
             return f"a value of `{self.fact.name}`"
         article = "an" if self.kind[0] in "aeiou" else "a"
-        return {"value": "a bare name", "bool": "a condition (true/false)"}.get(
-            self.kind, f"{article} {self.kind}"
-        )
+        return {
+            "value": "a bare name",
+            "bool": "a condition (true/false)",
+            "money": "an amount of money",
+        }.get(self.kind, f"{article} {self.kind}")
 
 
 @dataclass

@@ -1,0 +1,96 @@
+"""The showcase's amounts through the real app, both ways (fast path and plain route): the
+restocking fee and the refund, store credit without a receipt, and malformed amounts as 422s
+naming the fact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_support import auth
+from both_paths import BOTH_WAYS, app_client
+from fastapi.testclient import TestClient
+
+from api.settings import Settings
+
+
+@pytest.fixture(params=BOTH_WAYS)
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def client(settings: Settings, fast_path: bool) -> Iterator[TestClient]:
+    yield from app_client(settings, fast_path)
+
+
+def opened_electronics(price: Any, receipt: bool = True) -> dict[str, Any]:
+    return {
+        "policy": "online-retailer-returns",
+        "facts": {
+            "request": {"kind": "return", "date": "2025-03-20"},
+            "order": {"date": "2025-02-27"},
+            "delivery": {"date": "2025-03-01"},
+            "product": {
+                "category": "electronics",
+                "opened": True,
+                "final_sale": False,
+                "complete": True,
+                "price": price,
+            },
+            "receipt": {"present": receipt},
+        },
+    }
+
+
+def usd(value: str) -> dict[str, str]:
+    return {"value": value, "currency": "USD"}
+
+
+def test_opened_electronics_at_199_80_refund_169_83_and_a_fee_of_29_97(client: TestClient) -> None:
+    response = client.post(
+        "/v1/decisions", json=opened_electronics(usd("199.80")), headers=auth("agent")
+    )
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert (out["outcome"], out["clause"]["id"]) == ("allow", "opened-electronics")
+    assert out["remedy"]["kind"] == "refund"
+    assert out["remedy"]["amount"] == usd("169.83")
+    assert out["fees"] == [{"label": "restocking fee", "amount": usd("29.97")}]
+    logged = client.get(f"/v1/decisions/{out['decision_id']}", headers=auth("agent")).json()
+    assert logged["remedy"] == out["remedy"]
+
+
+def test_without_a_receipt_the_credit_is_the_price_less_the_fee(client: TestClient) -> None:
+    body = opened_electronics("199.80 USD", receipt=False)
+    out = client.post("/v1/decisions", json=body, headers=auth("agent")).json()
+    assert (out["clause"]["id"], out["remedy"]["kind"]) == ("no-receipt", "store_credit")
+    assert out["remedy"]["amount"] == usd("169.83")
+
+
+def test_a_refusal_has_no_remedy_and_no_fees(client: TestClient) -> None:
+    body = opened_electronics(usd("199.80"))
+    body["facts"]["request"]["date"] = "2025-05-20"
+    out = client.post("/v1/decisions", json=body, headers=auth("agent")).json()
+    assert (out["outcome"], out["remedy"], out["fees"]) == ("refuse", None, [])
+
+
+@pytest.mark.parametrize(
+    ("price", "code"),
+    [
+        ("ten", "PC502"),
+        ("1e400", "PC502"),
+        (usd("ten"), "PC502"),
+        ({"value": "1", "currency": "ABC"}, "PC503"),
+        ({"value": "199.80", "currency": "EUR"}, "PC508"),
+        ({"value": "1"}, "PC502"),
+    ],
+)
+def test_a_malformed_amount_is_a_422_naming_the_fact(
+    client: TestClient, price: Any, code: str
+) -> None:
+    response = client.post("/v1/decisions", json=opened_electronics(price), headers=auth("agent"))
+    assert response.status_code == 422, response.text
+    problems = response.json()["errors"]
+    assert [(p["code"], p["fact"]) for p in problems] == [(code, "product.price")]
