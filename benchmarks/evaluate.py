@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import holidays
+import retailer  # beside this file, as `common`
 from common import rates  # beside this file (the script's folder is first on sys.path)
 
 from policycheck.policy import Policy, load_policy
@@ -231,6 +232,41 @@ def subsets(sets: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def amounts_cost(n: int, seed: int, repeat: int) -> None:
+    """The retailer's terms with their amounts against the same terms without, in turn."""
+    with_amounts, without = retailer.policies()
+    priced = retailer.returns(n, seed)
+    unpriced = retailer.without_price(priced)
+    for a, b in zip(priced, unpriced, strict=True):  # the same decisions, amounts aside
+        assert with_amounts.evaluate(a).outcome == without.evaluate(b).outcome
+    allowed = [with_amounts.evaluate(facts) for facts in priced]
+    given = sum(1 for d in allowed if d.remedy is not None and d.remedy.amount is not None)
+    print(f"retailer: {len(priced):,} returns, {given:,} allowed with a computed remedy")
+
+    def run_with(batch: list[Any]) -> object:
+        last = None
+        for facts in priced:
+            last = with_amounts.evaluate(facts)
+        return last
+
+    def run_without(batch: list[Any]) -> object:
+        last = None
+        for facts in unpriced:
+            last = without.evaluate(facts)
+        return last
+
+    plain, computed = interleaved(
+        ("retailer without amounts", run_without), ("retailer with amounts", run_with), priced,
+        repeat,
+    )  # fmt: skip
+    cost = plain / computed
+    verdict = "meets" if cost <= retailer.TARGET_AMOUNTS_COST else "MISSES"
+    print(
+        f"amounts: {cost:.2f}x the time of the same terms without them (medians), {verdict} "
+        f"the target of at most {retailer.TARGET_AMOUNTS_COST}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="fact sets per timed run")
@@ -307,6 +343,8 @@ def main() -> None:
         f"the law beneath the terms: {cost:.2f}x the time of the terms alone (medians), "
         f"{law_verdict} the target of at most {TARGET_LAW_COST:.0f}x"
     )
+
+    amounts_cost(args.n, args.seed, args.repeat)
 
     print("for information, Policy.evaluate by kind of fact set:")
     for label, subset in subsets(sets).items():
