@@ -18,6 +18,7 @@ from policycheck.evaluation.explain import show
 from policycheck.evaluation.facts import FactsError, FactValue
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
+from policycheck.language.money import Money
 
 SEARCH_LIMIT = 4096  # scope combinations tried for gaps and unreachable clauses
 _BASE = date(2024, 1, 10)  # a Wednesday away from French public holidays
@@ -53,6 +54,8 @@ class Candidates:
             return found or [_BASE]
         if kind == "datetime":
             return found or [_BASE_TIME]
+        if kind == "money" and fact.type.currency is not None:  # an amount in its currency
+            return found or [Money(fact.type.currency, Decimal(0))]
         if kind in ("number", "money"):
             return found or [Decimal(0)]
         return [*found, "75011", "other"] if not found else [*found, "other"]
@@ -85,6 +88,8 @@ def _constants(policy: CompiledPolicy) -> dict[str, list[FactValue]]:
                 value = literal.value
                 if isinstance(value, Decimal):
                     values += [value - 1, value, value + 1]
+                elif isinstance(value, Money):
+                    values += [Money(value.currency, value.value + d) for d in (-1, 0, 1)]
                 elif isinstance(value, date):
                     values += [value - timedelta(days=1), value, value + timedelta(days=1)]
                 elif isinstance(value, str):

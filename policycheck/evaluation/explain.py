@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from policycheck.calendar import Margin
 from policycheck.evaluation.decision import Decision, Outcome, json_value
 from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.language.money import Money
 from policycheck.language.symbols import KIND_FACT
 
 if TYPE_CHECKING:
@@ -159,7 +160,9 @@ def facts_text(node: Node, ctx: Ctx) -> str:
 
 
 def show(value: Any) -> str:
-    """A fact value as it reads in a sentence: `true`, `2012-04-04`, `unknown`."""
+    """A fact value as it reads in a sentence: `true`, `2012-04-04`, `199.80 USD`, `unknown`."""
+    if isinstance(value, Money):
+        return str(value)
     shown = json_value(value)
     if shown is None:
         return "unknown"

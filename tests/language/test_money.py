@@ -241,3 +241,15 @@ def test_a_bare_money_fact_stays_an_amount_in_no_currency() -> None:
         {"request": {"kind": "return"}, "product": {"price": 49.99}}
     )
     assert out.outcome.value == "allow"
+
+
+def test_the_analysis_tries_amounts_in_the_policy_currency() -> None:
+    text = HEAD + (
+        'clause a "A"\n  applies to return\n'
+        "  allow when product.price > 100 USD and product.price < 101 USD\n"
+        'clause b "B"\n  applies to return\n  refuse when product.price >= 100.5 USD\n'
+    )
+    _, found = diagnose(Source("t.policy", text), analysis=True)
+    overlap = [d for d in found if d.code == "PC402"]
+    assert len(overlap) == 1
+    assert "product.price = 99 USD" in overlap[0].help
