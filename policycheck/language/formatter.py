@@ -57,7 +57,30 @@ def expression(expr: nodes.Expr, parent: int = 0) -> str:
         )
     if isinstance(expr, nodes.Known):
         return f"{expression(expr.operand, 4)} is {'known' if expr.known else 'unknown'}"
+    if isinstance(expr, nodes.OnOrBefore):
+        limits = " and ".join(limit_text(limit) for limit in expr.limits)
+        if len(expr.limits) > 1:
+            limits = f"the {'later' if expr.later else 'earlier'} of {limits}"
+        return f"{expression(expr.subject, 4)} on or before {limits}"
+    if isinstance(expr, nodes.Between):
+        first, last = day_text(expr.first), day_text(expr.last)
+        return f"{expression(expr.subject, 4)} between {first} and {last}"
     raise AssertionError(expr)
+
+
+def limit_text(limit: nodes.Limit) -> str:
+    """A last day as written in `on or before`: a date, a period or a day of a year."""
+    if isinstance(limit, nodes.FixedLimit):
+        return literal(limit.day)
+    anchor = expression(limit.anchor, 4)
+    if isinstance(limit, nodes.PeriodLimit):
+        return f"{limit.count} {limit.unit} {'before' if limit.before else 'after'} {anchor}"
+    return f"{day_text(limit.day)} of the year {'after' if limit.years_after else 'of'} {anchor}"
+
+
+def day_text(day: nodes.DayOfYear) -> str:
+    """`31 january`."""
+    return f"{day.day} {nodes.MONTHS[day.month - 1]}"
 
 
 def literal(value: object) -> str:
