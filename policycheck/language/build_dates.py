@@ -59,4 +59,5 @@ class DateLimitBuilder(Transformer[Token, Any]):
 
     def day_of_year(self, meta: Meta, children: list[Token]) -> nodes.DayOfYear:
         day, month = read_day_of_year(children[0], children[1], self._file, self.diagnostics)
-        return nodes.DayOfYear(day, month, _span(meta))
+        written = "" if month else str(children[1])
+        return nodes.DayOfYear(day, month, _span(meta), written)

@@ -52,7 +52,8 @@ def read_day_of_year(
     day: Token, month: Token, source: Source, diagnostics: list[Diagnostic]
 ) -> tuple[int, int]:
     """(day, month) of `31 january` (lowercase or capitalised): PC208 for a word that is no
-    month, PC105 for a day the month never has (29 february is a day: of leap years)."""
+    month (month 0), PC105 for a day the month never has (29 february is a day: of leap years).
+    Either is kept as written, for `fmt`."""
     name = str(month)
     span = Span(day.line or 1, day.column or 1, month.end_line or 1, month.end_column or 1)
     if name.lower() not in MONTHS or name not in (name.lower(), name.capitalize()):
@@ -69,7 +70,7 @@ def read_day_of_year(
                 else "write the month in English: `31 january`, `1 November`",
             )
         )
-        return 1, 1
+        return int(day), 0
     number = MONTHS.index(name.lower()) + 1
     longest = calendar.monthrange(2000, number)[1]  # a leap year: 29 february is a day
     if not 1 <= int(day) <= longest:
@@ -81,10 +82,10 @@ def read_day_of_year(
                 source,
                 note="no such day",
                 help=f"{name.lower()} has {longest} days"
-                + ("; 29 february is 28 february in other years" if number == 2 else ""),
+                if number != 2
+                else "february has at most 29 days (29 february is 28 february in other years)",
             )
         )
-        return 1, number
     return int(day), number
 
 

@@ -80,7 +80,7 @@ def limit_text(limit: nodes.Limit) -> str:
 
 def day_text(day: nodes.DayOfYear) -> str:
     """`31 january`."""
-    return f"{day.day} {nodes.MONTHS[day.month - 1]}"
+    return f"{day.day} {nodes.MONTHS[day.month - 1] if day.month else day.written}"
 
 
 def literal(value: object) -> str:

@@ -84,8 +84,9 @@ class DayOfYear:
     """`31 january`: a day of any year (29 february is 28 february in a year without one)."""
 
     day: int
-    month: int  # 1 = january
+    month: int  # 1 = january; 0 for a word that is no month (reported), kept in `written`
     span: Span
+    written: str = ""  # the month as written when it is no month
 
 
 @dataclass(frozen=True, slots=True)
