@@ -106,6 +106,11 @@ def quote(text: str) -> str:
 def _wrapped(lead: str, expr: nodes.Expr) -> list[str]:
     """`lead + expression`, broken before top-level `and`/`or` when too long."""
     line = lead + expression(expr)
+    if len(line) > WIDTH and isinstance(expr, nodes.OnOrBefore) and len(expr.limits) > 1:
+        first, *others = (limit_text(limit) for limit in expr.limits)  # the limits aligned
+        head = line[: len(line) - len(" and ".join([first, *others]))] + first
+        pad = " " * (len(head) - len(first) - len("and "))
+        return [head, *(f"{pad}and {other}" for other in others)]
     if len(line) <= WIDTH or not isinstance(expr, nodes.And | nodes.Or):
         return [line]
     word, level = ("or", 1) if isinstance(expr, nodes.Or) else ("and", 2)

@@ -408,3 +408,76 @@ def test_the_analysis_finds_the_boundaries_of_the_new_forms() -> None:
         Candidates(compiled, declared).values("delivery.date")
     )
     assert all(isinstance(c, date) and not isinstance(c, datetime) for c in candidates)
+
+
+GIFTS = """policy gifts-2025 "Example Gift Shop — returns"
+  timezone "America/New_York"
+
+facts
+  request.kind: one of return
+  request.date: date
+  delivery.date: date
+
+group holiday_season: delivery.date between 1 november and 24 december
+
+clause holidays "Delivered 1 November to 24 December: returns until 31 January"
+  applies to return of holiday_season
+  allow when request.date on or before the later of 30 calendar_days after delivery.date
+                                                and 31 january of the year after delivery.date
+  discretion agent when late by at most 3 calendar_days
+  exception to standard
+
+clause standard "Returns within 30 days of delivery"
+  applies to return
+  allow when request.date within 30 calendar_days after delivery.date
+  discretion agent when late by at most 3 calendar_days
+
+example "a gift delivered in November, returned in January"
+  given request.kind = return, request.date = 2026-01-20, delivery.date = 2025-11-20
+  expect allow under holidays
+  expect deadline 2026-01-31
+
+example "delivered after Christmas: 30 days, three late"
+  given request.kind = return, request.date = 2026-01-30, delivery.date = 2025-12-28
+  expect refuse under standard
+  expect deadline 2026-01-27
+  expect rigid by agent
+"""
+
+
+def test_holiday_returns_check_clean_pass_their_examples_and_are_canonical() -> None:
+    source = Source("gifts.policy", GIFTS)
+    compiled, found = diagnose(source, analysis=True)
+    assert compiled is not None
+    assert found == []
+    shop = load_source(source)
+    assert [shop.run_example(e).passed for e in shop.examples] == [True, True]
+    tree, _ = parse(source)
+    assert tree is not None
+    assert format_rule_file(build(tree, source)[0], source) == GIFTS
+
+
+def test_holiday_returns_decide_as_the_terms_say() -> None:
+    shop = load_source(Source("gifts.policy", GIFTS))
+    november = shop.evaluate(asked("2026-01-20", "2025-11-20")).to_dict()
+    assert (november["outcome"], november["clause"]["id"], november["deadline"]) == (
+        "allow",
+        "holidays",
+        "2026-01-31",
+    )
+    late = shop.evaluate(asked("2026-01-30", "2025-12-28")).to_dict()
+    assert (late["outcome"], late["clause"]["id"], late["deadline"]) == (
+        "refuse",
+        "standard",
+        "2026-01-27",
+    )
+    assert late["margin"] == {"value": 3, "unit": "calendar_days", "late": True}
+    assert late["discretion"] == {"level": "agent", "reason": "near_miss"}
+    # a gift delivered on 20 December, returned on 3 February: three days past 31 January
+    january = shop.evaluate(asked("2026-02-03", "2025-12-20")).to_dict()
+    assert (january["outcome"], january["deadline"], january["rigid"]) == (
+        "refuse",
+        "2026-01-31",
+        True,
+    )
+    assert january["margin"] == {"value": 3, "unit": "days", "late": True}
