@@ -481,3 +481,60 @@ def test_holiday_returns_decide_as_the_terms_say() -> None:
         True,
     )
     assert january["margin"] == {"value": 3, "unit": "days", "late": True}
+
+
+REGIONAL = """policy regional "Regional"
+  timezone "Europe/Paris"
+
+calendar ouvrables: monday to saturday, closed on public holidays of FR at delivery.postcode
+
+facts
+  request.kind: one of return
+  request.date: date
+  delivery.date: date
+  delivery.postcode: text
+
+clause r "Returns"
+  applies to return
+  allow when CONDITION
+"""
+
+
+@functools.cache
+def regional(condition: str) -> Policy:
+    return load_source(Source("regional.policy", REGIONAL.replace("CONDITION", condition)))
+
+
+@given(
+    delivered=st.dates(date(2012, 3, 1), date(2012, 6, 30)),
+    after=st.integers(0, 8),
+    postcode=st.sampled_from([None, "75011", "67000", "97110"]),
+)
+def test_a_period_in_the_later_of_a_past_day_counts_as_within(
+    delivered: date, after: int, postcode: str | None
+) -> None:
+    """Of 2 jours ouvrables and a day long past, the later is the period: decided as `within`
+    decides it, holidays by region, and every region tried when the postcode is unknown."""
+    facts = asked(delivered + timedelta(days=after), delivered)
+    if postcode is not None:
+        facts["delivery"]["postcode"] = postcode
+    within = regional("request.date within 2 ouvrables after delivery.date").evaluate(facts)
+    later = regional(
+        "request.date on or before the later of 2 ouvrables after delivery.date and 1900-01-01"
+    ).evaluate(facts)
+    keys = ("outcome", "deadline", "margin", "missing_facts")
+    assert {k: later.to_dict()[k] for k in keys} == {k: within.to_dict()[k] for k in keys}
+
+
+def test_regions_that_disagree_leave_the_answer_to_the_postcode() -> None:
+    # Thu 5 April 2012: 2 jours ouvrables end on Sat 7 in Paris, on Tue 10 in Alsace (Good Friday)
+    condition = "request.date on or before the later of 2 ouvrables after delivery.date and "
+    condition += "1 january of the year of delivery.date"
+    out = regional(condition).evaluate(asked("2012-04-08", "2012-04-05")).to_dict()
+    assert (out["outcome"], out["deadline"], out["missing_facts"]) == (
+        "needs_info",
+        None,
+        ["delivery.postcode"],
+    )
+    paris = asked("2012-04-08", "2012-04-05", delivery={"postcode": "75011"})
+    assert regional(condition).evaluate(paris).to_dict()["deadline"] == "2012-04-07"
