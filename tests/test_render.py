@@ -276,6 +276,34 @@ def words(condition: str) -> str:
             "not online",
             "the “online” condition is not met",
         ),
+        (
+            "request.date on or before 2010-01-31",
+            "the request date is no later than 31 January 2010",
+        ),
+        (
+            "request.date on or before 31 january of the year after order.date",
+            "the request date is no later than 31 January of the year after the order date",
+        ),
+        (
+            "not request.date on or before the later of 30 days after order.date and 1 March of "
+            "the year of order.date",
+            "the request date is later than the later of 30 days after the order date and 1 "
+            "March of the year of the order date",
+        ),
+        (
+            "request.date on or before the earlier of 2 shop_days after order.date and 2026-01-31",
+            "the request date is no later than the earlier of 2 business days (“shop days” "
+            "calendar) after the order date and 31 January 2026",
+        ),
+        (
+            "order.date between 1 november and 24 december",
+            "the order date falls between 1 November and 24 December (of any year, both included)",
+        ),
+        (
+            "not order.date between 15 december and 15 january",
+            "the order date does not fall between 15 December and 15 January (of any year, both "
+            "included)",
+        ),
     ],
 )
 def test_conditions_in_plain_words(condition: str, expected: str) -> None:

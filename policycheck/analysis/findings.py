@@ -249,10 +249,11 @@ class _Analysis:
             read.add(self.file.header.in_force_on.name)
         used_groups = _group_refs(self.file)
         used_calendars = {
-            w.unit
+            unit
             for c in self.file.clauses
             for expr in [*(r.expr for r in c.rules), *c.requirements]
             for w in nodes.withins(expr)
+            for unit in nodes.period_units(w)
         } | {d.unit for c in self.file.clauses for d in c.discretions if d.reason == "near_miss"}
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:

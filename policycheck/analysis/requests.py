@@ -16,6 +16,7 @@ from typing import Any
 from policycheck.evaluation.compile import CompiledPolicy
 from policycheck.evaluation.explain import show
 from policycheck.evaluation.facts import FactsError, FactValue
+from policycheck.evaluation.limits import day_in_year
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
 from policycheck.language.money import Money
@@ -111,33 +112,42 @@ def _comparisons(expr: nodes.Expr) -> Iterator[tuple[str, nodes.Literal]]:
         for value in expr.values:
             if isinstance(value, nodes.Literal):
                 yield expr.operand.name, value
+    elif isinstance(expr, nodes.OnOrBefore) and isinstance(expr.subject, nodes.Ref):
+        for limit in expr.limits:  # a last day written as a date: it and the days beside it
+            if isinstance(limit, nodes.FixedLimit):
+                yield expr.subject.name, nodes.Literal(limit.day, limit.span)
+    elif isinstance(expr, nodes.Between) and isinstance(expr.subject, nodes.Ref):
+        for day in (expr.first, expr.last):  # the window's ends in a leap year, and beside them
+            yield expr.subject.name, nodes.Literal(day_in_year(day, _BASE.year), day.span)
 
 
 def _boundaries(
     policy: CompiledPolicy, declared: dict[str, nodes.FactDecl]
 ) -> dict[str, list[FactValue]]:
-    """For every `within`, its anchor at a base date and, for its subject, the last day in
-    time and the day after, found by bisection on the compiled period itself."""
+    """For every period (`within`, `on or before`), its anchors at a base date and, for its
+    subject, the last day in time and the day after, found by bisection on the compiled period
+    itself."""
     found: dict[str, list[FactValue]] = {}
     for clause in policy.clauses:
         for rule in [*clause.rules]:
             for atom in _atoms(rule.node):
                 if not atom.within or len(atom.facts) < 2:
-                    continue
-                subject, anchor = atom.facts[0], atom.facts[1]
-                timed = declared[anchor].type.kind == "datetime"
-                start: FactValue = _BASE_TIME if timed else _BASE
-                place: dict[str, FactValue] = (
-                    {atom.facts[2]: "75011"} if len(atom.facts) > 2 else {}
-                )
+                    continue  # a last day written as a date: a constant (`_constants`)
+                subject, *others = atom.facts
+                dated = [f for f in others if declared[f].type.kind in ("date", "datetime")]
+                anchors: dict[str, FactValue] = {  # every anchor at the base date
+                    f: _BASE_TIME if declared[f].type.kind == "datetime" else _BASE for f in dated
+                }
+                place: dict[str, FactValue] = {f: "75011" for f in others if f not in anchors}
                 step = (
                     timedelta(hours=1)
                     if declared[subject].type.kind == "datetime"
                     else timedelta(days=1)
                 )
                 origin = _BASE_TIME if step == timedelta(hours=1) else _BASE
-                last = _last_in_time(policy, atom, subject, anchor, start, origin, step, place)
-                found.setdefault(anchor, []).append(start)
+                last = _last_in_time(policy, atom, subject, {**anchors, **place}, origin, step)
+                for anchor, start in anchors.items():
+                    found.setdefault(anchor, []).append(start)
                 if last is not None:
                     found.setdefault(subject, []).extend([last, last + step])
     return found
@@ -147,14 +157,14 @@ def _last_in_time(
     policy: CompiledPolicy,
     atom: Node,
     subject: str,
-    anchor: str,
-    start: FactValue,
+    given: dict[str, FactValue],
     origin: Any,
     step: timedelta,
-    place: dict[str, FactValue],
 ) -> Any:
+    """The subject's last value for which `atom` holds, the anchors (and regions) `given`."""
+
     def holds(k: int) -> bool:
-        ctx = Ctx({anchor: start, subject: origin + k * step, **place}, policy.node_count)
+        ctx = Ctx({**given, subject: origin + k * step}, policy.node_count)
         try:
             return atom.fn(ctx) is True
         except FactsError:  # the period leaves the supported years: no boundary to find

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from policycheck.calendar import Direction, Period
+from policycheck.calendar import Direction, Period, Unit
 from policycheck.calendar.local_time import zone
-from policycheck.evaluation import amounts, closures
+from policycheck.evaluation import amounts, closures, limits
 from policycheck.evaluation.clock import CustomerClock
 from policycheck.evaluation.decision import ClauseRef
 from policycheck.evaluation.facts import FactSchema
@@ -336,6 +336,15 @@ class _Compiler:
             return Node(index, "atom", text, facts, (), closures.member(index, get, values))
         if isinstance(expr, nodes.Within):
             return self.within(index, text, expr)
+        if isinstance(expr, nodes.OnOrBefore):
+            return self.on_or_before(index, text, expr)
+        if isinstance(expr, nodes.Between):
+            get, facts = (
+                self.operand(expr.subject, None),
+                _fact_names(expr.subject, None, self.symbols),
+            )
+            fn = limits.between(index, get, expr.first, expr.last, self.tz)
+            return Node(index, "atom", text, facts, (), fn)
         if isinstance(expr, nodes.Literal):
             constant = expr.value if isinstance(expr.value, bool) else None
             return Node(index, "atom", text, (), (), closures.constant(index, constant))
@@ -366,21 +375,60 @@ class _Compiler:
             return local_day
         return lambda ctx: ctx.facts.get(name)
 
-    def within(self, index: int, text: str, expr: nodes.Within) -> Node:
-        found = self.symbols.unit_of(expr.unit)
+    def period(
+        self, count: int, unit_name: str, before: bool
+    ) -> tuple[Period, closures.CalendarChoice]:
+        """A period as `within` counts it, and the calendar(s) it is counted on."""
+        found = self.symbols.unit_of(unit_name)
         assert found is not None
         unit, calendar_decl = found
-        direction = Direction.BEFORE if expr.before else Direction.AFTER
+        direction = Direction.BEFORE if before else Direction.AFTER
         extend = bool(calendar_decl and calendar_decl.extended)
-        period = Period(expr.count, unit, direction, extend=extend)
+        return Period(count, unit, direction, extend=extend), closures.CalendarChoice(calendar_decl)
+
+    def within(self, index: int, text: str, expr: nodes.Within) -> Node:
+        period, calendars = self.period(expr.count, expr.unit, expr.before)
         subject, anchor = self.operand(expr.subject, None), self.operand(expr.anchor, None)
-        calendars = closures.CalendarChoice(calendar_decl)
         facts = dated = _fact_names(expr.subject, expr.anchor, self.symbols)
         if calendars.region_fact is not None:
             facts = (*facts, calendars.region_fact)
         counted_from = dated[-1] if dated else ""  # the anchor's fact, else the subject's
         fn = closures.within(
             index, subject, anchor, period, calendars, self.tz, expr.unit, (text, counted_from)
+        )
+        return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
+
+    def on_or_before(self, index: int, text: str, expr: nodes.OnOrBefore) -> Node:
+        """`on or before` a last day, or the later (earlier) of two: a period, like `within`."""
+        compiled: list[limits.LimitFn] = []
+        units: list[str] = []
+        dated = list(_fact_names(expr.subject, None, self.symbols))
+        regions: list[str] = []
+        for limit in expr.limits:
+            if isinstance(limit, nodes.FixedLimit):
+                compiled.append(limits.fixed(limit.day))
+                units.append(Unit.DAYS.value)
+                continue
+            anchor = self.operand(limit.anchor, None)
+            dated += _fact_names(limit.anchor, None, self.symbols)
+            if isinstance(limit, nodes.YearlyLimit):
+                compiled.append(limits.yearly(limit.day, limit.years_after, anchor))
+                units.append(Unit.DAYS.value)
+            else:
+                period, calendars = self.period(limit.count, limit.unit, limit.before)
+                compiled.append(limits.period(period, calendars, anchor))
+                units.append(limit.unit)
+                regions += [calendars.region_fact] if calendars.region_fact else []
+        facts = tuple(dict.fromkeys([*dated, *regions]))
+        counted_from = dated[-1] if dated else ""  # an anchor's fact, else the subject's
+        fn = limits.on_or_before(
+            index,
+            self.operand(expr.subject, None),
+            tuple(compiled),
+            tuple(units),
+            expr.later,
+            self.tz,
+            (text, counted_from),
         )
         return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
 

@@ -271,6 +271,8 @@ def clause_period(clause: nodes.ClauseDecl, language: str) -> str:
     when it is no unit word: a calendar of the law's)."""
     for rule in clause.rules:
         for within in nodes.withins(rule.expr):
+            if not isinstance(within, nodes.Within):
+                continue
             try:
                 return parse_unit(within.unit).label(within.count, language)
             except CalendarError:

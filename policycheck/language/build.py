@@ -11,6 +11,7 @@ from lark import Token, Tree, v_args
 from lark.tree import Meta
 
 from policycheck.language import nodes
+from policycheck.language.build_dates import DateLimitBuilder
 from policycheck.language.build_laws import LawBuilder
 from policycheck.language.dates import read_date, read_datetime, token_span
 from policycheck.language.diagnostics import Diagnostic, error
@@ -68,7 +69,7 @@ def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.
 
 
 @v_args(meta=True)
-class _Builder(LawBuilder):
+class _Builder(LawBuilder, DateLimitBuilder):
     """Builds nodes bottom-up; each method is named after a grammar rule or alias."""
 
     def __init__(self, source: Source) -> None:

@@ -280,7 +280,10 @@ class _Checker(ExampleChecker):
         elif found[0] is Unit.HOURS:
             for within in withins:
                 dated = self.symbols.type_of(within.subject).kind == "date"
-                if dated and self.symbols.unit_of(within.unit) is not None:
+                counted = not isinstance(within, nodes.Within) or (
+                    self.symbols.unit_of(within.unit) is not None
+                )
+                if dated and counted:
                     self.report(
                         "PC309",
                         "a tolerance in hours needs the request's time of day",

@@ -120,6 +120,10 @@ class ExprChecker:
             self.within(expr)
         elif isinstance(expr, nodes.Arith | nodes.Extreme | nodes.FeesTotal):
             return self.arithmetic(expr)
+        elif isinstance(expr, nodes.OnOrBefore):
+            self.on_or_before(expr)
+        elif isinstance(expr, nodes.Between):
+            self.dates((expr.subject,), "`between`")
         elif isinstance(expr, nodes.Known) and not (
             isinstance(expr.operand, nodes.Ref) and expr.operand.name in self.symbols.facts
         ):
@@ -262,37 +266,47 @@ class ExprChecker:
             )
 
     def within(self, expr: nodes.Within) -> None:
-        unit = self.symbols.unit_of(expr.unit)
-        if unit is None and expr.unit in self.symbols.calendars:
-            pass  # declared, but it cannot count: PC307 where it is declared
-        elif unit is None:
-            declared = list(self.symbols.calendars)
-            self.report(
-                "PC204",
-                f"unknown calendar `{expr.unit}`",
-                expr.unit_span,
-                note="not a declared calendar nor a unit that needs none",
-                help=self.symbols.suggest(expr.unit, declared)
-                or f"declare it: `calendar {expr.unit}: monday to saturday, closed on "
-                f"public holidays of FR`, or {_UNITS_HELP}",
-            )
-        else:
+        unit = self.unit(expr.unit, expr.unit_span)
+        if unit is not None:
             anchor = expr.anchor.value if isinstance(expr.anchor, nodes.Literal) else None
             start = (
                 anchor if isinstance(anchor, date) and MIN_YEAR <= anchor.year <= MAX_YEAR else None
             )
-            self.countable(expr.count, unit[0], expr.count_span or expr.span, start, expr.before)
-        for side in (expr.subject, expr.anchor):
+            self.countable(expr.count, unit, expr.count_span or expr.span, start, expr.before)
+        self.dates((expr.subject, expr.anchor), "`within`", unit)
+
+    def unit(self, name: str, span: Span) -> Unit | None:
+        """The unit a period counts in; None (PC204 reported unless declared) when none."""
+        found = self.symbols.unit_of(name)
+        if found is None and name not in self.symbols.calendars:
+            declared = list(self.symbols.calendars)
+            self.report(
+                "PC204",
+                f"unknown calendar `{name}`",
+                span,
+                note="not a declared calendar nor a unit that needs none",
+                help=self.symbols.suggest(name, declared)
+                or f"declare it: `calendar {name}: monday to saturday, closed on "
+                f"public holidays of FR`, or {_UNITS_HELP}",
+            )
+        # a declared calendar that cannot count: PC307 where it is declared
+        return found[0] if found is not None else None
+
+    def dates(self, sides: tuple[nodes.Expr, ...], what: str, unit: Unit | None = None) -> None:
+        """PC304 for an operand of `what` that is no date (no date and time, in hours)."""
+        for side in sides:
             found = self.expr(side)
             if found is not None and found.kind not in DATES:
                 self.report(
                     "PC304",
-                    f"`within` needs dates, and `{self.text(side)}` is {found.words()}",
+                    f"{what} needs dates, and `{self.text(side)}` is {found.words()}",
                     side.span,
                     note=found.words(),
-                    help="count periods between two date facts",
+                    help="count periods between two date facts"
+                    if what == "`within`"
+                    else "compare a date fact with a day",
                 )
-            elif found is not None and found.kind == "date" and unit and unit[0] is Unit.HOURS:
+            elif found is not None and found.kind == "date" and unit is Unit.HOURS:
                 self.report(
                     "PC304",
                     f"a period in hours needs dates and times, and `{self.text(side)}` is a date",
@@ -300,6 +314,20 @@ class ExprChecker:
                     note="a date",
                     help="declare the fact as `datetime`, or count the period in days",
                 )
+
+    def on_or_before(self, expr: nodes.OnOrBefore) -> None:
+        """`on or before` a date, a day of a year or a period, or the later/earlier of two."""
+        hours = None  # a period in hours ends at an instant: the subject must be one too
+        for limit in expr.limits:
+            if isinstance(limit, nodes.PeriodLimit):
+                unit = self.unit(limit.unit, limit.unit_span)
+                if unit is not None:
+                    self.countable(limit.count, unit, limit.count_span)
+                hours = Unit.HOURS if unit is Unit.HOURS else hours
+                self.dates((limit.anchor,), "a period", unit)
+            elif isinstance(limit, nodes.YearlyLimit):
+                self.dates((limit.anchor,), "`of the year of`")
+        self.dates((expr.subject,), "`on or before`", hours)
 
     def countable(
         self, count: int, unit: Unit, span: Span, start: date | None = None, before: bool = False

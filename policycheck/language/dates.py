@@ -3,12 +3,15 @@ years the calendar counts in."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import difflib
 
 from lark import Token
 
 from policycheck.calendar import MAX_YEAR, MIN_YEAR
 from policycheck.language.diagnostics import Diagnostic, error
+from policycheck.language.nodes import MONTHS
 from policycheck.language.source import Source, Span
 
 _PLACEHOLDER = dt.date(1970, 1, 1)  # stands for an impossible date once PC105 is reported
@@ -43,6 +46,47 @@ def read_datetime(
         return None
     _supported(moment.date(), token, source, diagnostics)
     return moment
+
+
+def read_day_of_year(
+    day: Token, month: Token, source: Source, diagnostics: list[Diagnostic]
+) -> tuple[int, int]:
+    """(day, month) of `31 january` (lowercase or capitalised): PC208 for a word that is no
+    month (month 0), PC105 for a day the month never has (29 february is a day: of leap years).
+    Either is kept as written, for `fmt`."""
+    name = str(month)
+    span = Span(day.line or 1, day.column or 1, month.end_line or 1, month.end_column or 1)
+    if name.lower() not in MONTHS or name not in (name.lower(), name.capitalize()):
+        close = difflib.get_close_matches(name.lower(), MONTHS, n=1)
+        diagnostics.append(
+            error(
+                "PC208",
+                f"unknown month `{name}`",
+                token_span(month),
+                source,
+                note="not the name of a month",
+                help=f"did you mean `{close[0]}`?"
+                if close
+                else "write the month in English: `31 january`, `1 November`",
+            )
+        )
+        return int(day), 0
+    number = MONTHS.index(name.lower()) + 1
+    longest = calendar.monthrange(2000, number)[1]  # a leap year: 29 february is a day
+    if not 1 <= int(day) <= longest:
+        diagnostics.append(
+            error(
+                "PC105",
+                f"`{day} {name}` is not a date",
+                span,
+                source,
+                note="no such day",
+                help=f"{name.lower()} has {longest} days"
+                if number != 2
+                else "february has at most 29 days (29 february is 28 february in other years)",
+            )
+        )
+    return int(day), number
 
 
 def _supported(

@@ -41,7 +41,7 @@ CODES: dict[str, str] = {
     "PC301": "not a condition",
     "PC302": "values that cannot be compared",
     "PC303": "value not in the enum",
-    "PC304": "`within` needs dates",
+    "PC304": "period, last day or window of days on something that is not a date",
     "PC305": "no order on this type",
     "PC306": "`applies to` without a request kind",
     "PC307": "calendar that cannot be counted",

@@ -60,6 +60,14 @@ def expression(expr: nodes.Expr, parent: int = 0) -> str:
         )
     if isinstance(expr, nodes.Known):
         return f"{expression(expr.operand, 4)} is {'known' if expr.known else 'unknown'}"
+    if isinstance(expr, nodes.OnOrBefore):
+        limits = " and ".join(limit_text(limit) for limit in expr.limits)
+        if len(expr.limits) > 1:
+            limits = f"the {'later' if expr.later else 'earlier'} of {limits}"
+        return f"{expression(expr.subject, 4)} on or before {limits}"
+    if isinstance(expr, nodes.Between):
+        first, last = day_text(expr.first), day_text(expr.last)
+        return f"{expression(expr.subject, 4)} between {first} and {last}"
     return _amount(expr, parent)
 
 
@@ -76,6 +84,21 @@ def _amount(expr: nodes.Expr, parent: int) -> str:
     if isinstance(expr, nodes.FeesTotal):
         return "fees"
     raise AssertionError(expr)
+
+
+def limit_text(limit: nodes.Limit) -> str:
+    """A last day as written in `on or before`: a date, a period or a day of a year."""
+    if isinstance(limit, nodes.FixedLimit):
+        return literal(limit.day)
+    anchor = expression(limit.anchor, 4)
+    if isinstance(limit, nodes.PeriodLimit):
+        return f"{limit.count} {limit.unit} {'before' if limit.before else 'after'} {anchor}"
+    return f"{day_text(limit.day)} of the year {'after' if limit.years_after else 'of'} {anchor}"
+
+
+def day_text(day: nodes.DayOfYear) -> str:
+    """`31 january`."""
+    return f"{day.day} {nodes.MONTHS[day.month - 1] if day.month else day.written}"
 
 
 def literal(value: object) -> str:
@@ -101,6 +124,11 @@ def quote(text: str) -> str:
 def _wrapped(lead: str, expr: nodes.Expr) -> list[str]:
     """`lead + expression`, broken before top-level `and`/`or` when too long."""
     line = lead + expression(expr)
+    if len(line) > WIDTH and isinstance(expr, nodes.OnOrBefore) and len(expr.limits) > 1:
+        first, *others = (limit_text(limit) for limit in expr.limits)  # the limits aligned
+        head = line[: len(line) - len(" and ".join([first, *others]))] + first
+        pad = " " * (len(head) - len(first) - len("and "))
+        return [head, *(f"{pad}and {other}" for other in others)]
     if len(line) <= WIDTH or not isinstance(expr, nodes.And | nodes.Or):
         return [line]
     word, level = ("or", 1) if isinstance(expr, nodes.Or) else ("and", 2)

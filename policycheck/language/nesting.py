@@ -32,6 +32,10 @@ def operands(expr: nodes.Expr) -> tuple[nodes.Expr, ...]:
         return (expr.operand,)
     if isinstance(expr, nodes.Within):
         return (expr.subject, expr.anchor)
+    if isinstance(expr, nodes.OnOrBefore):
+        return (expr.subject, *expr.anchors)
+    if isinstance(expr, nodes.Between):
+        return (expr.subject,)
     return ()
 
 

@@ -66,6 +66,95 @@ class Within:
     count_span: Span | None = None
 
 
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)  # month names as written in rule files (lowercase or capitalised); `DayOfYear.month` - 1
+
+
+@dataclass(frozen=True, slots=True)
+class DayOfYear:
+    """`31 january`: a day of any year (29 february is 28 february in a year without one)."""
+
+    day: int
+    month: int  # 1 = january; 0 for a word that is no month (reported), kept in `written`
+    span: Span
+    written: str = ""  # the month as written when it is no month
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodLimit:
+    """`30 calendar_days after delivery.date` in `on or before the later of`: counted as in
+    `within`."""
+
+    count: int
+    unit: str
+    unit_span: Span
+    before: bool
+    anchor: Expr
+    span: Span
+    count_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FixedLimit:
+    """`2010-01-31`: a last day written as a date."""
+
+    day: date
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class YearlyLimit:
+    """`31 january of the year after delivery.date` (years_after 1), or `of the year of`
+    (years_after 0): that day in the anchor's year (its local day's year), moved on."""
+
+    day: DayOfYear
+    years_after: int
+    anchor: Expr
+    span: Span
+
+
+Limit = PeriodLimit | FixedLimit | YearlyLimit
+
+
+@dataclass(frozen=True, slots=True)
+class OnOrBefore:
+    """`subject on or before LIMIT`, or `... on or before the later|earlier of L1 and L2`: in time
+    when the subject is on or before the last day (the later, or earlier, of the two)."""
+
+    subject: Expr
+    limits: tuple[Limit, ...]  # one, or two for `the later of` / `the earlier of`
+    later: bool  # `the later of` (True) or `the earlier of`; True with a single limit
+    span: Span
+
+    @property
+    def anchors(self) -> tuple[Expr, ...]:
+        """The dates the limits are counted from."""
+        return tuple(limit.anchor for limit in self.limits if not isinstance(limit, FixedLimit))
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    """`subject between 1 november and 24 december`: a window of days of any year, both ends
+    included; it wraps the year's end when the first day comes after the second."""
+
+    subject: Expr
+    first: DayOfYear
+    last: DayOfYear
+    span: Span
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
     """`operand is known` / `operand is unknown`."""
@@ -131,19 +220,39 @@ class FeesTotal:
 
 
 Expr = (
-    Ref | Literal | Compare | Member | Within | Known | Not | And | Or | Arith | Extreme | FeesTotal
+    Ref
+    | Literal
+    | Compare
+    | Member
+    | Within
+    | Known
+    | Not
+    | And
+    | Or
+    | OnOrBefore
+    | Between
+    | Arith
+    | Extreme
+    | FeesTotal
 )
 
 
-def withins(expr: Expr) -> list[Within]:
-    """The `within` periods of a condition, through its and/or/not."""
-    if isinstance(expr, Within):
+def withins(expr: Expr) -> list[Within | OnOrBefore]:
+    """The periods of a condition (`within`, `on or before`), through its and/or/not."""
+    if isinstance(expr, Within | OnOrBefore):
         return [expr]
     if isinstance(expr, Not):
         return withins(expr.operand)
     if isinstance(expr, And | Or):
         return [found for item in expr.items for found in withins(item)]
     return []
+
+
+def period_units(period: Within | OnOrBefore) -> list[str]:
+    """The units (calendars) a period counts in: none for a last day that is a date."""
+    if isinstance(period, Within):
+        return [period.unit]
+    return [limit.unit for limit in period.limits if isinstance(limit, PeriodLimit)]
 
 
 # -- declarations ----------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ _TERMINAL_WORDS = {
 }
 # The parse-tree nodes of conditions: each one nests a level deeper (parentheses make none).
 _CONDITIONS = frozenset(
-    {"or_", "and_", "not_", "compare", "member", "within", "known", "arith", "percent_of"}
+    {"or_", "and_", "not_", "compare", "member", "within", "known", "between"}
+    | {"on_or_before", "on_or_before_later", "on_or_before_earlier", "arith", "percent_of"}
 )
 # A line that starts a new top-level section: where parsing resumes after an error.
 _RESYNC = re.compile(r"^[ \t]*(clause|group|calendar|facts|example|outside)\b", re.MULTILINE)

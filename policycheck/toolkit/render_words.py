@@ -208,6 +208,12 @@ class Phrases:
             return self._member(expr, positive)
         if isinstance(expr, nodes.Within):
             return self._within(expr, positive)
+        if isinstance(expr, nodes.OnOrBefore):
+            return self._on_or_before(expr, positive)
+        if isinstance(expr, nodes.Between):
+            window = f"between {_day_words(expr.first)} and {_day_words(expr.last)}"
+            verb = "falls" if positive else "does not fall"
+            return f"{self._operand(expr.subject)} {verb} {window} (of any year, both included)"
         assert isinstance(expr, nodes.Known)
         known = expr.known == positive
         return f"{self._operand(expr.operand)} is {'known' if known else 'not known'}"
@@ -263,8 +269,33 @@ class Phrases:
         verb = "is within" if positive else "is later than"
         return f"{subject} {verb} {period} after {anchor}"
 
+    def _on_or_before(self, expr: nodes.OnOrBefore, positive: bool) -> str:
+        limits = [self._limit(limit) for limit in expr.limits]
+        said = limits[0]
+        if len(limits) > 1:
+            said = f"the {'later' if expr.later else 'earlier'} of {join(limits, 'and')}"
+        verb = "is no later than" if positive else "is later than"
+        return f"{self._operand(expr.subject)} {verb} {said}"
+
+    def _limit(self, limit: nodes.Limit) -> str:
+        """`31 January 2010`, `30 calendar days after the delivery date`, `31 January of the
+        year after the delivery date`."""
+        if isinstance(limit, nodes.FixedLimit):
+            return long_date(limit.day, "en")
+        anchor = self._operand(limit.anchor)
+        if isinstance(limit, nodes.PeriodLimit):
+            period = period_words(self.symbols, limit.count, limit.unit)
+            return f"{period} {'before' if limit.before else 'after'} {anchor}"
+        year = "after" if limit.years_after else "of"
+        return f"{_day_words(limit.day)} of the year {year} {anchor}"
+
     def _is_fact(self, expr: nodes.Expr) -> bool:
         return isinstance(expr, nodes.Ref) and expr.name in self.symbols.facts
+
+
+def _day_words(day: nodes.DayOfYear) -> str:
+    """`31 January`."""
+    return f"{day.day} {nodes.MONTHS[day.month - 1].capitalize()}"
 
 
 def calendar_words(calendar: nodes.CalendarDecl, country: str | None) -> str:
