@@ -333,3 +333,7 @@ def _names(expr: nodes.Expr) -> Iterator[str]:
     elif isinstance(expr, nodes.Compare):
         yield from _names(expr.left)
         yield from _names(expr.right)
+    elif isinstance(expr, nodes.OnOrBefore):  # a limit may count only under a condition
+        for limit in expr.limits:
+            if limit.condition is not None:
+                yield from _names(limit.condition)

@@ -404,7 +404,9 @@ class _Compiler:
         units: list[str] = []
         dated = list(_fact_names(expr.subject, None, self.symbols))
         regions: list[str] = []
+        conditions: list[Node | None] = []
         for limit in expr.limits:
+            conditions.append(self.maybe(limit.condition))
             if isinstance(limit, nodes.FixedLimit):
                 compiled.append(limits.fixed(limit.day))
                 units.append(Unit.DAYS.value)
@@ -419,7 +421,11 @@ class _Compiler:
                 compiled.append(limits.period(period, calendars, anchor))
                 units.append(limit.unit)
                 regions += [calendars.region_fact] if calendars.region_fact else []
-        facts = tuple(dict.fromkeys([*dated, *regions]))
+        for i, condition in enumerate(conditions):
+            if condition is not None:
+                compiled[i] = limits.conditional(compiled[i], condition.fn)
+        read_by_conditions = [f for c in conditions if c is not None for f in c.facts]
+        facts = tuple(dict.fromkeys([*dated, *regions, *read_by_conditions]))
         counted_from = dated[-1] if dated else ""  # an anchor's fact, else the subject's
         fn = limits.on_or_before(
             index,

@@ -98,6 +98,23 @@ def period(period: Period, calendars: CalendarChoice, anchor: Callable[[Ctx], An
     return limit
 
 
+#: What a limit whose condition does not hold gives: no last day of its own.
+ABSENT: Candidates = ((), None)
+
+
+def conditional(limit: LimitFn, holds: Callable[[Ctx], Value]) -> LimitFn:
+    """`LIMIT if CONDITION`: the limit when the condition holds, ABSENT when it does not,
+    unknown (None) when the condition is."""
+
+    def value(ctx: Ctx, tz: ZoneInfo) -> Candidates | None:
+        condition = holds(ctx)
+        if condition is None:
+            return None
+        return limit(ctx, tz) if condition else ABSENT
+
+    return value
+
+
 def on_or_before(
     index: int,
     subject: Callable[[Ctx], Any],
@@ -115,7 +132,12 @@ def on_or_before(
         when, local = subject(ctx), ctx.tz or tz
         try:
             found = [limit(ctx, local) for limit in limits]
-            result = _decide(ctx, index, when, found, units, later)
+            if ABSENT in found:  # limits whose condition fails: the others decide
+                kept = [i for i, f in enumerate(found) if f is not ABSENT]
+                found, named = [found[i] for i in kept], tuple(units[i] for i in kept)
+            else:
+                named = units
+            result = _decide(ctx, index, when, found, named, later)
         except CalendarError as problem:
             raise _uncountable(source, str(problem)) from None
         except OverflowError:

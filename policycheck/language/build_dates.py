@@ -4,6 +4,7 @@ december` (a mixin of build._Builder, which gives `_file` and `diagnostics`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lark import Token, Transformer, v_args
@@ -37,6 +38,11 @@ class DateLimitBuilder(Transformer[Token, Any]):
 
     def between(self, meta: Meta, children: list[Any]) -> nodes.Between:
         return nodes.Between(children[0], children[1], children[2], _span(meta))
+
+    def conditional_limit(self, meta: Meta, children: list[Any]) -> nodes.Limit:
+        limit, condition = children
+        conditional: nodes.Limit = dataclasses.replace(limit, condition=condition)
+        return conditional
 
     def date_limit(self, meta: Meta, children: list[Token]) -> nodes.FixedLimit:
         return nodes.FixedLimit(read_date(children[0], self._file, self.diagnostics), _span(meta))

@@ -318,7 +318,17 @@ class ExprChecker:
     def on_or_before(self, expr: nodes.OnOrBefore) -> None:
         """`on or before` a date, a day of a year or a period, or the later/earlier of two."""
         hours = None  # a period in hours ends at an instant: the subject must be one too
+        if all(limit.condition is not None for limit in expr.limits):
+            self.report(
+                "PC336",
+                "every limit has a condition",
+                expr.span,
+                note="when no condition holds, there is no last day",
+                help="give one limit no `if`: the one that always applies",
+            )
         for limit in expr.limits:
+            if limit.condition is not None:
+                self.condition(limit.condition)
             if isinstance(limit, nodes.PeriodLimit):
                 unit = self.unit(limit.unit, limit.unit_span)
                 if unit is not None:

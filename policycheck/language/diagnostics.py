@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "PC333": "division by zero",
     "PC334": "fee or remedy that is not an amount of money",
     "PC335": "remedy without a condition before others",
+    "PC336": "last day whose every limit has a condition",
     "PC401": "clause that decides nothing",
     "PC402": "overlapping clauses",
     "PC403": "precedence cycle",

@@ -87,13 +87,22 @@ def _amount(expr: nodes.Expr, parent: int) -> str:
 
 
 def limit_text(limit: nodes.Limit) -> str:
-    """A last day as written in `on or before`: a date, a period or a day of a year."""
+    """A last day as written in `on or before`: a date, a period or a day of a year, and the
+    condition it counts under (`if holiday_season`; an `and`/`or` in parentheses)."""
+    condition = limit.condition
+    shown = ""
+    if condition is not None:
+        text = expression(condition)
+        grouped = isinstance(condition, nodes.And | nodes.Or)  # `if` takes one condition
+        shown = f" if {f'({text})' if grouped else text}"
     if isinstance(limit, nodes.FixedLimit):
-        return literal(limit.day)
+        return literal(limit.day) + shown
     anchor = expression(limit.anchor, 4)
     if isinstance(limit, nodes.PeriodLimit):
-        return f"{limit.count} {limit.unit} {'before' if limit.before else 'after'} {anchor}"
-    return f"{day_text(limit.day)} of the year {'after' if limit.years_after else 'of'} {anchor}"
+        direction = "before" if limit.before else "after"
+        return f"{limit.count} {limit.unit} {direction} {anchor}{shown}"
+    year = "after" if limit.years_after else "of"
+    return f"{day_text(limit.day)} of the year {year} {anchor}{shown}"
 
 
 def day_text(day: nodes.DayOfYear) -> str:

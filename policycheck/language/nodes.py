@@ -104,6 +104,7 @@ class PeriodLimit:
     anchor: Expr
     span: Span
     count_span: Span
+    condition: Expr | None = None  # `... if CONDITION` in `the later of`: counts only then
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class FixedLimit:
 
     day: date
     span: Span
+    condition: Expr | None = None  # `... if CONDITION` in `the later of`: counts only then
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class YearlyLimit:
     years_after: int
     anchor: Expr
     span: Span
+    condition: Expr | None = None  # `... if CONDITION` in `the later of`: counts only then
 
 
 Limit = PeriodLimit | FixedLimit | YearlyLimit

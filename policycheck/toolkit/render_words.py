@@ -279,15 +279,16 @@ class Phrases:
 
     def _limit(self, limit: nodes.Limit) -> str:
         """`31 January 2010`, `30 calendar days after the delivery date`, `31 January of the
-        year after the delivery date`."""
+        year after the delivery date (when ...)`."""
+        when = f" (when {self.condition(limit.condition)})" if limit.condition else ""
         if isinstance(limit, nodes.FixedLimit):
-            return long_date(limit.day, "en")
+            return long_date(limit.day, "en") + when
         anchor = self._operand(limit.anchor)
         if isinstance(limit, nodes.PeriodLimit):
             period = period_words(self.symbols, limit.count, limit.unit)
-            return f"{period} {'before' if limit.before else 'after'} {anchor}"
+            return f"{period} {'before' if limit.before else 'after'} {anchor}{when}"
         year = "after" if limit.years_after else "of"
-        return f"{_day_words(limit.day)} of the year {year} {anchor}"
+        return f"{_day_words(limit.day)} of the year {year} {anchor}{when}"
 
     def _is_fact(self, expr: nodes.Expr) -> bool:
         return isinstance(expr, nodes.Ref) and expr.name in self.symbols.facts

@@ -94,3 +94,35 @@ def test_a_malformed_amount_is_a_422_naming_the_fact(
     assert response.status_code == 422, response.text
     problems = response.json()["errors"]
     assert [(p["code"], p["fact"]) for p in problems] == [(code, "product.price")]
+
+
+def holiday_return(delivered: str, returned: str) -> dict[str, Any]:
+    return {
+        "policy": "online-retailer-returns",
+        "facts": {
+            "request": {"kind": "return", "date": returned},
+            "order": {"date": "2025-11-15"},
+            "delivery": {"date": delivered},
+            "product": {"category": "general", "final_sale": False, "complete": True},
+            "receipt": {"present": True},
+        },
+    }
+
+
+def test_the_holiday_window_runs_to_31_january(client: TestClient) -> None:
+    body = holiday_return("2025-11-20", "2026-01-20")
+    out = client.post("/v1/decisions", json=body, headers=auth("agent")).json()
+    assert (out["outcome"], out["clause"]["id"], out["deadline"]) == (
+        "allow",
+        "window",
+        "2026-01-31",
+    )
+    assert out["margin"] == {"value": 11, "unit": "days", "late": False}
+
+
+def test_after_the_season_30_days_and_a_near_miss(client: TestClient) -> None:
+    body = holiday_return("2025-12-28", "2026-01-30")
+    out = client.post("/v1/decisions", json=body, headers=auth("agent")).json()
+    assert (out["outcome"], out["deadline"]) == ("refuse", "2026-01-27")
+    assert out["margin"] == {"value": 3, "unit": "calendar_days", "late": True}
+    assert (out["rigid"], out["discretion"]) == (True, {"level": "agent", "reason": "near_miss"})

@@ -59,3 +59,18 @@ def test_coverage_counts_each_branch_of_a_conditional_remedy() -> None:
     assert result.returncode == 0, result.stdout
     assert "remedy `partial_refund when service.started_at_once`: given ✓" in result.stdout
     assert "remedy `refund otherwise`: given ✓" in result.stdout
+
+
+def test_eval_of_a_return_after_the_holiday_season() -> None:
+    facts = {
+        "request": {"kind": "return", "date": "2026-01-30"},
+        "order": {"date": "2025-12-22"},
+        "delivery": {"date": "2025-12-28"},
+        "product": {"category": "general", "final_sale": False, "complete": True},
+        "receipt": {"present": True},
+    }
+    result = run("eval", str(RETAILER), "--facts", "-", "--format", "json", stdin=json.dumps(facts))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["outcome"], out["deadline"], out["margin"]["value"]) == ("refuse", "2026-01-27", 3)
+    assert out["discretion"] == {"level": "agent", "reason": "near_miss"}

@@ -538,3 +538,61 @@ def test_regions_that_disagree_leave_the_answer_to_the_postcode() -> None:
     )
     paris = asked("2012-04-08", "2012-04-05", delivery={"postcode": "75011"})
     assert regional(condition).evaluate(paris).to_dict()["deadline"] == "2012-04-07"
+
+
+# -- a limit that counts only under a condition (`... if holiday_season`) ------------------
+
+HOLIDAYS = """policy h "H"
+  timezone "America/New_York"
+calendar calendar_days: monday to sunday
+facts
+  request.kind: one of return
+  request.date: date "When?"
+  delivery.date: date "Delivered when?"
+group holiday_season: delivery.date between 1 november and 24 december
+clause window "W"
+  applies to return
+  allow when request.date on or before the later of 30 calendar_days after delivery.date
+    and 31 january of the year after delivery.date if holiday_season
+  discretion agent when late by at most 3 calendar_days
+"""
+
+
+@pytest.mark.parametrize(
+    ("delivered", "returned", "outcome", "deadline", "rigid"),
+    [
+        ("2025-11-20", "2026-01-20", "allow", "2026-01-31", False),
+        ("2025-12-24", "2026-01-31", "allow", "2026-01-31", False),
+        ("2025-12-28", "2026-01-30", "refuse", "2026-01-27", True),  # after the season: 30 days
+        ("2025-11-05", "2026-02-03", "refuse", "2026-01-31", True),  # 3 days after 31 January
+        ("2025-01-15", "2025-02-20", "refuse", "2025-02-14", False),  # 6 days late: firm
+        ("2025-10-31", "2025-11-30", "allow", "2025-11-30", False),  # the day before the season
+    ],
+)
+def test_a_limit_counts_only_while_its_condition_holds(
+    delivered: str, returned: str, outcome: str, deadline: str, rigid: bool
+) -> None:
+    found = load_source(Source("h.policy", HOLIDAYS)).evaluate(
+        {"request": {"kind": "return", "date": returned}, "delivery": {"date": delivered}}
+    )
+    assert (found.outcome.value, str(found.deadline), found.rigid) == (outcome, deadline, rigid)
+
+
+def test_a_conditional_limit_formats_back_to_itself() -> None:
+    source = Source("h.policy", HOLIDAYS)
+    compiled, found = diagnose(source)
+    assert compiled is not None, found
+    formatted = format_rule_file(compiled.rule_file, source)
+    assert "31 january of the year after delivery.date if holiday_season" in formatted
+    for condition in ("not holiday_season", "(holiday_season and true)"):
+        written = condition
+        text = HOLIDAYS.replace("if holiday_season", f"if {condition}")
+        again = Source("h.policy", text)
+        assert f"if {written}" in format_rule_file(diagnose(again)[0].rule_file, again)  # type: ignore[union-attr]
+
+
+def test_every_limit_conditional_is_pc336() -> None:
+    text = HOLIDAYS.replace(
+        "after delivery.date\n", "after delivery.date if not holiday_season\n", 1
+    )
+    assert "PC336" in [d.code for d in diagnose(Source("h.policy", text))[1]]
