@@ -19,6 +19,7 @@ from policycheck.calendar import Direction, Period, Unit
 from policycheck.calendar.local_time import zone
 from policycheck.evaluation import amounts, closures, limits
 from policycheck.evaluation.clock import CustomerClock
+from policycheck.evaluation.compile_laws import CompiledLaw, LawCompiler
 from policycheck.evaluation.decision import ClauseRef
 from policycheck.evaluation.facts import FactSchema
 from policycheck.evaluation.runtime import Ctx, Node, Value
@@ -53,25 +54,6 @@ class CompiledClause:
     tolerances: tuple[Tolerance | None, ...] = ()  # of `decl.discretions`, in order
     fees: tuple[amounts.CompiledFee, ...] = ()  # said (`fees may charge`), then computed
     remedies: tuple[amounts.CompiledRemedy, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class LawAnswer:
-    """How our facts answer one fact of a law beneath the terms (`where`), compiled."""
-
-    name: str  # the law's fact
-    get: Callable[[Ctx], Any]  # its value from our request (None: unknown)
-    facts: tuple[str, ...]  # our facts it reads: what to ask when the law's answer waits on it
-    constant: bool = False  # the same value for every request: `value` (None for `unknown`)
-    value: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledLaw:
-    """`subject to LAW-ID` with its `where` answers (facts of the same name: evaluation.layers)."""
-
-    decl: nodes.LawRef
-    answers: tuple[LawAnswer, ...]
 
 
 @dataclass(frozen=True)
@@ -117,7 +99,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-class _Compiler:
+class _Compiler(LawCompiler):
     def __init__(self, rule_file: nodes.RuleFile, source: Source) -> None:
         self.file = rule_file
         self.source = source
@@ -212,66 +194,6 @@ class _Compiler:
         if isinstance(expr, nodes.FeesTotal):
             return _fees_total
         return self.operand(expr, None)
-
-    def answer(self, mapping: nodes.LawMapping) -> LawAnswer:
-        """`where LAW-FACT = ...`: one of our facts, a value, a condition, cases or unknown."""
-        name, expr = mapping.target.name, mapping.expr
-        if mapping.cases:
-            table = self.value_table(mapping.cases)
-            if table is not None:  # each case one of our enum's values: looked up, not tested
-                ours, values = table
-                lookup: dict[Any, str] = dict(values)
-                return LawAnswer(name, lambda ctx: lookup.get(ctx.facts.get(ours)), (ours,))
-            cases = tuple((case.value, self.expr(case.expr)) for case in mapping.cases)
-            facts = tuple(dict.fromkeys(f for _, node in cases for f in node.facts))
-            return LawAnswer(name, closures.first_case(cases), facts)
-        if expr is None:  # `= unknown`
-            return LawAnswer(name, lambda ctx: None, (), constant=True)
-        if isinstance(expr, nodes.Literal):
-            value = expr.value
-            return LawAnswer(name, lambda ctx: value, (), constant=True, value=value)
-        if isinstance(expr, nodes.Ref) and expr.name not in self.symbols.groups:
-            ours = expr.name
-            if ours in self.symbols.facts:
-                return LawAnswer(name, lambda ctx: ctx.facts.get(ours), (ours,))
-            # a value of the law's enum
-            return LawAnswer(name, lambda ctx: ours, (), constant=True, value=ours)
-        node = self.expr(expr)
-        return LawAnswer(name, node.fn, node.facts)
-
-    def value_table(
-        self, cases: tuple[nodes.MappingCase, ...]
-    ) -> tuple[str, dict[str, str]] | None:
-        """`withdrawal when request.kind = cancellation, other when request.kind in [return,
-        refund]` as {cancellation: withdrawal, return: other, refund: other} when every case
-        tests one enum fact of ours against values (the first case naming a value wins, as
-        when the cases are tested in turn); None otherwise."""
-        fact: str | None = None
-        table: dict[str, str] = {}
-        for case in cases:
-            expr = case.expr
-            values: tuple[nodes.Expr, ...]
-            if isinstance(expr, nodes.Compare) and expr.op == "=":
-                subject, values = expr.left, (expr.right,)
-            elif isinstance(expr, nodes.Member):
-                subject, values = expr.operand, expr.values
-            else:
-                return None
-            declared = (
-                self.symbols.facts.get(subject.name) if isinstance(subject, nodes.Ref) else None
-            )
-            if (
-                declared is None
-                or declared.type.kind != "enum"
-                or fact not in (None, declared.name)
-            ):
-                return None
-            fact = declared.name
-            for value in values:
-                if not isinstance(value, nodes.Ref) or value.name not in declared.type.values:
-                    return None
-                table.setdefault(value.name, case.value)
-        return (fact, table) if fact is not None else None
 
     def group(self, name: str) -> Node:
         """The shared node of a group: evaluated once per request, whoever asks first."""

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from policycheck.calendar import parse_unit
 from policycheck.calendar.errors import CalendarError
-from policycheck.evaluation.compile import CompiledLaw, CompiledPolicy, LawAnswer
+from policycheck.evaluation.compile import CompiledPolicy
+from policycheck.evaluation.compile_laws import CompiledLaw, LawAnswer
 from policycheck.evaluation.decision import (
     Decision,
     LawAnswerView,

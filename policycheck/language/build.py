@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,13 +12,10 @@ from lark.tree import Meta
 from policycheck.language import nodes
 from policycheck.language.build_dates import DateLimitBuilder
 from policycheck.language.build_laws import LawBuilder
+from policycheck.language.build_money import MoneyBuilder, text_of
 from policycheck.language.dates import read_date, read_datetime, token_span
-from policycheck.language.diagnostics import Diagnostic, error
-from policycheck.language.money import CurrencyError, Money, currency_code
-from policycheck.language.nodes import MULTIPLICATION
+from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.source import Source, Span
-
-_ESCAPE = re.compile(r"\\(.)")
 
 
 def build(tree: Tree[Token], source: Source) -> tuple[nodes.RuleFile, list[Diagnostic]]:
@@ -34,27 +30,10 @@ def _span(meta: Meta) -> Span:
     return Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
-def _text(token: Token) -> str:
-    return _ESCAPE.sub(r"\1", str(token)[1:-1])
-
-
 def _span_of(node: Any) -> Span:
     span = getattr(node, "span", None)
     assert isinstance(span, Span), node
     return span
-
-
-def _amount(children: list[Any]) -> Money | None:
-    """The amount of `expect remedy KIND AMOUNT` / `expect fee "label" AMOUNT` (None: `none`)."""
-    found = children[0] if children else None
-    if isinstance(found, nodes.Literal) and isinstance(found.value, Money):
-        return found.value
-    return None
-
-
-def _written_none(meta: Meta, source: Source) -> bool:
-    """Whether `expect remedy KIND none` was written (`none` leaves no child in the tree)."""
-    return source.excerpt(_span(meta)).rstrip().endswith("none")
 
 
 def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.Expr, ...]:
@@ -69,7 +48,7 @@ def _flat(kind: type[nodes.And | nodes.Or], children: list[Any]) -> tuple[nodes.
 
 
 @v_args(meta=True)
-class _Builder(LawBuilder, DateLimitBuilder):
+class _Builder(LawBuilder, DateLimitBuilder, MoneyBuilder):
     """Builds nodes bottom-up; each method is named after a grammar rule or alias."""
 
     def __init__(self, source: Source) -> None:
@@ -104,10 +83,10 @@ class _Builder(LawBuilder, DateLimitBuilder):
                 values.update(value)
             else:
                 values[name] = value
-        return nodes.Header(id=str(policy_id), title=_text(title), span=_span(meta), **values)
+        return nodes.Header(id=str(policy_id), title=text_of(title), span=_span(meta), **values)
 
     def version(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
-        return ("version", _text(children[0]))
+        return ("version", text_of(children[0]))
 
     def effective(self, meta: Meta, children: list[Token]) -> tuple[str, dict[str, Any]]:
         found = len(self.diagnostics)
@@ -133,7 +112,7 @@ class _Builder(LawBuilder, DateLimitBuilder):
         return (
             "many",
             {
-                "timezone": _text(children[0]),
+                "timezone": text_of(children[0]),
                 "timezone_span": _span(meta),
                 "timezone_declared": True,
             },
@@ -148,7 +127,7 @@ class _Builder(LawBuilder, DateLimitBuilder):
         return ("many", {"language": str(children[0]), "language_declared": True})
 
     def document(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
-        return ("document", _text(children[0]))
+        return ("document", text_of(children[0]))
 
     # -- calendars and facts -------------------------------------------------------------------
 
@@ -193,46 +172,11 @@ class _Builder(LawBuilder, DateLimitBuilder):
         fact_type = next(c for c in children if isinstance(c, nodes.FactType))
         tokens = [c for c in children if isinstance(c, Token)]
         personal = any(t.type == "PERSONAL" for t in tokens)
-        question = next((_text(t) for t in tokens if t.type == "STRING"), None)
+        question = next((text_of(t) for t in tokens if t.type == "STRING"), None)
         return [nodes.FactDecl(ref.name, fact_type, personal, question, ref.span) for ref in refs]
 
     def enum_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
         return nodes.FactType("enum", tuple(str(c) for c in children))
-
-    def simple_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
-        if len(children) == 1:
-            return nodes.FactType(str(children[0]))
-        kind, written = children
-        if str(kind) != "money":
-            self.diagnostics.append(
-                error(
-                    "PC330",
-                    f"a currency is for money, not for `{kind}`",
-                    token_span(written),
-                    self._file,
-                    note="a currency",
-                    help=f"remove `{written}`, or declare the fact as `money {written}`",
-                )
-            )
-            return nodes.FactType(str(kind))
-        return nodes.FactType("money", currency=self._currency(written) or str(written))
-
-    def _currency(self, written: Token) -> str | None:
-        """The ISO 4217 code of `USD` or `€`; a located PC330 (and None) for any other."""
-        try:
-            return currency_code(str(written))
-        except CurrencyError as problem:
-            self.diagnostics.append(
-                error(
-                    "PC330",
-                    f"unknown currency `{written}`",
-                    token_span(written),
-                    self._file,
-                    note=str(problem).split(" (")[0].replace(f"`{written}` ", ""),
-                    help="write an ISO 4217 code such as USD, EUR, GBP or JPY, or € or £",
-                )
-            )
-            return None
 
     # -- groups and clauses --------------------------------------------------------------------
 
@@ -261,11 +205,11 @@ class _Builder(LawBuilder, DateLimitBuilder):
             else:
                 fields[name] = value
         return nodes.ClauseDecl(
-            id=str(clause_id), title=_text(title), span=token_span(clause_id), **fields
+            id=str(clause_id), title=text_of(title), span=token_span(clause_id), **fields
         )
 
     def source(self, meta: Meta, children: list[Token]) -> tuple[str, str]:
-        return ("source", _text(children[0]))
+        return ("source", text_of(children[0]))
 
     def applies(self, meta: Meta, children: list[Any]) -> tuple[str, nodes.Scope]:
         kinds = children[0]
@@ -291,28 +235,10 @@ class _Builder(LawBuilder, DateLimitBuilder):
         return ("requirements", children)
 
     def obligations(self, meta: Meta, children: list[Token]) -> tuple[str, list[str]]:
-        return ("obligations", [_text(c) for c in children])
+        return ("obligations", [text_of(c) for c in children])
 
     def fees(self, meta: Meta, children: list[Token]) -> tuple[str, list[str]]:
-        return ("fees", [_text(c) for c in children if c.type == "STRING"])
-
-    def fee(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Fee]]:
-        label, amount, *when = children
-        fee = nodes.Fee(_text(label), amount, _span(meta), when[0][1] if when else None)
-        return ("charges", [fee])
-
-    def remedy(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Remedy]]:
-        kind, *rest = children
-        parts: dict[str, Any] = dict(part for part in rest if isinstance(part, tuple))
-        text = next((_text(part) for part in rest if isinstance(part, Token)), None)
-        remedy = nodes.Remedy(str(kind), _span(meta), parts.get("of"), text, parts.get("when"))
-        return ("remedies", [remedy])
-
-    def remedy_amount(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
-        return ("of", children[0])
-
-    def only_when(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
-        return ("when", children[0])
+        return ("fees", [text_of(c) for c in children if c.type == "STRING"])
 
     def discretion(self, meta: Meta, children: list[Any]) -> tuple[str, list[nodes.Discretion]]:
         level = str(children[0])
@@ -332,7 +258,7 @@ class _Builder(LawBuilder, DateLimitBuilder):
         return ("overrides", [nodes.Ref(str(children[0]), token_span(children[0]))])
 
     def outside(self, meta: Meta, children: list[Any]) -> nodes.Outside:
-        reason = _text(children[1]) if len(children) > 1 else None
+        reason = text_of(children[1]) if len(children) > 1 else None
         return nodes.Outside(tuple(children[0]), reason, _span(meta))
 
     # -- examples ------------------------------------------------------------------------------
@@ -350,7 +276,7 @@ class _Builder(LawBuilder, DateLimitBuilder):
             else:
                 proposed = part
         return nodes.Example(
-            _text(name), tuple(given), proposed, tuple(expectations), token_span(name)
+            text_of(name), tuple(given), proposed, tuple(expectations), token_span(name)
         )
 
     def given(self, meta: Meta, children: list[nodes.Assignment]) -> list[nodes.Assignment]:
@@ -394,28 +320,6 @@ class _Builder(LawBuilder, DateLimitBuilder):
 
     def expect_proposal(self, meta: Meta, children: list[Token]) -> nodes.Expectation:
         return nodes.Expectation("proposal", _span(meta), agrees=str(children[0]) == "agrees")
-
-    def expect_remedy(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
-        amount = _amount(children[1:])
-        return nodes.Expectation(
-            "remedy",
-            _span(meta),
-            kind_name=str(children[0]),
-            amount=amount,
-            amount_given=len(children) > 1 or _written_none(meta, self._file),
-        )
-
-    def expect_fee(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
-        return nodes.Expectation(
-            "fee",
-            _span(meta),
-            label=_text(children[0]),
-            amount=_amount(children[1:]),
-            amount_given=True,
-        )
-
-    def expect_no_fees(self, meta: Meta, children: list[Any]) -> nodes.Expectation:
-        return nodes.Expectation("no_fees", _span(meta))
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -462,36 +366,8 @@ class _Builder(LawBuilder, DateLimitBuilder):
     def number(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(Decimal(str(children[0])), _span(meta))
 
-    def percent(self, meta: Meta, children: list[Token]) -> nodes.Literal:
-        return nodes.Literal(Decimal(str(children[0])[:-1]).scaleb(-2), _span(meta), percent=True)
-
-    def amount(self, meta: Meta, children: list[Token]) -> nodes.Literal:
-        number, written = children
-        # an unknown currency is reported (PC330) and kept as written, to check the rest as money
-        currency = self._currency(written) or str(written)
-        return nodes.Literal(Money(currency, Decimal(str(number))), _span(meta))
-
-    def arith(self, meta: Meta, children: list[Any]) -> nodes.Arith:
-        left, op, right = children
-        sign = "*" if str(op) == MULTIPLICATION else str(op)
-        return nodes.Arith(left, sign, right, _span(meta), token_span(op))
-
-    def percent_of(self, meta: Meta, children: list[Any]) -> nodes.Arith:
-        rate = self.percent(meta, [children[0]])
-        rate = nodes.Literal(rate.value, token_span(children[0]), percent=True)
-        return nodes.Arith(rate, "of", children[1], _span(meta))
-
-    def minimum(self, meta: Meta, children: list[Any]) -> nodes.Extreme:
-        return nodes.Extreme("min", tuple(children), _span(meta))
-
-    def maximum(self, meta: Meta, children: list[Any]) -> nodes.Extreme:
-        return nodes.Extreme("max", tuple(children), _span(meta))
-
-    def fees_total(self, meta: Meta, children: list[Any]) -> nodes.FeesTotal:
-        return nodes.FeesTotal(_span(meta))
-
     def text(self, meta: Meta, children: list[Token]) -> nodes.Literal:
-        return nodes.Literal(_text(children[0]), _span(meta))
+        return nodes.Literal(text_of(children[0]), _span(meta))
 
     def boolean(self, meta: Meta, children: list[Token]) -> nodes.Literal:
         return nodes.Literal(str(children[0]) == "true", _span(meta))

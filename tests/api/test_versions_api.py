@@ -127,7 +127,8 @@ def test_a_reload_whose_examples_fail_is_refused_naming_them(
     before = decide(client, returned_on_day_39("2026-03-01")).json()
     path = settings.rules_dir / "online-retailer-returns-2026.policy"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("within 45 calendar_days", "within 40 calendar_days"), "utf-8")
+    assert "45 calendar_days after" in text
+    path.write_text(text.replace("45 calendar_days after", "40 calendar_days after"), "utf-8")
     refused = client.post("/v1/policies/reload", headers=auth("legal"))
     assert refused.status_code == 422
     out = refused.json()
@@ -152,7 +153,9 @@ def test_a_reload_with_overlapping_versions_is_refused(
     assert refused.status_code == 422
     out = refused.json()
     assert out["code"] == "invalid_rules"
+    later = (settings.rules_dir / "online-retailer-returns-2026.policy").read_text("utf-8")
+    effective = later.splitlines().index("  effective 2026-03-01") + 1
     assert [(e["code"], e["file"], e["start"]["line"]) for e in out["errors"]] == [
-        ("PC411", "online-retailer-returns-2026.policy", 23)
+        ("PC411", "online-retailer-returns-2026.policy", effective)
     ]
     assert "until 2026-02-28" in out["errors"][0]["help"]

@@ -52,7 +52,8 @@ def test_check_a_folder_reports_overlapping_versions_at_the_later_files_effectiv
     result = run("check", str(tmp_path))
     assert result.returncode == 1
     assert "error[PC411]: two versions of policy `online-retailer-returns`" in result.stdout
-    assert f"--> {tmp_path / 'returns-2026.policy'}:23:3" in result.stdout
+    effective = RETURNS_2026.read_text("utf-8").splitlines().index("  effective 2026-03-01") + 1
+    assert f"--> {tmp_path / 'returns-2026.policy'}:{effective}:3" in result.stdout
     assert "in force from 2026-03-01;" in result.stdout
     assert "is in force 2025-01-01 to 2026-03-31" in result.stdout
     assert "(`until 2026-02-28`)" in result.stdout  # the hint
