@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import holidays
 
-from policycheck.evaluation.explain import long_date
+from policycheck.evaluation.words import long_date
 from policycheck.language import nodes
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
