@@ -142,15 +142,16 @@ def bool_words(
     name: str, fact: nodes.FactDecl | None, positive: bool, language: str, policy_language: str
 ) -> str:
     """A yes/no fact as a statement. English: from its English question when that is safe to
-    turn around (`the device has not been used since delivery`), from a participle name
-    (`the service has been activated`); else, and in French, `label: yes` / `label : non`."""
+    turn around (`the device has not been used since delivery`), else from its label, else from
+    a participle name (`the service has been activated`); French, and English otherwise:
+    `label: yes` / `label : non`."""
     lang = lang_of(language)
     question = fact.question_in("en", policy_language) if fact is not None else None
+    asked = _HAS.fullmatch(question or "") if lang == "en" else None
+    if asked is not None:
+        aux, subject, rest = asked.group(1).lower(), asked.group(2), asked.group(3)
+        return f"{subject} {aux} {'' if positive else 'not '}{rest}"
     if lang == "en" and (fact is None or fact.label("en") is None):
-        asked = _HAS.fullmatch(question or "")
-        if asked is not None:
-            aux, subject, rest = asked.group(1).lower(), asked.group(2), asked.group(3)
-            return f"{subject} {aux} {'' if positive else 'not '}{rest}"
         section, _, leaf = name.rpartition(".")
         if section and (leaf.endswith("ed") or leaf in _PARTICIPLES):
             not_ = "" if positive else "not "
