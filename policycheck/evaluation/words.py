@@ -170,9 +170,8 @@ def question(name: str, fact: nodes.FactDecl | None, language: str, policy_langu
     french = lang_of(language) == "fr"
     if fact is not None and fact.type.kind == "bool":
         label = bare_label(name, fact, language)
-        return (
-            f"{label[:1].upper()}{label[1:]} : oui ou non ?" if french else f"{label}: yes or no?"
-        )
+        said = f"{label[:1].upper()}{label[1:]}"
+        return f"{said} : oui ou non ?" if french else f"{said}: yes or no?"
     return f"Quelle est la valeur de : {label} ?" if french else f"What is {label}?"
 
 
