@@ -46,6 +46,7 @@ _WORDS = {
         "kind": "{label} ({value}) is not {kinds}",
         "unknown": "not known: {items}",
         "or": "or",
+        "sep": "; ",
     },
     "fr": {
         "applies": "La clause {id} s'applique ({scope}).",
@@ -71,6 +72,7 @@ _WORDS = {
         "kind": "{label} ({value}) n'est pas {kinds}",
         "unknown": "inconnu : {items}",
         "or": "ou",
+        "sep": " ; ",
     },
 }
 
@@ -202,7 +204,7 @@ def _asked(decision: Decision, speech: Speech | None, language: str) -> str:
         )
         for name in decision.missing_facts
     ]
-    return "; ".join(items) or "-"
+    return words["sep"].join(items) or "-"
 
 
 def explain(decision: Decision, language: str, speech: Speech | None = None) -> str:
@@ -212,7 +214,7 @@ def explain(decision: Decision, language: str, speech: Speech | None = None) -> 
     grounds = decision.grounds_in(lang)
     outcome = decision.outcome
     reasons = (
-        "; ".join(
+        words["sep"].join(
             words["margin"].format(reason=text, margin=margin.describe(lang)) if margin else text
             for text, margin in grounds.reasons
         )
@@ -228,7 +230,7 @@ def explain(decision: Decision, language: str, speech: Speech | None = None) -> 
         to_do = [o for o in decision.obligations if not o.startswith("check: ")]
         to_do += grounds.checks
         if to_do:
-            out.append(words["obligations"].format(items="; ".join(to_do)))
+            out.append(words["obligations"].format(items=words["sep"].join(to_do)))
     elif outcome is Outcome.REFUSE:
         out.append(words["refused"].format(reasons=reasons))
         margin = decision.margin
@@ -248,7 +250,7 @@ def explain(decision: Decision, language: str, speech: Speech | None = None) -> 
         items = [
             words["clause"].format(id=cid, reason=reason) for cid, reason in grounds.not_applicable
         ]
-        out.append(words["no_clause"].format(items="; ".join(items) or "-"))
+        out.append(words["no_clause"].format(items=words["sep"].join(items) or "-"))
     else:
         out.append(words["conflict"].format(ids=", ".join(grounds.conflicting)))
     return " ".join(out)
