@@ -6,9 +6,11 @@ in the language of the explanation; the trace keeps the formal view (rule text, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from policycheck.calendar import Margin
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, json_value
 from policycheck.evaluation.phrases import Phrases
 from policycheck.evaluation.runtime import Ctx, Node
@@ -100,11 +102,10 @@ class Speech:
         if ctx is not None:
 
             def values(name: str) -> str | None:
-                if ctx.facts.get(name) is None or facts.get(name, None) is None:
-                    return None
-                if facts[name].type.kind == "bool":
-                    return None  # the phrase says it
-                return fact_value(ctx.shown(name), facts[name], language)
+                fact = facts.get(name)
+                if fact is None or fact.type.kind == "bool" or ctx.facts.get(name) is None:
+                    return None  # unknown, or a yes/no the phrase says itself
+                return fact_value(ctx.shown(name), fact, language)
 
         return Phrases(self.symbols, language, values, inline_groups=True)
 
@@ -138,7 +139,7 @@ class Speech:
         )
 
     @staticmethod
-    def reason(node: Node, ctx: Ctx, phrases: Phrases) -> tuple[str, Any]:
+    def reason(node: Node, ctx: Ctx, phrases: Phrases) -> tuple[str, Margin | None]:
         """An atom as it decided (`the delivery date (4 April 2012) ...`), with its margin."""
         value = ctx.values[node.index]
         text = phrases.condition(node.expr, positive=value is not False)
@@ -163,7 +164,8 @@ class Speech:
         if clause.kinds is not None and kind is not None and kind not in clause.kinds:
             kinds = join(sorted(clause.kinds), str(words["or"]), phrases.language)
             label = self.label(KIND_FACT, phrases.language)
-            return words["kind"].format(label=label, value=kind, kinds=kinds)
+            value = fact_value(kind, self.symbols.facts.get(KIND_FACT), phrases.language)
+            return words["kind"].format(label=label, value=value, kinds=kinds)
         group = clause.group
         if group is not None and group.expr is not None and ctx.values[group.index] is False:
             return phrases.condition(group.expr, positive=False)
@@ -176,15 +178,18 @@ class Speech:
 
 
 _SPEECH: dict[str, Speech] = {}
+_SPEECH_LOCK = threading.Lock()
 
 
 def speech_of(policy: CompiledPolicy) -> Speech:
-    """The words of a compiled policy (kept for the last 256 rule files)."""
+    """The words of a compiled policy, by its content hash (kept for the last 256)."""
     found = _SPEECH.get(policy.hash)
     if found is None:
-        if len(_SPEECH) >= 256:
-            _SPEECH.pop(next(iter(_SPEECH)))
-        found = _SPEECH[policy.hash] = Speech(policy.rule_file)
+        found = Speech(policy.rule_file)
+        with _SPEECH_LOCK:
+            if len(_SPEECH) >= 256:
+                _SPEECH.pop(next(iter(_SPEECH)))
+            _SPEECH[policy.hash] = found
     return found
 
 
