@@ -30,7 +30,8 @@ clause retour "Retour des vélos"
 def _file(text: str) -> tuple[nodes.RuleFile, Source]:
     source = Source("velo.policy", text)
     tree, errors = parse(source)
-    assert tree is not None and errors == []
+    assert tree is not None
+    assert errors == []
     rule_file, _ = build(tree, source)
     return rule_file, source
 
