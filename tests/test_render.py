@@ -34,7 +34,12 @@ def tomtom_html() -> str:
 
 @pytest.fixture(scope="module")
 def tomtom_md() -> str:
-    return render(Source.read(TOMTOM), "md")
+    return render(Source.read(TOMTOM), "md", "en")
+
+
+@pytest.fixture(scope="module")
+def tomtom_html_en() -> str:
+    return render(Source.read(TOMTOM), "html", "en")
 
 
 class _Checker(HTMLParser):
@@ -77,30 +82,64 @@ def test_html_quotes_each_clause_verbatim(tomtom_html: str) -> None:
         assert html.escape(clause.decl.source) in tomtom_html, clause.decl.id
 
 
-def test_html_reads_clause_a_in_plain_words(tomtom_html: str) -> None:
+def test_html_reads_clause_a_in_plain_words(tomtom_html_en: str) -> None:
+    page = tomtom_html_en
     assert (
         html.escape("Cancellation requests for “hardware” (the product category is device or ")
-        in tomtom_html
+        in page
     )
     assert (
-        "The request date is within 14 jours ouvrables after the delivery date, and the device "
-        "has not been used since delivery." in tomtom_html
+        "The date of the request is no later than 14 jours ouvrables after the delivery date, and "
+        "the device has not been used since delivery." in page
     )
     requirement = (
-        "The answer to “Does the customer still have the original packaging?” is yes. If not, the "
-        "refusal is formal and an agent may waive it"
+        "Original packaging kept: yes. If not, the refusal is formal and an agent may waive it"
     )
-    assert html.escape(requirement) in tomtom_html
+    assert html.escape(requirement) in page
     assert (
         "An agent may waive a refusal when the request is late by at most 3 jours ouvrables."
-        in tomtom_html
+        in page
     )
-    assert "Refused (implied: the opposite of the last rule)." in tomtom_html
+    assert "Refused (implied: the opposite of the last rule)." in page
     calendar = (
         "Monday to Saturday, closed on the public holidays of France in the region given by the "
         "delivery postcode"
     )
-    assert calendar in tomtom_html
+    assert calendar in page
+
+
+def test_a_french_policy_is_rendered_in_french(tomtom_html: str) -> None:
+    page = checked(tomtom_html)
+    assert page.named("html") == [{"lang": "fr"}]
+    for heading in (
+        "<h2>Faits que l&#x27;agent peut demander</h2>",
+        "<h2>Calendriers et définitions</h2>",
+        "<h2>Clauses</h2>",
+        "<h2>Exemples commentés</h2>",
+        "<h4>Les conditions, mot pour mot</h4>",
+        "<h4>Lecture formelle</h4>",
+    ):
+        assert heading in tomtom_html, heading
+    assert (
+        "La date de la demande tombe au plus tard 14 jours ouvrables après la date de livraison "
+        "et appareil utilisé depuis la livraison : non." in tomtom_html
+    )
+    assert "Un agent peut lever un refus quand la demande est en retard d&#x27;au plus 3 jours" in (
+        tomtom_html
+    )
+    assert "du lundi au samedi, fermé les jours fériés de France" in tomtom_html
+    for english in ("Facts the agent may be asked", "Formal reading", "When did", "Refused"):
+        assert english not in tomtom_html, english
+
+
+def test_render_language_chooses_the_document_language() -> None:
+    french = render(Source.read(TOMTOM), "md", "fr")
+    english = render(Source.read(TOMTOM), "md", "en")
+    assert "## Faits que l'agent peut demander" in french
+    assert "## Facts the agent may be asked" in english
+    assert "When did the customer ask?" in english  # the fact's English question
+    assert "Quel jour le client a-t-il fait sa demande ?" in french
+    assert render(Source.read(TOMTOM), "md") == french  # the policy's language by default
 
 
 def test_html_lists_every_fact_question_and_example(tomtom_html: str) -> None:
@@ -112,7 +151,7 @@ def test_html_lists_every_fact_question_and_example(tomtom_html: str) -> None:
         assert html.escape(fact.question) in tomtom_html, fact.name
     for example in rule_file.examples:
         assert html.escape(example.name) in tomtom_html, example.name
-    assert f"{len(rule_file.examples)} worked examples, run against the policy: all pass." in (
+    assert f"{len(rule_file.examples)} exemples commentés, vérifiés sur la politique : tous " in (
         tomtom_html
     )
 
@@ -128,7 +167,7 @@ def test_html_loads_nothing_from_the_network(tomtom_html: str) -> None:
 def test_html_is_well_formed_with_one_h1_and_scoped_headers(tomtom_html: str) -> None:
     page = checked(tomtom_html)
     assert len(page.named("h1")) == 1
-    assert page.named("html") == [{"lang": "en"}]
+    assert page.named("html") == [{"lang": "fr"}]
     assert all(th.get("scope") in ("col", "row") for th in page.named("th"))
     ids = [attrs["id"] for _, attrs in page.tags if "id" in attrs]
     assert len(ids) == len(set(ids))
@@ -241,11 +280,11 @@ def words(condition: str) -> str:
         ("not product.used", "the product has not been used"),
         ("product.used = false", "the product has not been used"),
         ("service.activated", "the service has been activated"),
-        ("product.original_packaging", "“product original packaging” is yes"),
-        ("not customer.member", "the answer to “Is the customer a member?” is no"),
+        ("product.original_packaging", "product original packaging: yes"),
+        ("not customer.member", "customer member: no"),
         (
             "request.date within 14 days after order.date",
-            "the request date is within 14 days after the order date",
+            "the request date is no later than 14 days after the order date",
         ),
         (
             "not request.date within 2 shop_days before order.date",

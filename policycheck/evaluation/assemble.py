@@ -10,9 +10,10 @@ from typing import Any
 from policycheck.evaluation.amounts import fees_due, remedy_due
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, TraceStep
-from policycheck.evaluation.explain import explain, question, reason_words, scope_words
+from policycheck.evaluation.explain import explain, speech_of
 from policycheck.evaluation.reasons import waivable
 from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.evaluation.words import question
 
 
 @dataclass
@@ -45,16 +46,22 @@ class DecisionBuilder:
         ctx, not_applicable = self.ctx, self.not_applicable
         conflicting = extra.pop("conflicting", ())
 
-        def grounds() -> Grounds:
-            reasons = verdict.reasons if verdict else []
-            return Grounds(
-                scope=scope_words(verdict.clause, ctx) if verdict else "",
-                reasons=tuple(reason_words(n, ctx) for n, _ in reasons),
-                late_only=bool(reasons) and all(n.within and k == "rule" for n, k in reasons),
-                not_applicable=tuple((cid, note()) for cid, note in not_applicable),
-                conflicting=conflicting,
-                formal=any(kind == "formal" for _, kind in reasons),
+        policy = self.policy
+
+        def grounds(language: str) -> Grounds:
+            others = tuple((cid, policy.by_id[cid]) for cid, _ in not_applicable)
+            return speech_of(policy).grounds(
+                language,
+                ctx,
+                verdict.clause if verdict else None,
+                verdict.reasons if verdict else [],
+                verdict.unchecked if verdict and outcome is Outcome.ALLOW else [],
+                others,
+                conflicting,
             )
+
+        def explainer(decision: Decision, language: str) -> str:
+            return explain(decision, language, speech_of(policy))
 
         return Decision(
             policy_id=header.id,
@@ -74,7 +81,7 @@ class DecisionBuilder:
             trace=tuple(self.trace) if self.trace is not None else (),
             facts=self.ctx.facts,
             make_grounds=grounds,
-            explainer=explain,
+            explainer=explainer,
             remedy=extra.pop("remedy", None),
             fees=extra.pop("fees", ()),
             remedy_branch=extra.pop("remedy_branch", -1),
@@ -144,8 +151,9 @@ class DecisionBuilder:
     def questions(self, missing: list[str]) -> dict[str, tuple[str, ...]]:
         """`missing` and `questions` for a decision: the facts and what to ask for each."""
         declared = self.policy.schema.declared
+        language = self.policy.header.language
         questions = tuple(
-            question(declared[name].question, name, self.policy.header.language)
+            question(name, declared[name], language, language)
             for name in missing
             if name in declared
         )

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from policycheck.calendar.regions import country_timezones
 from policycheck.evaluation.decision import Decision, Outcome, json_value
 from policycheck.evaluation.facts import FactSchema, FactValue
 from policycheck.evaluation.personal import shown
+from policycheck.evaluation.words import long_date
 from policycheck.language import nodes
 
 # A request's facts as read in one time zone: (the zone, the facts). A plain tuple: one is made
@@ -149,6 +151,7 @@ def settle(
     clock: CustomerClock,
     question: str,
     personal: frozenset[str] = frozenset(),
+    label: Callable[[str, str], str] | None = None,
 ) -> Decision:
     """One decision from the decisions of every reading of a request whose region is unknown
     (the first: the policy's zone). The same answer: that one (without its deadline or margin
@@ -168,7 +171,7 @@ def settle(
     clauses = {d.clause for d in decisions}
     layers = {(d.layer, d.terms, d.law) for d in decisions}  # the same law beneath each reading?
     layer, terms, law = layers.pop() if len(layers) == 1 else ("contract", None, None)
-    why = _why(readings, clock.region_fact, personal)
+    why = _why(readings, clock.region_fact, personal, label)
     explainer = first.explainer
 
     def explain_in_doubt(decision: Decision, language: str) -> str:
@@ -195,23 +198,33 @@ def settle(
     )
 
 
-def _why(readings: list[Reading], region: str, personal: frozenset[str]) -> Callable[[str], str]:
+def _why(
+    readings: list[Reading],
+    region: str,
+    personal: frozenset[str],
+    label: Callable[[str, str], str] | None,
+) -> Callable[[str], str]:
     """Words for a decision that waits on the customer's zone: each fact read differently, and
     its value on each clock (`request.date is 2012-09-20 in Europe/Paris, 2012-09-19 in ...`)."""
     first = readings[0][1]
     differing = [n for n in first if any(read.get(n) != first[n] for _, read in readings[1:])]
 
-    def values(name: str, on: str) -> str:
-        return ", ".join(
-            f"{json_value(shown(name, read.get(name), personal))} {on} {tz.key}"
-            for tz, read in readings
-        )
+    def values(name: str, on: str, language: str) -> str:
+        def value(read: Mapping[str, Any]) -> Any:
+            found = shown(name, read.get(name), personal)
+            return long_date(found, language) if isinstance(found, date) else json_value(found)
+
+        return ", ".join(f"{value(read)} {on} {tz.key}" for tz, read in readings)
 
     def words(language: str) -> str:
+        def named(name: str) -> str:
+            return label(name, language) if label is not None else name
+
         if language == "fr":
-            facts = "; ".join(f"{n} vaut {values(n, 'selon')}" for n in differing)
-            return f"La réponse dépend du fuseau horaire du client, donné par {region} : {facts}."
-        facts = "; ".join(f"{n} is {values(n, 'in')}" for n in differing)
-        return f"The answer depends on the customer's time zone, given by {region}: {facts}."
+            facts = "; ".join(f"{named(n)} : {values(n, 'selon', language)}" for n in differing)
+            zone = named(region)
+            return f"La réponse dépend du fuseau horaire du client, donné par {zone} : {facts}."
+        facts = "; ".join(f"{named(n)} is {values(n, 'in', language)}" for n in differing)
+        return f"The answer depends on the customer's time zone, given by {named(region)}: {facts}."
 
     return words

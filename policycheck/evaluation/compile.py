@@ -218,7 +218,13 @@ class _Compiler(LawCompiler):
             index = self.next_index()
 
             return Node(
-                index, "atom", expr.name, group.facts, (group,), closures.group(index, group)
+                index,
+                "atom",
+                expr.name,
+                group.facts,
+                (group,),
+                closures.group(index, group),
+                expr=expr,
             )
         return self.atom(expr)
 
@@ -233,7 +239,14 @@ class _Compiler(LawCompiler):
         facts = tuple(dict.fromkeys(f for child in children for f in child.facts))
         withins = tuple(i for child in children for i in child.withins)
         return Node(
-            index, op, self.text(expr), facts, children, maker(index, children), withins=withins
+            index,
+            op,
+            self.text(expr),
+            facts,
+            children,
+            maker(index, children),
+            withins=withins,
+            expr=expr,
         )
 
     def atom(self, expr: nodes.Expr) -> Node:
@@ -241,21 +254,25 @@ class _Compiler(LawCompiler):
         text = self.text(expr)
         if isinstance(expr, nodes.Ref):
             name = expr.name
-            return Node(index, "atom", text, (name,), (), closures.fact_bool(index, name))
+            return Node(
+                index, "atom", text, (name,), (), closures.fact_bool(index, name), expr=expr
+            )
         if isinstance(expr, nodes.Known):
             assert isinstance(expr.operand, nodes.Ref)
             name = expr.operand.name
-            return Node(index, "atom", text, (name,), (), closures.known(index, name, expr.known))
+            fn = closures.known(index, name, expr.known)
+            return Node(index, "atom", text, (name,), (), fn, expr=expr)
         if isinstance(expr, nodes.Compare):
             left, right = self.operand(expr.left, expr.right), self.operand(expr.right, expr.left)
             facts = _fact_names(expr.left, expr.right, self.symbols)
             fn = closures.compare(index, left, right, _COMPARE[expr.op])
-            return Node(index, "atom", text, facts, (), fn)
+            return Node(index, "atom", text, facts, (), fn, expr=expr)
         if isinstance(expr, nodes.Member):
             get = self.operand(expr.operand, None)
             values = frozenset(v.name if isinstance(v, nodes.Ref) else v.value for v in expr.values)
             facts = _fact_names(expr.operand, None, self.symbols)
-            return Node(index, "atom", text, facts, (), closures.member(index, get, values))
+            fn = closures.member(index, get, values)
+            return Node(index, "atom", text, facts, (), fn, expr=expr)
         if isinstance(expr, nodes.Within):
             return self.within(index, text, expr)
         if isinstance(expr, nodes.OnOrBefore):
@@ -266,10 +283,11 @@ class _Compiler(LawCompiler):
                 _fact_names(expr.subject, None, self.symbols),
             )
             fn = limits.between(index, get, expr.first, expr.last, self.tz)
-            return Node(index, "atom", text, facts, (), fn)
+            return Node(index, "atom", text, facts, (), fn, expr=expr)
         if isinstance(expr, nodes.Literal):
             constant = expr.value if isinstance(expr.value, bool) else None
-            return Node(index, "atom", text, (), (), closures.constant(index, constant))
+            fn = closures.constant(index, constant)
+            return Node(index, "atom", text, (), (), fn, expr=expr)
         raise AssertionError(expr)
 
     def operand(self, expr: nodes.Expr, other: nodes.Expr | None) -> Callable[[Ctx], Any]:
@@ -318,7 +336,7 @@ class _Compiler(LawCompiler):
         fn = closures.within(
             index, subject, anchor, period, calendars, self.tz, expr.unit, (text, counted_from)
         )
-        return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
+        return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,), expr=expr)
 
     def on_or_before(self, index: int, text: str, expr: nodes.OnOrBefore) -> Node:
         """`on or before` a last day, or the later (earlier) of two: a period, like `within`."""
@@ -358,7 +376,7 @@ class _Compiler(LawCompiler):
             self.tz,
             (text, counted_from),
         )
-        return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,))
+        return Node(index, "atom", text, facts, (), fn, within=True, withins=(index,), expr=expr)
 
 
 def _fees_total(ctx: Ctx) -> Any:

@@ -104,6 +104,7 @@ class Grounds:
     not_applicable: tuple[tuple[str, str], ...] = ()  # (clause id, why it does not apply)
     conflicting: tuple[str, ...] = ()
     formal: bool = False
+    checks: tuple[str, ...] = ()  # requirements still unknown, for the agent to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,10 @@ class Decision:
     obligations: tuple[str, ...]
     trace: tuple[TraceStep, ...]
     facts: dict[str, FactValue] = field(repr=False)
-    make_grounds: Callable[[], Grounds] = field(repr=False, compare=False, default=Grounds)
+    # The grounds in a language (`en`, `fr`): worked out only when an explanation is shown.
+    make_grounds: Callable[[str], Grounds] = field(
+        repr=False, compare=False, default=lambda language: Grounds()
+    )
     # Puts a decision into words in a language (`explain.explain`, given by the evaluator: the
     # words depend on the decision, never the other way round).
     explainer: Callable[[Decision, str], str] | None = field(
@@ -188,10 +192,17 @@ class Decision:
     fees: tuple[FeeOut, ...] = ()  # what may be charged, when allowed
     remedy_branch: int = -1  # which of the clause's remedies was given (for coverage)
 
-    @cached_property
+    def grounds_in(self, language: str) -> Grounds:
+        """What the explanation in `language` says (worked out when first asked)."""
+        said: dict[str, Grounds] = self.__dict__.setdefault("_grounds", {})
+        if language not in said:
+            said[language] = self.make_grounds(language)
+        return said[language]
+
+    @property
     def grounds(self) -> Grounds:
-        """What the explanation says, in the rule file's words (worked out when first asked)."""
-        return self.make_grounds()
+        """The grounds in English."""
+        return self.grounds_in("en")
 
     @cached_property
     def explanations(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ from policycheck.evaluation.clock import Reading, read_on_clock, settle
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.coverage import Coverage
 from policycheck.evaluation.decision import Decision, Outcome, TraceStep
-from policycheck.evaluation.explain import facts_text, question
+from policycheck.evaluation.explain import facts_text, speech_of
 from policycheck.evaluation.facts import FactProblem, FactsError, FactValue
 from policycheck.evaluation.layers import (
     BoundLaw,
@@ -27,6 +27,7 @@ from policycheck.evaluation.layers import (
 from policycheck.evaluation.proposal import check_proposal, validate_proposal
 from policycheck.evaluation.reasons import open_atoms, why
 from policycheck.evaluation.runtime import UNSET, Ctx, Node
+from policycheck.evaluation.words import question
 from policycheck.language.symbols import KIND_FACT
 
 
@@ -52,8 +53,10 @@ def evaluate(
     # The customer's region is unknown and their zones read the date-times differently.
     decisions = [_layered(policy, reading, proposed, coverage, laws) for reading in readings]
     region = policy.clock.region_fact
-    ask = question(policy.schema.declared[region].question, region, policy.header.language)
-    decision = settle(readings, decisions, policy.clock, ask, policy.personal)
+    language = policy.header.language
+    ask = question(region, policy.schema.declared[region], language, language)
+    speech = speech_of(policy)
+    decision = settle(readings, decisions, policy.clock, ask, policy.personal, speech.label)
     if proposed is not None and decision.proposal is None:  # a needs_info of its own
         return check_proposal(decision, proposed, [], ())
     return decision

@@ -1,49 +1,29 @@
-"""Decisions in words, in English and French: which clause, why, and what would change it."""
+"""Decisions in words, in English and French: which clause, why, and what would change it.
+
+Conditions are said in business words (`evaluation.phrases`), facts by their labels, questions
+in the language of the explanation; the trace keeps the formal view (rule text, dotted facts).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from policycheck.calendar import Margin
-from policycheck.evaluation.decision import Decision, Outcome, json_value
+from policycheck.evaluation.decision import Decision, Grounds, Outcome, json_value
+from policycheck.evaluation.phrases import Phrases
 from policycheck.evaluation.runtime import Ctx, Node
+from policycheck.evaluation.words import fact_label, fact_value, join, lang_of, long_date
+from policycheck.evaluation.words import question as question_in
+from policycheck.language import nodes
 from policycheck.language.money import Money
-from policycheck.language.symbols import KIND_FACT
+from policycheck.language.symbols import KIND_FACT, Symbols
 
 if TYPE_CHECKING:
-    from policycheck.evaluation.compile import CompiledClause
+    from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-}
+__all__ = ["Speech", "explain", "facts_text", "long_date", "show", "speech_of"]
 
 _WORDS = {
     "en": {
@@ -63,6 +43,13 @@ _WORDS = {
         "no_clause": "No clause applies: {items}.",
         "conflict": "Clauses {ids} apply with different outcomes and no precedence between them.",
         "clause": "clause {id}: {reason}",
+        "margin": "{reason}: {margin}",
+        "asked": "{label} ({question})",
+        "check": "check that {condition}",
+        "kind": "{label} ({value}) is not {kinds}",
+        "unknown": "not known: {items}",
+        "or": "or",
+        "sep": "; ",
     },
     "fr": {
         "applies": "La clause {id} s'applique ({scope}).",
@@ -82,37 +69,159 @@ _WORDS = {
         "conflict": "Les clauses {ids} s'appliquent avec des issues différentes, sans priorité "
         "entre elles.",
         "clause": "clause {id} : {reason}",
+        "margin": "{reason} : {margin}",
+        "asked": "{label} ({question})",
+        "check": "vérifier : {condition}",
+        "kind": "{label} ({value}) n'est pas {kinds}",
+        "unknown": "inconnu : {items}",
+        "or": "ou",
+        "sep": " ; ",
     },
 }
 
 
-def long_date(day: date, language: str) -> str:
-    """`21 April 2012`, `21 avril 2012`; an instant `31 March 2024 at 13:00 (UTC+02:00)`."""
-    months = _MONTHS.get(language, _MONTHS["en"])
-    text = f"{day.day} {months[day.month - 1]} {day.year}"
-    if isinstance(day, datetime):  # a period in hours ends at an instant: say it with its offset
-        offset = day.isoformat(timespec="minutes")[16:] or "+00:00"
-        text += f" {'à' if language == 'fr' else 'at'} {day:%H:%M} (UTC{offset})"
-    return text
+class Speech:
+    """A policy's words: its facts by label, their questions, its conditions, in either
+    language. Made once per rule file (`speech_of`), used only when an explanation is shown."""
+
+    def __init__(self, rule_file: nodes.RuleFile) -> None:
+        self.symbols = Symbols.of(rule_file)
+        self.language = rule_file.header.language
+
+    def label(self, name: str, language: str) -> str:
+        """`the delivery date`, `la date de livraison`."""
+        return fact_label(name, self.symbols.facts.get(name), language)
+
+    def question(self, name: str, language: str) -> str:
+        """The question for a fact in `language`: declared, else made from its label."""
+        return question_in(name, self.symbols.facts.get(name), language, self.language)
+
+    def phrases(self, language: str, ctx: Ctx | None = None) -> Phrases:
+        """Conditions in `language`, each fact followed by its value in `ctx` when known."""
+        facts = self.symbols.facts
+        values: Callable[[str], str | None] | None = None
+        if ctx is not None:
+
+            def values(name: str) -> str | None:
+                fact = facts.get(name)
+                if fact is None or fact.type.kind == "bool" or ctx.facts.get(name) is None:
+                    return None  # unknown, or a yes/no the phrase says itself
+                return fact_value(ctx.shown(name), fact, language)
+
+        return Phrases(self.symbols, language, values, inline_groups=True)
+
+    def grounds(
+        self,
+        language: str,
+        ctx: Ctx,
+        clause: CompiledClause | None,
+        reasons: list[tuple[Node, str]],
+        unchecked: list[Node],
+        not_applicable: tuple[tuple[str, CompiledClause], ...],
+        conflicting: tuple[str, ...],
+    ) -> Grounds:
+        """What the explanation in `language` says of one decision."""
+        lang = lang_of(language)
+        words = _WORDS[lang]
+        phrases = self.phrases(lang, ctx)
+        checks = tuple(
+            words["check"].format(condition=phrases.condition(n.expr)) for n in unchecked
+        )
+        return Grounds(
+            scope=self.scope(clause, ctx, phrases) if clause else "",
+            reasons=tuple(self.reason(node, ctx, phrases) for node, _ in reasons),
+            late_only=bool(reasons) and all(n.within and k == "rule" for n, k in reasons),
+            not_applicable=tuple(
+                (cid, self.not_applying(other, ctx, phrases)) for cid, other in not_applicable
+            ),
+            conflicting=conflicting,
+            formal=any(kind == "formal" for _, kind in reasons),
+            checks=checks,
+        )
+
+    @staticmethod
+    def reason(node: Node, ctx: Ctx, phrases: Phrases) -> tuple[str, Margin | None]:
+        """An atom as it decided (`the delivery date (4 April 2012) ...`), with its margin."""
+        value = ctx.values[node.index]
+        text = phrases.condition(node.expr, positive=value is not False)
+        result = ctx.withins.get(node.index)
+        return text, result.margin if result is not None else None
+
+    def scope(self, clause: CompiledClause, ctx: Ctx, phrases: Phrases) -> str:
+        """`the request kind is cancellation, the product category (device) is ...`."""
+        parts = []
+        if clause.kinds is not None:
+            kind = fact_value(ctx.shown(KIND_FACT), self.symbols.facts.get(KIND_FACT), "en")
+            label = self.label(KIND_FACT, phrases.language)
+            parts.append(f"{label} {phrases.words['=']} {kind}")
+        if clause.group is not None and clause.group.expr is not None:
+            parts.append(phrases.condition(clause.group.expr))
+        return ", ".join(parts)
+
+    def not_applying(self, clause: CompiledClause, ctx: Ctx, phrases: Phrases) -> str:
+        """Why a clause does not apply (or may not): its request kind, its group, unknowns."""
+        words = _WORDS[phrases.language]
+        kind = ctx.facts.get(KIND_FACT)
+        if clause.kinds is not None and kind is not None and kind not in clause.kinds:
+            kinds = join(sorted(clause.kinds), str(words["or"]), phrases.language)
+            label = self.label(KIND_FACT, phrases.language)
+            value = fact_value(kind, self.symbols.facts.get(KIND_FACT), phrases.language)
+            return words["kind"].format(label=label, value=value, kinds=kinds)
+        group = clause.group
+        if group is not None and group.expr is not None and ctx.values[group.index] is False:
+            return phrases.condition(group.expr, positive=False)
+        unknown = [
+            self.label(name, phrases.language)
+            for name in dict.fromkeys(_scope_facts(clause))
+            if name not in ctx.facts
+        ]
+        return words["unknown"].format(items=", ".join(unknown) or "-")
 
 
-def _asked(decision: Decision) -> str:
+_SPEECH: dict[str, Speech] = {}
+_SPEECH_LOCK = threading.Lock()
+
+
+def speech_of(policy: CompiledPolicy) -> Speech:
+    """The words of a compiled policy, by its content hash (kept for the last 256)."""
+    found = _SPEECH.get(policy.hash)
+    if found is None:
+        found = Speech(policy.rule_file)
+        with _SPEECH_LOCK:
+            if len(_SPEECH) >= 256:
+                _SPEECH.pop(next(iter(_SPEECH)))
+            _SPEECH[policy.hash] = found
+    return found
+
+
+def _scope_facts(clause: CompiledClause) -> tuple[str, ...]:
+    kind = (KIND_FACT,) if clause.kinds is not None else ()
+    return kind + (clause.group.facts if clause.group is not None else ())
+
+
+def _asked(decision: Decision, speech: Speech | None, language: str) -> str:
+    if speech is None:
+        pairs = zip(decision.missing_facts, decision.questions, strict=False)
+        return "; ".join(f"{name} ({question})" for name, question in pairs) or "-"
+    words = _WORDS[lang_of(language)]
     items = [
-        f"{name} ({question})"
-        for name, question in zip(decision.missing_facts, decision.questions, strict=False)
+        words["asked"].format(
+            label=speech.label(name, language), question=speech.question(name, language)
+        )
+        for name in decision.missing_facts
     ]
-    return "; ".join(items) or "-"
+    return words["sep"].join(items) or "-"
 
 
-def explain(decision: Decision, language: str) -> str:
+def explain(decision: Decision, language: str, speech: Speech | None = None) -> str:
     """A short explanation of the decision in `language` (`en` or `fr`; others get English)."""
-    words = _WORDS.get(language, _WORDS["en"])
-    lang = language if language in _WORDS else "en"
-    grounds = decision.grounds
+    lang = lang_of(language)
+    words = _WORDS[lang]
+    grounds = decision.grounds_in(lang)
     outcome = decision.outcome
     reasons = (
-        "; ".join(
-            f"{text} ({margin.describe(lang)})" if margin else text
+        words["sep"].join(
+            words["margin"].format(reason=text, margin=margin.describe(lang)) if margin else text
             for text, margin in grounds.reasons
         )
         or words["always"]
@@ -124,8 +233,10 @@ def explain(decision: Decision, language: str) -> str:
         out.append(words["allowed"].format(reasons=reasons))
         if decision.deadline:
             out.append(words["deadline"].format(date=long_date(decision.deadline, lang)))
-        if decision.obligations:
-            out.append(words["obligations"].format(items="; ".join(decision.obligations)))
+        to_do = [o for o in decision.obligations if not o.startswith("check: ")]
+        to_do += grounds.checks
+        if to_do:
+            out.append(words["obligations"].format(items=words["sep"].join(to_do)))
     elif outcome is Outcome.REFUSE:
         out.append(words["refused"].format(reasons=reasons))
         margin = decision.margin
@@ -134,24 +245,24 @@ def explain(decision: Decision, language: str) -> str:
         if decision.rigid and decision.discretion:
             out.append(words["waive"].format(who=words[decision.discretion[0]]))
         elif decision.missing_facts:
-            out.append(words["depends"].format(items=_asked(decision)))
+            out.append(words["depends"].format(items=_asked(decision, speech, lang)))
         else:
             out.append(words["firm"])
     elif outcome is Outcome.NEEDS_INFO:
-        out.append(words["missing"].format(items=_asked(decision)))
+        out.append(words["missing"].format(items=_asked(decision, speech, lang)))
         if decision.deadline:
             out.append(words["deadline"].format(date=long_date(decision.deadline, lang)))
     elif outcome is Outcome.NO_CLAUSE:
         items = [
             words["clause"].format(id=cid, reason=reason) for cid, reason in grounds.not_applicable
         ]
-        out.append(words["no_clause"].format(items="; ".join(items) or "-"))
+        out.append(words["no_clause"].format(items=words["sep"].join(items) or "-"))
     else:
         out.append(words["conflict"].format(ids=", ".join(grounds.conflicting)))
     return " ".join(out)
 
 
-# -- words from an evaluation, computed only when an explanation is shown ---------------------
+# -- the formal view: the trace's notes, values as JSON shows them ----------------------------
 
 
 def facts_text(node: Node, ctx: Ctx) -> str:
@@ -167,33 +278,3 @@ def show(value: Any) -> str:
     if shown is None:
         return "unknown"
     return str(shown).lower() if isinstance(shown, bool) else str(shown)
-
-
-def reason_words(node: Node, ctx: Ctx) -> tuple[str, Margin | None]:
-    """An atom with the values it read (`product.used = true`), and its margin if a period."""
-    value = ctx.values[node.index]
-    if node.facts == (node.text,):
-        return f"{node.text} = {show(ctx.shown(node.text))}", None
-    result = ctx.withins.get(node.index)
-    if result is not None and result.margin is not None:
-        return node.text, result.margin
-    if node.facts and value is not None:
-        return f"{node.text} ({facts_text(node, ctx)})", None
-    return node.text, None
-
-
-def scope_words(clause: CompiledClause, ctx: Ctx) -> str:
-    """`request.kind = cancellation, product.category = map`: why a clause applies."""
-    parts = []
-    if clause.kinds is not None:
-        parts.append(f"{KIND_FACT} = {show(ctx.shown(KIND_FACT))}")
-    if clause.group is not None:
-        parts.append(facts_text(clause.group, ctx))
-    return ", ".join(p for p in parts if p)
-
-
-def question(question: str | None, name: str, language: str) -> str:
-    """What to ask for a missing fact: its declared question, or a plain one."""
-    if question:
-        return question
-    return f"Quelle est la valeur de `{name}` ?" if language == "fr" else f"What is `{name}`?"

@@ -26,9 +26,9 @@ from policycheck.evaluation.decision import (
     TermsAnswer,
     TraceStep,
 )
-from policycheck.evaluation.explain import long_date
 from policycheck.evaluation.facts import FactValue
 from policycheck.evaluation.runtime import Ctx
+from policycheck.evaluation.words import long_date
 from policycheck.language import nodes
 from policycheck.language.check_versions import Period
 

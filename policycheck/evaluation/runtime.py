@@ -73,3 +73,4 @@ class Node:
     fn: Callable[[Ctx], Value] = field(default=lambda ctx: None)
     within: bool = False
     withins: tuple[int, ...] = ()  # indices of the `within` atoms in this node
+    expr: Any = None  # the condition it was compiled from (language.nodes): said in words

@@ -173,7 +173,23 @@ class _Builder(LawBuilder, DateLimitBuilder, MoneyBuilder):
         tokens = [c for c in children if isinstance(c, Token)]
         personal = any(t.type == "PERSONAL" for t in tokens)
         question = next((text_of(t) for t in tokens if t.type == "STRING"), None)
-        return [nodes.FactDecl(ref.name, fact_type, personal, question, ref.span) for ref in refs]
+        worded = [c for c in children if isinstance(c, tuple)]
+        labels = tuple(w for kind, items in worded if kind == "label" for w in items)
+        questions = tuple(w for kind, items in worded if kind == "question" for w in items)
+        return [
+            nodes.FactDecl(ref.name, fact_type, personal, question, ref.span, labels, questions)
+            for ref in refs
+        ]
+
+    def fact_labels(self, meta: Meta, children: list[nodes.Worded]) -> tuple[str, list[Any]]:
+        return ("label", children)
+
+    def fact_questions(self, meta: Meta, children: list[nodes.Worded]) -> tuple[str, list[Any]]:
+        return ("question", children)
+
+    def worded(self, meta: Meta, children: list[Token]) -> nodes.Worded:
+        language, text = children
+        return nodes.Worded(str(language), text_of(text), token_span(language))
 
     def enum_type(self, meta: Meta, children: list[Token]) -> nodes.FactType:
         return nodes.FactType("enum", tuple(str(c) for c in children))

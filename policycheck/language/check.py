@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from policycheck.calendar import CalendarError, Unit, parse_unit, resolve_region
 from policycheck.calendar.local_time import zone, zone_hint
 from policycheck.calendar.regions import country_timezones
@@ -9,8 +11,10 @@ from policycheck.language import nodes
 from policycheck.language.check_examples import ExampleChecker
 from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.nesting import MAX_NESTING, NESTING_HELP, group_depths, too_deep
-from policycheck.language.source import Source
+from policycheck.language.source import Source, Span
 from policycheck.language.symbols import KIND_FACT, transitive
+
+_LANGUAGE = re.compile(r"[a-z]{2}")
 
 
 class _Checker(ExampleChecker):
@@ -20,6 +24,7 @@ class _Checker(ExampleChecker):
         self.header(self.file.header)
         self.laws()
         self.duplicates("fact", [(f.name, f.span) for f in self.file.facts], "PC206")
+        self.fact_words()
         self.duplicates("group", [(g.name, g.span) for g in self.file.groups], "PC207")
         self.duplicates("calendar", [(c.name, c.span) for c in self.file.calendars], "PC209")
         self.duplicates("clause", [(c.id, c.span) for c in self.file.clauses], "PC205")
@@ -37,6 +42,36 @@ class _Checker(ExampleChecker):
             self.outside(outside)
         self.examples()
         return sorted(self.found, key=Diagnostic.sort_key)
+
+    def fact_words(self) -> None:
+        """Labels and questions by language: a two-letter lowercase code, each language once
+        per fact (PC211, PC212). A declaration of several facts shares its words: seen once."""
+        seen: set[Span] = set()
+        for fact in self.file.facts:
+            for kind, words in (("label", fact.labels), ("question", fact.questions)):
+                first: dict[str, nodes.Worded] = {}
+                for word in words:
+                    if word.span in seen:
+                        continue
+                    seen.add(word.span)
+                    if not _LANGUAGE.fullmatch(word.language):
+                        self.report(
+                            "PC211",
+                            f"`{word.language}` is not a language code",
+                            word.span,
+                            note=f"the language of this {kind}",
+                            help="write a two-letter lowercase code (ISO 639-1): `en`, `fr`, `de`",
+                        )
+                    elif word.language in first:
+                        self.report(
+                            "PC212",
+                            f"fact `{fact.name}` has two {kind}s in `{word.language}`",
+                            word.span,
+                            note="given again here",
+                            help=f"the first is on line {first[word.language].span.line}; keep one",
+                        )
+                    else:
+                        first[word.language] = word
 
     def header(self, header: nodes.Header) -> None:
         try:

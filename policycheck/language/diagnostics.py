@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     "PC208": "unknown name",
     "PC209": "duplicate calendar",
     "PC210": "duplicate example",
+    "PC211": "not a language code",
+    "PC212": "label or question given twice in one language",
     "PC301": "not a condition",
     "PC302": "values that cannot be compared",
     "PC303": "value not in the enum",

@@ -263,6 +263,10 @@ class _Printer:
                     lines = [f"{head.ljust(width)}  {question}"]
                 else:
                     lines.append(f"    {question}")
+            for keyword, words in (("label", fact.labels), ("question", fact.questions)):
+                if words:
+                    items = [f"{w.language} {quote(w.text)}" for w in words]
+                    lines += wrap_list(f"    {keyword} ", items)
             self.emit(lines, fact.span.end_line, "  ")
 
     @staticmethod
@@ -408,3 +412,12 @@ def _comments(text: str) -> list[_Comment]:
             full_line = not bare[:at].strip()
             found.append(_Comment(number, line[at:].rstrip(), full_line and not after.strip()))
     return found
+
+
+def wrap_list(lead: str, items: list[str]) -> list[str]:
+    """`lead a, b` on one line when it fits, else one item a line, aligned after `lead`."""
+    one_line = lead + ", ".join(items)
+    if len(one_line) <= WIDTH or len(items) == 1:
+        return [one_line]
+    pad = " " * len(lead)
+    return [lead + items[0] + ",", *(f"{pad}{i}," for i in items[1:-1]), pad + items[-1]]

@@ -359,14 +359,36 @@ class FactType:
 
 
 @dataclass(frozen=True, slots=True)
+class Worded:
+    """`fr "la date de livraison"`: a text in one language (a fact's label or question)."""
+
+    language: str
+    text: str
+    span: Span  # the language code
+
+
+@dataclass(frozen=True, slots=True)
 class FactDecl:
-    """`name: type [personal] ["question?"]`."""
+    """`name: type [personal] ["question?"] [label LANG "..", ...] [question LANG "..", ...]`."""
 
     name: str
     type: FactType
     personal: bool
-    question: str | None
+    question: str | None  # in the policy's language
     span: Span
+    labels: tuple[Worded, ...] = ()  # what the fact is called, by language
+    questions: tuple[Worded, ...] = ()  # what to ask, by language (beside `question`)
+
+    def label(self, language: str) -> str | None:
+        """The fact's declared label in `language`, if any."""
+        return next((w.text for w in self.labels if w.language == language), None)
+
+    def question_in(self, language: str, policy_language: str) -> str | None:
+        """The declared question in `language` (the bare one is the policy's language's)."""
+        found = next((w.text for w in self.questions if w.language == language), None)
+        if found is None and language == policy_language:
+            return self.question
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,3 +58,4 @@ class Document:
     outside: tuple[Line, ...]
     clauses: tuple[ClauseView, ...]
     examples: tuple[ExampleView, ...] = field(default=())
+    words_language: str = "en"  # the language of the document's own words (`en`, `fr`)

@@ -12,13 +12,14 @@ from datetime import date, datetime
 
 import holidays
 
-from policycheck.evaluation.explain import long_date
+from policycheck.evaluation.words import fact_label, long_date, question, value_words
 from policycheck.language import nodes
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
 from policycheck.policy import Policy, load_source
 from policycheck.toolkit.document import ClauseView, Document, ExampleView, Line
 from policycheck.toolkit.render_formats import to_html, to_markdown
+from policycheck.toolkit.render_text import REMEDY_KINDS_FR, texts
 from policycheck.toolkit.render_words import (
     Phrases,
     calendar_unit,
@@ -26,11 +27,11 @@ from policycheck.toolkit.render_words import (
     discretion_words,
     name_words,
     type_words,
-    value_words,
 )
 
 __all__ = ["ClauseView", "Document", "ExampleView", "Line", "document", "render"]
 
+_LANGUAGES_FR = {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol"}
 _LANGUAGES = {
     "fr": "French",
     "en": "English",
@@ -40,37 +41,39 @@ _LANGUAGES = {
     "nl": "Dutch",
     "pt": "Portuguese",
 }
-_OUTCOMES = {
-    "allow": "allowed",
-    "refuse": "refused",
-    "needs_info": "more information needed",
-    "no_clause": "no clause applies",
-    "conflict": "a conflict between clauses",
-}
 _SOURCE_LINE = re.compile(r'^(\s*source\s+)"(?:\\.|[^"\\])*"')
 _TOP_LEVEL = re.compile(r"^\s*(clause|group|calendar|facts|example|outside|policy)(?=\s|$)")
 
 
-def render(source: Source, fmt: str = "html") -> str:
-    """The rule file as an HTML page (`html`) or GitHub markdown (`md`); raises RuleFileError."""
-    doc = document(source)
+def render(source: Source, fmt: str = "html", language: str | None = None) -> str:
+    """The rule file as an HTML page (`html`) or GitHub markdown (`md`), in `language` (`en` or
+    `fr`; default: French for a French policy, else English); raises RuleFileError."""
+    doc = document(source, language)
     return to_markdown(doc) if fmt == "md" else to_html(doc)
 
 
-def document(source: Source) -> Document:
+def document(source: Source, language: str | None = None) -> Document:
     """What to show of a rule file, its examples run; raises RuleFileError when it is broken."""
     policy = load_source(source)
     compiled = policy.compiled
-    return _Gather(compiled.rule_file, compiled.source, policy.hash).run(policy)
+    return _Gather(compiled.rule_file, compiled.source, policy.hash, language).run(policy)
 
 
 class _Gather:
-    def __init__(self, rule_file: nodes.RuleFile, source: Source, digest: str) -> None:
+    def __init__(
+        self, rule_file: nodes.RuleFile, source: Source, digest: str, language: str | None
+    ) -> None:
         self.file = rule_file
         self.source = source
         self.digest = digest
         self.symbols = Symbols.of(rule_file)
-        self.phrases = Phrases(self.symbols)
+        policy_language = rule_file.header.language
+        self.lang = language or ("fr" if policy_language == "fr" else "en")
+        self.t = texts(self.lang)
+        self.phrases = Phrases(self.symbols, self.lang)
+
+    def outcome(self, outcome: str) -> str:
+        return self.t[outcome]
 
     def run(self, policy: Policy) -> Document:
         header = self.file.header
@@ -87,50 +90,68 @@ class _Gather:
             examples=tuple(
                 self.example(e, policy.run_example(e).failures) for e in policy.examples
             ),
+            words_language=self.lang,
         )
 
     # -- header, facts, calendars, groups --------------------------------------------------------
 
     def header(self) -> tuple[Line, ...]:
-        header = self.file.header
+        header, t, lang = self.file.header, self.t, self.lang
         start, until = header.effective_from, header.effective_until
-        effective = "not stated"
+        effective = t["not_stated"]
         if start is not None:
-            effective = f"from {long_date(start, 'en')}"
-            effective += (
-                f" until {long_date(until, 'en')} (both days included)"
-                if until
-                else ", with no end date"
-            )
-            effective += (
-                f"; this version decides the requests whose {name_words(header.chosen_by)} "
-                "falls in this period"
-            )
-        language = _LANGUAGES.get(header.language, header.language)
+            effective = t["from"].format(date=long_date(start, lang))
+            effective += t["until"].format(date=long_date(until, lang)) if until else t["no_end"]
+            effective += t["chosen_by"].format(fact=self.fact_words(header.chosen_by))
+        names = _LANGUAGES_FR if lang == "fr" else _LANGUAGES
+        language = names.get(header.language, header.language)
         lines = [
-            Line("Policy", header.id),
-            Line("Version", header.version or "not stated"),
-            Line("Effective", effective),
-            Line("Time zone", _zone_words(header)),
-            Line("Language", f"{language} ({header.language})"),
+            Line(t["Policy"], header.id),
+            Line(t["Version"], header.version or t["not_stated"]),
+            Line(t["Effective"], effective),
+            Line(t["Time zone"], self.zone_words(header)),
+            Line(t["Language"], f"{language} ({header.language})"),
         ]
         if header.document:
-            lines.append(Line("Document", "", (header.document,)))
+            lines.append(Line(t["Document"], "", (header.document,)))
         lines += self.layers()
         digest = self.digest.removeprefix("sha256:")[:16]
-        lines.append(Line("Rule file", f"{self.source.name} (sha256 {digest}…)"))
+        lines.append(Line(t["Rule file"], f"{self.source.name} (sha256 {digest}…)"))
         return tuple(lines)
 
+    def fact_words(self, name: str) -> str:
+        """`the delivery date`, `la date de livraison`: a fact by its label, else its name."""
+        return fact_label(name, self.symbols.facts.get(name), self.lang)
+
+    def zone_words(self, header: nodes.Header) -> str:
+        """Whose clock reads the request's dates: the policy's zone, or the customer's."""
+        customer = header.customer_zone
+        if customer is None:
+            return self.t["zone"].format(zone=header.timezone)
+        return self.t["customer_zone"].format(
+            country=customer.country,
+            fact=self.fact_words(customer.region_fact.name),
+            zone=header.timezone,
+        )
+
     def fact(self, fact: nodes.FactDecl) -> tuple[str, str, str, str, str]:
-        question = fact.question or f"(none declared: the agent is asked “What is {fact.name}?”)"
-        personal = "yes, personal data" if fact.personal else "no"
-        return (fact.name, name_words(fact.name), type_words(fact.type), personal, question)
+        t, lang = self.t, self.lang
+        asked = fact.question_in(lang, self.file.header.language)
+        if asked is None:
+            generated = question(fact.name, fact, lang, self.file.header.language)
+            asked = t["no_question"].format(question=generated)
+        personal = t["personal_yes"] if fact.personal else t["personal_no"]
+        label = fact_label(fact.name, fact, lang).removeprefix("the ")
+        return (fact.name, label, type_words(fact.type, lang), personal, asked)
 
     def calendar(self, calendar: nodes.CalendarDecl) -> Line:
         country = _country_name(calendar.country) if calendar.country else None
-        label = f"{calendar_unit(calendar)} (“{calendar.name}”)"
+        name = f"« {calendar.name} »" if self.lang == "fr" else f"“{calendar.name}”"
+        label = f"{calendar_unit(calendar, self.lang)} ({name})"
         notes = self.comments_before(calendar.span.line)
-        return Line(label, calendar_words(calendar, country), notes=notes)
+        region = self.fact_words(calendar.region_fact.name) if calendar.region_fact else None
+        words = calendar_words(calendar, country, self.lang, region)
+        return Line(label, words, notes=notes)
 
     def group(self, group: nodes.GroupDecl) -> Line:
         notes = self.comments_before(group.span.line)
@@ -138,10 +159,8 @@ class _Gather:
 
     def outside(self, outside: nodes.Outside) -> Line:
         quoted = (outside.reason,) if outside.reason else ()
-        text = "No clause applies to these requests, by design." + (
-            " The rule file says:" if quoted else ""
-        )
-        label = _sentence(join_kinds(outside.kinds)).rstrip(".")
+        text = self.t["outside_text"] + (self.t["rule_file_says"] if quoted else "")
+        label = _sentence(join_kinds(outside.kinds, self.t["or"])).rstrip(".")
         return Line(label, text, quoted, self.comments_before(outside.span.line))
 
     # -- clauses ---------------------------------------------------------------------------------
@@ -160,89 +179,100 @@ class _Gather:
         )
 
     def reading(self, clause: nodes.ClauseDecl) -> list[Line]:
-        words = self.phrases
-        out = [Line("Applies to", _sentence(self.scope(clause.scope)))]
+        words, t = self.phrases, self.t
+        out = [Line(t["Applies to"], _sentence(self.scope(clause.scope)))]
         for rule in clause.rules:
-            label = "Allowed when" if rule.outcome == "allow" else "Refused when"
+            label = t["Allowed when"] if rule.outcome == "allow" else t["Refused when"]
             out.append(Line(label, _sentence(words.condition(rule.expr))))
         if not clause.rules:
-            decided = _OUTCOMES[clause.otherwise or "allow"]
-            out.append(Line("Decision", _sentence(f"{decided} whenever the clause applies")))
+            decided = self.outcome(clause.otherwise or "allow")
+            out.append(Line(t["Decision"], _sentence(t["whenever"].format(decided=decided))))
         else:
             otherwise = clause.otherwise or (
                 "refuse" if clause.rules[-1].outcome == "allow" else "allow"
             )
-            implied = " (implied: the opposite of the last rule)"
-            text = _OUTCOMES[otherwise] + ("" if clause.otherwise else implied)
-            order = " The rules above are tried in order: the first that holds decides."
-            out.append(Line("Otherwise", _sentence(text) + order * (len(clause.rules) > 1)))
+            text = self.outcome(otherwise) + ("" if clause.otherwise else t["implied"])
+            order = t["in_order"] * (len(clause.rules) > 1)
+            out.append(Line(t["Otherwise"], _sentence(text) + order))
         for requirement in clause.requirements:
-            text = _sentence(words.condition(requirement))
-            text += (
-                " If not, the refusal is formal and an agent may waive it; if unknown, the "
-                "request may be allowed with this listed for the agent to check."
-            )
-            out.append(Line("Requires", text))
+            text = _sentence(words.condition(requirement)) + t["requires_tail"]
+            out.append(Line(t["Requires"], text))
         if clause.obligations:
-            out.append(Line("Obligations", "", clause.obligations))
+            out.append(Line(t["Obligations"], "", clause.obligations))
         for fee in clause.fees:
-            out.append(Line("Fees", "The merchant may charge:", (fee,)))
+            out.append(Line(t["Fees"], t["may_charge"], (fee,)))
         for charge in clause.charges:
             amount = words.amount(charge.amount)
-            when = f", when {words.condition(charge.when)}" if charge.when is not None else ""
-            out.append(Line("Fees", _sentence(f"{charge.label}: {amount}{when}")))
+            if charge.when is None:
+                said = t["charge"].format(label=charge.label, amount=amount)
+            else:
+                condition = words.condition(charge.when)
+                said = t["charge_when"].format(
+                    label=charge.label, amount=amount, condition=condition
+                )
+            out.append(Line(t["Fees"], _sentence(said)))
         for remedy in clause.remedies:
             head = name_words(remedy.kind)
+            if self.lang == "fr":
+                head = REMEDY_KINDS_FR.get(remedy.kind, head)
             if remedy.amount is not None:
-                head += f" of {words.amount(remedy.amount)}"
+                head = t["remedy_of"].format(kind=head, amount=words.amount(remedy.amount))
             if remedy.when is not None:
-                head += f", when {words.condition(remedy.when)}"
+                head = t["remedy_when"].format(remedy=head, condition=words.condition(remedy.when))
             detail = remedy.text
             lead = _sentence(head).rstrip(".") + " —" * bool(detail)
-            out.append(Line("Remedy", lead, (detail,) if detail else ()))
+            out.append(Line(t["Remedy"], lead, (detail,) if detail else ()))
         out += [
-            Line("Discretion", _sentence(discretion_words(d, self.symbols)))
+            Line(t["Discretion"], _sentence(discretion_words(d, self.symbols, self.lang)))
             for d in clause.discretions
         ]
         out += self.precedence(clause)
         return out
 
     def scope(self, scope: nodes.Scope | None) -> str:
+        t = self.t
         if scope is None:
-            return "every request"
-        text = f"{join_kinds(scope.kinds)} requests"
+            return t["every_request"]
+        text = t["requests"].format(kinds=join_kinds(scope.kinds, t["or"]))
         if scope.group is not None:
             group = self.symbols.groups.get(scope.group.name)
             definition = self.phrases.condition(group.expr) if group else ""
             if definition:
                 enumerated = definition.startswith("(a) ")
-                definition = f", where: {definition}" if enumerated else f" ({definition})"
-            text += f" for “{name_words(scope.group.name)}”{definition}"
+                definition = (
+                    t["where"].format(definition=definition) if enumerated else (f" ({definition})")
+                )
+            text += t["for_group"].format(group=name_words(scope.group.name), definition=definition)
         return text
 
     def precedence(self, clause: nodes.ClauseDecl) -> list[Line]:
+        t = self.t
         out = [
-            Line("Precedence", f"Exception to clause {ref.name}: this clause wins when both apply.")
+            Line(t["Precedence"], t["exception_to"].format(id=ref.name))
             for ref in clause.exception_to
         ]
         out += [
-            Line("Precedence", f"Takes precedence over clause {ref.name}.")
-            for ref in clause.overrides
+            Line(t["Precedence"], t["overrides"].format(id=ref.name)) for ref in clause.overrides
         ]
         for other in self.file.clauses:
             beaten = {r.name for r in (*other.exception_to, *other.overrides)}
             if clause.id in beaten:
-                out.append(Line("Precedence", f"Clause {other.id} takes precedence over this one."))
+                out.append(Line(t["Precedence"], t["beaten"].format(id=other.id)))
         return out
 
     # -- examples --------------------------------------------------------------------------------
 
     def example(self, example: nodes.Example, failures: tuple[str, ...]) -> ExampleView:
-        given = tuple(f"{name_words(a.fact.name)}: {self.given_value(a)}" for a in example.given)
+        colon = " :" if self.lang == "fr" else ":"
+        given = tuple(
+            f"{self.fact_words(a.fact.name).removeprefix('the ')}{colon} {self.given_value(a)}"
+            for a in example.given
+        )
         proposed = "—"
         if example.proposed is not None:
             outcome, clause = example.proposed
-            proposed = _OUTCOMES[outcome] + (f" under clause {clause.name}" if clause else "")
+            under = self.t["under"].format(id=clause.name) if clause else ""
+            proposed = self.outcome(outcome) + under
         expected = tuple(self.expectation(e) for e in example.expectations)
         return ExampleView(example.name, given, proposed, expected, failures)
 
@@ -252,62 +282,52 @@ class _Gather:
         if isinstance(value, str) and fact is not None and fact.type.kind == "enum":
             return name_words(value)
         if value is None:
-            return "unknown"
+            return self.t["unknown"]
         if isinstance(value, datetime):
             return value.strftime("%Y-%m-%d %H:%M (UTC%z)").replace("UTC+0000", "UTC")
         if isinstance(value, date):
             return value.isoformat()
-        return value if isinstance(value, str) else value_words(value)
+        return value if isinstance(value, str) else value_words(value, self.lang)
 
     def layers(self) -> list[Line]:
         """A statute says so; terms name the laws beneath them and how they answer each."""
-        lines = []
+        lines, t = [], self.t
         if self.file.header.statute:
-            lines.append(Line("Kind", "a statute: mandatory law, beneath the terms subject to it"))
+            lines.append(Line(t["Kind"], t["statute"]))
         for law in self.file.laws:
             answers = tuple(
-                f"{m.target.name}: " + ("unknown" if m.unknown else self.source.excerpt(m.span))
+                f"{m.target.name}: " + (t["unknown"] if m.unknown else self.source.excerpt(m.span))
                 for m in law.mappings
             )
-            note = f"{law.id}: where it allows what these terms refuse, the law decides"
-            lines.append(Line("Subject to", note, answers))
+            lines.append(Line(t["Subject to"], t["law"].format(law=law.id), answers))
         return lines
 
     def expectation(self, expectation: nodes.Expectation) -> str:
-        kind = expectation.kind
+        kind, t = expectation.kind, self.t
+        clause = expectation.clause
+        under = t["under"].format(id=clause.name) if clause else ""
         if kind == "layer":
-            return "decided by " + ("the law" if expectation.layer == "law" else "these terms")
+            return t["by_law"] if expectation.layer == "law" else t["by_terms"]
         if kind == "terms":
-            clause = expectation.clause
-            return (
-                "these terms alone: "
-                + _OUTCOMES[expectation.outcome or ""]
-                + (f" under clause {clause.name}" if clause else "")
-            )
+            return t["terms_alone"] + self.outcome(expectation.outcome or "") + under
         if kind == "outcome":
-            clause = expectation.clause
-            return _OUTCOMES[expectation.outcome or ""] + (
-                f" under clause {clause.name}" if clause else ""
-            )
+            return self.outcome(expectation.outcome or "") + under
         if kind == "deadline":
             day = expectation.deadline
-            return f"last day in time: {long_date(day, 'en')}" if day else "no deadline"
+            return t["last_day"].format(date=long_date(day, self.lang)) if day else t["no_deadline"]
         if kind == "rigid":
             level = expectation.level
-            return "the refusal may be waived" + (
-                f" by a{'n' * (level == 'agent')} {level}" if level else ""
-            )
+            return t["waived"] + (t["waived_by"].format(who=t[level]) if level else "")
         if kind == "firm":
-            return "the refusal is firm"
+            return t["firm"]
         if kind == "missing":
+            language = self.file.header.language
             asks = [
-                self.symbols.facts[f.name].question or f.name
-                if f.name in self.symbols.facts
-                else f.name
+                question(f.name, self.symbols.facts.get(f.name), self.lang, language)
                 for f in expectation.facts
             ]
-            return "asks: " + " ".join(asks)
-        return "the proposal is " + ("confirmed" if expectation.agrees else "corrected")
+            return t["asks"] + " ".join(asks)
+        return t["confirmed"] if expectation.agrees else t["corrected"]
 
     # -- the rule file's own text ----------------------------------------------------------------
 
@@ -333,10 +353,10 @@ class _Gather:
         return lines
 
 
-def join_kinds(kinds: tuple[nodes.Ref, ...]) -> str:
+def join_kinds(kinds: tuple[nodes.Ref, ...], word: str = "or") -> str:
     """`cancellation or return`."""
     names = [name_words(k.name) for k in kinds]
-    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    return ", ".join(names[:-1]) + f" {word} " + names[-1] if len(names) > 1 else names[0]
 
 
 def _comments(lines: list[str]) -> tuple[str, ...]:
@@ -373,15 +393,3 @@ def _country_name(code: str) -> str:
         if code in codes:
             return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
     return code
-
-
-def _zone_words(header: nodes.Header) -> str:
-    """Whose clock reads the request's dates: the policy's zone, or the customer's."""
-    customer = header.customer_zone
-    if customer is None:
-        return f"{header.timezone} (dates and deadlines are read in this zone)"
-    return (
-        f"the customer's: the zone of their region of {customer.country}, from "
-        f"{customer.region_fact.name}; when it is unknown, every zone of {customer.country} "
-        f"({header.timezone} first) must give the same answer"
-    )

@@ -82,7 +82,8 @@ def test_the_same_instant_from_paris_is_late(client: TestClient) -> None:
 def test_an_unknown_address_asks_for_it(client: TestClient) -> None:
     out = decide(client, tomtom(EVENING, None))
     assert (out["outcome"], out["missing_facts"]) == ("needs_info", ["delivery.postcode"])
-    assert out["questions"] == ["What is the postcode of the delivery address?"]
+    assert out["questions"] == ["Quel est le code postal de l'adresse de livraison ?"]
+    assert "(What is the postcode of the delivery address?)" in out["explanations"]["en"]
 
 
 def test_an_hour_deadline_is_an_instant_with_its_offset(client: TestClient) -> None:

@@ -64,7 +64,7 @@ def test_policies_list_detail_and_source(client: TestClient) -> None:
         "name": "product.used",
         "type": "bool",
         "values": None,
-        "question": "Has the device been used since delivery?",
+        "question": "L'appareil a-t-il été utilisé depuis la livraison ?",
         "personal": False,
     }
     source = client.get("/v1/policies/tomtom-fr-2012/source", headers=auth("agent"))

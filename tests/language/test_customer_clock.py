@@ -219,10 +219,11 @@ def test_unknown_postcode_where_the_zones_disagree_asks_for_it() -> None:
     assert (decision.clause.id, decision.deadline) == ("a", date(2012, 9, 19))
     assert decision.proposal is not None
     assert not decision.proposal.agrees
-    assert "delivery.postcode" in decision.explanation
+    assert "delivery postcode" in decision.explanation
     assert decision.explanations["en"].endswith(
-        "The answer depends on the customer's time zone, given by delivery.postcode: "
-        "request.date is 2012-09-20 in Europe/Paris, 2012-09-19 in America/Guadeloupe."
+        "The answer depends on the customer's time zone, given by the delivery postcode: "
+        "the request date is 20 September 2012 in Europe/Paris, 19 September 2012 in "
+        "America/Guadeloupe."
     )
     assert decision.to_dict()["outcome"] == "needs_info"
 
@@ -231,8 +232,9 @@ def test_the_words_of_a_doubt_mask_a_personal_date() -> None:
     text = DAYS.replace("  request.date: date\n", "  request.date: date personal\n")
     decision = cancel(policy(text), request={"date": EVENING}, delivery={"date": "2012-09-03"})
     assert decision.outcome.value == "needs_info"
-    assert "request.date vaut *** selon Europe/Paris, *** selon" in decision.explanations["fr"]
+    assert "request date : *** selon Europe/Paris, *** selon" in decision.explanations["fr"]
     assert "2012-09-19" not in decision.explanations["fr"].split("fuseau")[1]
+    assert "19 septembre" not in decision.explanations["fr"].split("fuseau")[1]
 
 
 def test_an_unreadable_postcode_is_an_unknown_region() -> None:

@@ -112,7 +112,8 @@ def test_near_miss_with_use_unknown_asks_before_waiving(tomtom: policycheck.Poli
     assert decision.outcome.value == "refuse"
     assert decision.rigid is False
     assert decision.missing_facts == ("product.used",)
-    assert decision.questions == ("Has the device been used since delivery?",)
+    # the decision's questions are in the policy's language (French)
+    assert decision.questions == ("L'appareil a-t-il été utilisé depuis la livraison ?",)
 
 
 # From 16 April, past the 7 jours francs of the law beneath the terms (which would allow the
@@ -122,7 +123,8 @@ def test_in_time_but_use_unknown_needs_info(tomtom: policycheck.Policy) -> None:
     assert out["outcome"] == "needs_info"
     assert out["clause"]["id"] == "a"
     assert out["missing_facts"] == ["product.used"]
-    assert out["questions"] == ["Has the device been used since delivery?"]
+    assert out["questions"] == ["L'appareil a-t-il été utilisé depuis la livraison ?"]
+    assert "(Has the device been used since delivery?)" in out["explanations"]["en"]
 
 
 def test_missing_packaging_is_a_formal_rigid_refusal(tomtom: policycheck.Policy) -> None:
@@ -215,7 +217,8 @@ def test_live_service_with_unknown_activation_needs_info(tomtom: policycheck.Pol
 def test_other_request_kinds_have_no_clause(tomtom: policycheck.Policy, kind: str) -> None:
     out = tomtom.evaluate(device("2012-04-10", kind=kind)).to_dict()
     assert (out["outcome"], out["clause"]) == ("no_clause", None)
-    assert f"request.kind = {kind} is not cancellation" in out["explanations"]["en"]
+    assert f"the kind of request ({kind}) is not cancellation" in out["explanations"]["en"]
+    assert f"la nature de la demande ({kind}) n'est pas cancellation" in out["explanations"]["fr"]
 
 
 def test_unknown_kind_needs_info(tomtom: policycheck.Policy) -> None:

@@ -214,13 +214,17 @@ def test_a_calendar_of_hours_or_working_days_by_name_is_pc307() -> None:
 
 
 def test_render_says_the_tolerance_and_the_months_in_words() -> None:
-    page = render(Source("m.policy", MONTHS), "md")
+    page = render(Source("m.policy", MONTHS), "md", "en")
     assert "counted in months" in page
     assert "extended: a period that ends on a Saturday, Sunday or public holiday" in page
     assert "An agent may waive a refusal when the request is late by at most 1 day." in page
-    soleil = render(Source("soleil.policy", SOLEIL), "md")
+    soleil = render(Source("soleil.policy", SOLEIL), "md", "en")
     assert "late by at most 2 jours ouvrables (“ouvrables” calendar)" not in soleil
     assert "late by at most 2 jours ouvrables" in soleil
+    french = render(Source("m.policy", MONTHS), "md")  # a French policy: in French by default
+    assert "compté en mois" in french
+    assert "prorogé : un délai qui expire un samedi, un dimanche ou un jour férié" in french
+    assert "Un agent peut lever un refus quand la demande est en retard d'au plus 1 jour." in french
 
 
 def test_the_formatter_prints_both_back_as_written() -> None:
