@@ -14,7 +14,15 @@ from policycheck.calendar import Margin
 from policycheck.evaluation.decision import Decision, Grounds, Outcome, json_value
 from policycheck.evaluation.phrases import Phrases
 from policycheck.evaluation.runtime import Ctx, Node
-from policycheck.evaluation.words import fact_label, fact_value, join, lang_of, long_date
+from policycheck.evaluation.words import (
+    fact_label,
+    fact_value,
+    join,
+    lang_of,
+    long_date,
+    name_words,
+    quoted,
+)
 from policycheck.evaluation.words import question as question_in
 from policycheck.language import nodes
 from policycheck.language.money import Money
@@ -39,6 +47,8 @@ _WORDS = {
         "agent": "an agent",
         "supervisor": "a supervisor",
         "obligations": "To do: {items}.",
+        "remedy": "Remedy: {kind}{amount}{text}.",
+        "fees": "Fees: {items}.",
         "missing": "More information is needed: {items}.",
         "no_clause": "No clause applies: {items}.",
         "conflict": "Clauses {ids} apply with different outcomes and no precedence between them.",
@@ -64,6 +74,8 @@ _WORDS = {
         "agent": "un agent",
         "supervisor": "un superviseur",
         "obligations": "À faire : {items}.",
+        "remedy": "Remède : {kind}{amount}{text}.",
+        "fees": "Frais : {items}.",
         "missing": "Informations manquantes : {items}.",
         "no_clause": "Aucune clause ne s'applique : {items}.",
         "conflict": "Les clauses {ids} s'appliquent avec des issues différentes, sans priorité "
@@ -213,6 +225,40 @@ def _asked(decision: Decision, speech: Speech | None, language: str) -> str:
     return words["sep"].join(items) or "-"
 
 
+#: Remedy kinds in words (others by their name in words).
+_KINDS = {
+    "en": {"partial_refund": "partial refund", "store_credit": "store credit"},
+    "fr": {
+        "refund": "remboursement",
+        "partial_refund": "remboursement partiel",
+        "store_credit": "avoir",
+        "exchange": "échange",
+    },
+}
+
+
+def _settlement(decision: Decision, lang: str) -> list[str]:
+    """`Remedy: refund of $169.83 (“the price paid ...”).` and `Fees: restocking fee $29.97.`"""
+    words = _WORDS[lang]
+    out = []
+    remedy = decision.remedy
+    if remedy is not None:
+        kinds = _KINDS[lang]
+        amount = f" {remedy.amount.words(lang)}" if remedy.amount is not None else ""
+        text = f" ({quoted(remedy.text, lang)})" if remedy.text else ""
+        kind = kinds.get(remedy.kind, name_words(remedy.kind))
+        out.append(words["remedy"].format(kind=kind, amount=amount, text=text))
+    if decision.fees:
+        items = [
+            f"{fee.label} {fee.amount.words(lang)}"
+            if fee.amount is not None
+            else quoted(fee.label, lang)
+            for fee in decision.fees
+        ]
+        out.append(words["fees"].format(items=words["sep"].join(items)))
+    return out
+
+
 def explain(decision: Decision, language: str, speech: Speech | None = None) -> str:
     """A short explanation of the decision in `language` (`en` or `fr`; others get English)."""
     lang = lang_of(language)
@@ -233,6 +279,7 @@ def explain(decision: Decision, language: str, speech: Speech | None = None) -> 
         out.append(words["allowed"].format(reasons=reasons))
         if decision.deadline:
             out.append(words["deadline"].format(date=long_date(decision.deadline, lang)))
+        out += _settlement(decision, lang)
         to_do = [o for o in decision.obligations if not o.startswith("check: ")]
         to_do += grounds.checks
         if to_do:

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policycheck import load_policy
 from policycheck.evaluation.facts import FactsError
 from policycheck.language.formatter import format_rule_file
 from policycheck.language.money import Money
@@ -253,3 +256,23 @@ def test_the_analysis_tries_amounts_in_the_policy_currency() -> None:
     overlap = [d for d in found if d.code == "PC402"]
     assert len(overlap) == 1
     assert "product.price = 99 USD" in overlap[0].help
+
+
+def test_the_explanation_says_the_remedy_and_the_fees_in_each_language() -> None:
+    root = Path(__file__).resolve().parents[2]
+    retailer = load_policy(root / "rules" / "online-retailer-returns.policy")
+    facts = json.loads((root / "examples" / "opened-headphones.json").read_text("utf-8"))
+    said = retailer.evaluate(facts).explanations["en"]
+    assert "Remedy: refund $169.83" in said
+    assert "Fees: restocking fee $29.97." in said
+    tomtom = load_policy(root / "rules" / "tomtom-fr-2012.policy").without_laws()
+    decision = tomtom.evaluate(
+        {
+            "request": {"kind": "cancellation", "date": "2012-04-21"},
+            "product": {"category": "device", "used": False, "original_packaging": True},
+            "delivery": {"date": "2012-04-04", "postcode": "75011"},
+            "order": {"price_paid": "199.00"},
+        }
+    )
+    assert "Remède : remboursement 199,00\xa0€" in decision.explanations["fr"]
+    assert decision.to_dict()["remedy"]["amount"] == {"value": "199.00", "currency": "EUR"}
