@@ -176,6 +176,20 @@ def fees_due(
     return tuple(due), Money(currency, sum_)
 
 
+def fixed_settlement(
+    fees: tuple[CompiledFee, ...], remedies: tuple[CompiledRemedy, ...]
+) -> dict[str, Any] | None:
+    """A clause's fees and remedy when nothing in them is computed or conditional: the same
+    for every request, made once (None when a request's facts change them)."""
+    if any(f.amount is not None or f.when is not None for f in fees):
+        return None
+    if any(r.amount is not None or r.when is not None for r in remedies):
+        return None
+    remedy = RemedyOut(remedies[0].kind, None, remedies[0].text) if remedies else None
+    settled = tuple(FeeOut(f.label, None) for f in fees)
+    return {"fees": settled, "remedy": remedy, "remedy_branch": 0 if remedies else -1}
+
+
 def remedy_due(remedies: tuple[CompiledRemedy, ...], ctx: Ctx) -> tuple[RemedyOut | None, int]:
     """The first remedy whose condition holds, with its index (for coverage); (None, -1) when
     an earlier condition is unknown, or none holds."""

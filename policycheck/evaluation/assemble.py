@@ -144,6 +144,8 @@ class DecisionBuilder:
         """The fees and the remedy of an allowed request (evaluation.amounts)."""
         if not clause.fees and not clause.remedies:
             return {}
+        if clause.fixed_settlement is not None:
+            return clause.fixed_settlement
         fees, self.ctx.fees = fees_due(clause.fees, self.ctx, self.policy.currency)
         remedy, branch = remedy_due(clause.remedies, self.ctx)
         return {"fees": fees, "remedy": remedy, "remedy_branch": branch}

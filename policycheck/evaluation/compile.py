@@ -7,6 +7,7 @@ what the trace and the reasons for a refusal are read from.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import operator
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class CompiledClause:
     tolerances: tuple[Tolerance | None, ...] = ()  # of `decl.discretions`, in order
     fees: tuple[amounts.CompiledFee, ...] = ()  # said (`fees may charge`), then computed
     remedies: tuple[amounts.CompiledRemedy, ...] = ()
+    # fees and remedy the same for every request (nothing computed): made once; else None
+    fixed_settlement: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class _Compiler(LawCompiler):
             otherwise = decl.otherwise
         else:
             otherwise = "refuse" if rules and rules[-1].outcome == "allow" else "allow"
-        return CompiledClause(
+        compiled = CompiledClause(
             decl=decl,
             kinds=kinds,
             group=group,
@@ -178,6 +181,8 @@ class _Compiler(LawCompiler):
                 for r in decl.remedies
             ),
         )
+        fixed = amounts.fixed_settlement(compiled.fees, compiled.remedies)
+        return dataclasses.replace(compiled, fixed_settlement=fixed) if fixed else compiled
 
     def maybe(self, expr: nodes.Expr | None) -> Node | None:
         """The node of an optional condition (`when ...` of a fee or a remedy)."""
