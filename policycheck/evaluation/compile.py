@@ -26,6 +26,7 @@ from policycheck.evaluation.facts import FactSchema
 from policycheck.evaluation.runtime import Ctx, Node, Value
 from policycheck.evaluation.tolerances import Tolerance, compile_tolerance
 from policycheck.language import nodes
+from policycheck.language.check_money import literal_currencies
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
 
@@ -400,8 +401,12 @@ def _fact_names_in(expr: nodes.Expr, symbols: Symbols) -> tuple[str, ...]:
 
 
 def policy_currency(rule_file: nodes.RuleFile) -> str | None:
-    """The currency of a policy's amounts: its money facts' (checked to be one, PC332)."""
-    return next((f.type.currency for f in rule_file.facts if f.type.currency), None)
+    """The currency of a policy's amounts (checked to be one, PC332): its money facts', else
+    that of the amounts it writes (`fee "handling" 5 USD`)."""
+    found = next((f.type.currency for f in rule_file.facts if f.type.currency), None)
+    if found is None:
+        found = next((currency for currency, _ in literal_currencies(rule_file)), None)
+    return found
 
 
 def _fact_names(first: nodes.Expr, second: nodes.Expr | None, symbols: Symbols) -> tuple[str, ...]:

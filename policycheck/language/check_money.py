@@ -159,7 +159,7 @@ class MoneyChecker(ExprChecker):
             for fact in self.file.facts
             if fact.type.currency and is_currency(fact.type.currency)
         ]
-        named += [(c, span) for c, span in _literal_currencies(self.file) if is_currency(c)]
+        named += [(c, span) for c, span in literal_currencies(self.file) if is_currency(c)]
         if not named:
             return
         first, first_span = named[0]
@@ -206,7 +206,7 @@ def _zero(expr: nodes.Expr) -> bool:
     return isinstance(value, Decimal) and value == 0
 
 
-def _literal_currencies(rule_file: nodes.RuleFile) -> list[tuple[str, Span]]:
+def literal_currencies(rule_file: nodes.RuleFile) -> list[tuple[str, Span]]:
     """The currencies of the amounts written in a rule file's conditions, fees, remedies and
     examples, in file order."""
     found: list[tuple[str, Span]] = []

@@ -276,3 +276,22 @@ def test_the_explanation_says_the_remedy_and_the_fees_in_each_language() -> None
     )
     assert "Remède : remboursement 199,00\xa0€" in decision.explanations["fr"]
     assert decision.to_dict()["remedy"]["amount"] == {"value": "199.00", "currency": "EUR"}
+
+
+def test_fees_in_a_policy_whose_only_amounts_are_written_in_it() -> None:
+    text = """policy p "P"
+facts
+  request.kind: one of return
+clause a "A"
+  applies to return
+  otherwise allow
+  fee "handling" 5 USD
+  fee "packing" 2.50 USD
+  remedy store_credit of 20 USD - fees "a voucher"
+"""
+    out = load_source(Source("p.policy", text)).evaluate({"request": {"kind": "return"}})
+    assert out.remedy.amount == Money("USD", Decimal("12.50"))
+    assert [fee.amount for fee in out.fees] == [
+        Money("USD", Decimal("5")),
+        Money("USD", Decimal("2.50")),
+    ]
