@@ -15,7 +15,6 @@ What it proves and what it cannot:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 from policycheck.analysis.requests import Candidates, Request
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
@@ -24,6 +23,7 @@ from policycheck.evaluation.facts import FactsError
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
 from policycheck.language.diagnostics import Diagnostic, Severity
+from policycheck.language.nesting import refs
 from policycheck.language.source import Span
 from policycheck.language.symbols import KIND_FACT, transitive
 
@@ -319,21 +319,6 @@ def settlement_exprs(clause: nodes.ClauseDecl) -> list[nodes.Expr]:
     return [expr for expr in found if expr is not None]
 
 
-def _names(expr: nodes.Expr) -> Iterator[str]:
-    if isinstance(expr, nodes.Ref):
-        yield expr.name
-    elif isinstance(expr, nodes.And | nodes.Or | nodes.Extreme):
-        for item in expr.items:
-            yield from _names(item)
-    elif isinstance(expr, nodes.Arith):
-        yield from _names(expr.left)
-        yield from _names(expr.right)
-    elif isinstance(expr, nodes.Not | nodes.Known):
-        yield from _names(expr.operand)
-    elif isinstance(expr, nodes.Compare):
-        yield from _names(expr.left)
-        yield from _names(expr.right)
-    elif isinstance(expr, nodes.OnOrBefore):  # a limit may count only under a condition
-        for limit in expr.limits:
-            if limit.condition is not None:
-                yield from _names(limit.condition)
+def _names(expr: nodes.Expr) -> list[str]:
+    """The facts and groups an expression names (language.nesting.refs)."""
+    return [ref.name for ref in refs(expr)]

@@ -27,6 +27,7 @@ from policycheck.evaluation.runtime import Ctx, Node, Value
 from policycheck.evaluation.tolerances import Tolerance, compile_tolerance
 from policycheck.language import nodes
 from policycheck.language.check_money import literal_currencies
+from policycheck.language.nesting import refs
 from policycheck.language.source import Source
 from policycheck.language.symbols import Symbols
 
@@ -390,14 +391,8 @@ def _fees_total(ctx: Ctx) -> Any:
 
 
 def _fact_names_in(expr: nodes.Expr, symbols: Symbols) -> tuple[str, ...]:
-    """The facts an amount reads, in order."""
-    if isinstance(expr, nodes.Ref):
-        return (expr.name,) if expr.name in symbols.facts else ()
-    if isinstance(expr, nodes.Arith):
-        return _fact_names_in(expr.left, symbols) + _fact_names_in(expr.right, symbols)
-    if isinstance(expr, nodes.Extreme):
-        return tuple(name for item in expr.items for name in _fact_names_in(item, symbols))
-    return ()
+    """The facts an operand or an amount reads, in order."""
+    return tuple(ref.name for ref in refs(expr) if ref.name in symbols.facts)
 
 
 def policy_currency(rule_file: nodes.RuleFile) -> str | None:

@@ -8,6 +8,7 @@ from policycheck.language import nodes
 from policycheck.language.check_expr import ExprChecker
 from policycheck.language.diagnostics import Label
 from policycheck.language.money import Money, is_currency
+from policycheck.language.nesting import operands
 from policycheck.language.source import Span
 from policycheck.language.symbols import DATES, Type
 
@@ -217,8 +218,7 @@ def literal_currencies(rule_file: nodes.RuleFile) -> list[tuple[str, Span]]:
             node = stack.pop()
             if isinstance(node, nodes.Literal) and isinstance(node.value, Money):
                 found.append((node.value.currency, node.span))
-            for child in _children(node):
-                stack.append(child)
+            stack.extend(operands(node))
 
     for group in rule_file.groups:
         visit(group.expr)
@@ -241,19 +241,3 @@ def literal_currencies(rule_file: nodes.RuleFile) -> list[tuple[str, Span]]:
             if expectation.amount is not None:
                 found.append((expectation.amount.currency, expectation.span))
     return sorted(found, key=lambda item: (item[1].line, item[1].col))
-
-
-def _children(node: nodes.Expr) -> tuple[nodes.Expr, ...]:
-    if isinstance(node, nodes.And | nodes.Or | nodes.Extreme):
-        return node.items
-    if isinstance(node, nodes.Not):
-        return (node.operand,)
-    if isinstance(node, nodes.Compare | nodes.Arith):
-        return (node.left, node.right)
-    if isinstance(node, nodes.Member):
-        return (node.operand, *node.values)
-    if isinstance(node, nodes.Within):
-        return (node.subject, node.anchor)
-    if isinstance(node, nodes.Known):
-        return (node.operand,)
-    return ()

@@ -21,7 +21,8 @@ NESTING_HELP = (
 
 
 def operands(expr: nodes.Expr) -> tuple[nodes.Expr, ...]:
-    """The conditions and operands directly inside an expression."""
+    """The conditions, operands and amounts directly inside an expression (a list's values
+    aside): the one walk of the AST's expressions."""
     if isinstance(expr, nodes.And | nodes.Or):
         return expr.items
     if isinstance(expr, nodes.Not | nodes.Known):
@@ -32,10 +33,15 @@ def operands(expr: nodes.Expr) -> tuple[nodes.Expr, ...]:
         return (expr.operand,)
     if isinstance(expr, nodes.Within):
         return (expr.subject, expr.anchor)
-    if isinstance(expr, nodes.OnOrBefore):
-        return (expr.subject, *expr.anchors)
+    if isinstance(expr, nodes.OnOrBefore):  # with the conditions its limits count under
+        conditions = tuple(limit.condition for limit in expr.limits if limit.condition)
+        return (expr.subject, *expr.anchors, *conditions)
     if isinstance(expr, nodes.Between):
         return (expr.subject,)
+    if isinstance(expr, nodes.Arith):
+        return (expr.left, expr.right)
+    if isinstance(expr, nodes.Extreme):
+        return expr.items
     return ()
 
 
