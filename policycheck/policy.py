@@ -169,7 +169,8 @@ def _diagnose(source: Source, analysis: bool) -> tuple[CompiledPolicy | None, li
         return None, diagnostics
     compiled = compile_policy(rule_file, source)
     if analysis:
-        diagnostics = sorted(diagnostics + analyse(compiled, rule_file), key=Diagnostic.sort_key)
+        found = analyse(compiled, rule_file).diagnostics
+        diagnostics = sorted(diagnostics + found, key=Diagnostic.sort_key)
     return compiled, diagnostics
 
 

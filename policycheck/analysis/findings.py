@@ -1,226 +1,389 @@
-"""Static analysis of a compiled policy: gaps, overlaps, unreachable clauses and conditions,
-unused declarations — each shown with a concrete request.
+"""Static analysis of a compiled policy, proved with an SMT solver (z3): gaps, overlaps,
+unreachable clauses and conditions — each shown with a request the analysis has evaluated and
+seen reproduce it — and unused declarations.
 
-What it proves and what it cannot:
-- Scopes are enumerated exhaustively over the enum and yes/no facts they read, so a reported gap
-  or unreachable clause is certain, and no gap is missed among those combinations. A scope that
-  also reads dates, numbers or text is tried with boundary values only.
-- Overlaps and unreachable conditions are searched over the facts the conditions read: every
-  enum value and true/false, and for dates the last day in time and the day after of every
-  `within` period (found with the real calendar), numbers and texts from the constants of the
-  file. Past `SEARCH_LIMIT` combinations a seeded sample is tried. A reported overlap or dead
-  condition comes with a request that shows it; the absence of a report is not a proof.
+Every question is asked of the solver over all requests (`encode`, `verdicts`); periods and
+local days are checked against the real calendar as the solver goes (`solve`). An answer is a
+request that shows the finding (evaluated with the policy: a gap's request gives `no_clause`,
+an overlap's `conflict`), a proof that there is none (said in `Analysis.proved`), or `unknown`
+when the solver's time limit runs out: a note (PC412), never a guess. Past the analysis's total
+budget the questions left are skipped and a note (PC413) says which.
 """
 
 from __future__ import annotations
 
-import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from policycheck.analysis.requests import Candidates, Request
+import z3
+
+from policycheck.analysis.encode import FIRST_DAY, LAST_DAY, Encoder
+from policycheck.analysis.solve import Answer, Prover, Request, Result
+from policycheck.analysis.verdicts import Decisions
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
-from policycheck.evaluation.evaluate import clause_scope, clause_verdict, scope_facts
+from policycheck.evaluation.decision import Decision, Outcome
+from policycheck.evaluation.evaluate import clause_scope, clause_verdict, evaluate
 from policycheck.evaluation.facts import FactsError
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
 from policycheck.language.diagnostics import Diagnostic, Severity
-from policycheck.language.nesting import refs
+from policycheck.language.nesting import operands, refs
 from policycheck.language.source import Span
 from policycheck.language.symbols import KIND_FACT, transitive
 
-CONDITION_LIMIT = 512  # requests tried per clause (dead conditions) or pair (overlaps)
-_BASES = 64  # scope combinations a clause's conditions are searched under, at most
+SOLVER_TIMEOUT_MS = 10_000  # per finding (`check --solver-timeout`)
+ANALYSIS_BUDGET_S = 120.0  # per rule file (`check --analysis-budget`)
+MAX_OVERLAPS = 20  # pairs of overlapping clauses reported, at most
+MAX_GAPS = 3  # requests shown for a gap
 
 
-def analyse(policy: CompiledPolicy, rule_file: nodes.RuleFile) -> list[Diagnostic]:
-    """Every gap, overlap, unreachable clause or condition and unused declaration (warnings)."""
-    return sorted(_Analysis(policy, rule_file).run(), key=Diagnostic.sort_key)
+@dataclass(frozen=True)
+class Settings:
+    """How long the analysis may take: per question, and in all."""
+
+    solver_timeout_ms: int = SOLVER_TIMEOUT_MS
+    budget_s: float = ANALYSIS_BUDGET_S
+
+
+@dataclass
+class Analysis:
+    """What the analysis found (warnings, and notes for what it could not decide or skipped)
+    and what it proved for every request."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    proved: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    questions: int = 0
+
+
+def analyse(
+    policy: CompiledPolicy, rule_file: nodes.RuleFile, settings: Settings | None = None
+) -> Analysis:
+    """Every gap, overlap, unreachable clause or condition and unused declaration."""
+    started = time.monotonic()
+    found = _Analysis(policy, rule_file, settings or Settings()).run()
+    found.diagnostics.sort(key=Diagnostic.sort_key)
+    found.seconds = time.monotonic() - started
+    return found
+
+
+class _Budget(Exception):
+    """The analysis's total budget ran out."""
 
 
 class _Analysis:
-    def __init__(self, policy: CompiledPolicy, rule_file: nodes.RuleFile) -> None:
+    def __init__(self, policy: CompiledPolicy, rule_file: nodes.RuleFile, settings: Settings):
         self.policy = policy
         self.file = rule_file
-        self.declared = {f.name: f for f in rule_file.facts}
-        self.found: list[Diagnostic] = []
-        self.candidates = Candidates(policy, self.declared)
+        self.settings = settings
+        self.ends = time.monotonic() + settings.budget_s
+        self.result = Analysis()
+        self.skipped: list[str] = []
         self.beats = transitive({c.decl.id: set(c.beats) for c in policy.clauses})
 
     def warn(self, code: str, message: str, span: Span, note: str, help: str) -> None:
-        self.found.append(
+        self.result.diagnostics.append(
             Diagnostic(code, Severity.WARNING, message, span, self.policy.source.name, note, help)
         )
 
-    def run(self) -> list[Diagnostic]:
-        applies = self.scopes()
-        for clause in self.policy.clauses:
-            self.dead_conditions(clause, applies[clause.decl.id])
-        self.unused()
-        return self.found
-
-    # -- scopes: gaps, unreachable and shadowed clauses, overlaps ------------------------------
-
-    def scopes(self) -> dict[str, list[Request]]:
-        """Gaps, unreachable clauses and overlaps; returns, per clause, the requests (of the
-        scope facts) it applies to."""
-        names = list(
-            dict.fromkeys(f for c in self.policy.clauses for f in scope_facts(c) if self._finite(f))
+    def note(self, code: str, message: str, span: Span, note: str, help: str) -> None:
+        self.result.diagnostics.append(
+            Diagnostic(code, Severity.NOTE, message, span, self.policy.source.name, note, help)
         )
-        applies: dict[str, list[Request]] = {c.decl.id: [] for c in self.policy.clauses}
-        winners: dict[str, int] = {c.decl.id: 0 for c in self.policy.clauses}
-        gaps: list[Request] = []
-        pairs: dict[tuple[str, str], Request] = {}
-        for request in self.candidates.requests(names):
-            ctx = Ctx(dict(request.facts), self.policy.node_count)
-            try:
-                scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
-            except FactsError:  # a period from these dates leaves the supported years
+
+    def run(self) -> Analysis:
+        self.unused()
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("gaps", self.gaps),
+            ("overlaps", self.overlaps),
+            ("clauses that never apply", self.unreachable),
+            ("conditions that never or always hold", self.dead_conditions),
+        ]
+        try:
+            self.encoder = Encoder(self.policy)
+            self.decisions = Decisions(self.encoder, self.policy)
+            self.prover = Prover(self.encoder, self.settings.solver_timeout_ms)
+        except RecursionError:  # too deep for the solver's terms (nesting is bounded: PC106)
+            self.skipped = [name for name, _ in steps]
+            steps = []
+        for name, step in steps:
+            if self.skipped:
+                self.skipped.append(name)
                 continue
-            true = [cid for cid, value in scopes.items() if value is True]
-            for cid in true:
-                applies[cid].append(request)
-                if not any(cid in self.beats[other] for other in true):
-                    winners[cid] += 1
-            if all(value is False for value in scopes.values()) and not self._outside(request):
-                gaps.append(request)
-            for first, second in itertools.combinations(true, 2):
-                if first not in self.beats[second] and second not in self.beats[first]:
-                    pairs.setdefault((first, second), request)
-        self.report_gaps(gaps, names)
-        for clause in self.policy.clauses:
-            self.report_unreachable(clause, applies[clause.decl.id], winners[clause.decl.id])
-        for (first, second), request in pairs.items():
-            self.overlap(self.policy.by_id[first], self.policy.by_id[second], request)
-        return applies
-
-    def _finite(self, name: str) -> bool:
-        fact = self.declared.get(name)
-        return fact is not None and fact.type.kind in ("enum", "bool")
-
-    def _outside(self, request: Request) -> bool:
-        kind = request.facts.get(KIND_FACT)
-        return any(kind in {k.name for k in decl.kinds} for decl in self.file.outside)
-
-    def report_gaps(self, gaps: list[Request], names: list[str]) -> None:
-        if not gaps:
-            return
-        header = self.file.header
-        if not names:  # no fact decides anything: no clause applies to any request
-            self.warn(
-                "PC407",
-                "no clause covers any request",
-                header.span,
-                note="no clause of this policy applies, whatever the facts",
-                help='add a clause, or declare the policy silent with `outside KIND "why"`',
+            try:
+                step()
+            except _Budget:
+                self.skipped.append(name)
+        if self.skipped:
+            self.note(
+                "PC413",
+                f"analysis skipped: {', '.join(self.skipped)}",
+                self.file.header.span,
+                note=f"the analysis's budget of {self.settings.budget_s:g} s ran out",
+                help="names and types are checked in full; give it longer with "
+                "`check --analysis-budget SECONDS`, or split the rule file",
             )
+        if hasattr(self, "prover"):
+            self.result.questions = self.prover.questions
+        return self.result
+
+    # -- asking ------------------------------------------------------------------------------
+
+    def ask(self, goal: object) -> Result:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise _Budget
+        limit = min(self.settings.solver_timeout_ms, int(left * 1000) + 1)
+        result = self.prover.find(goal, limit)
+        if result.answer is Answer.UNKNOWN and time.monotonic() >= self.ends:
+            raise _Budget
+        return result
+
+    def unknown(self, what: str, span: Span, result: Result) -> None:
+        self.note(
+            "PC412",
+            f"undecided: {what}",
+            span,
+            note=f"the solver gave no answer: {result.why}",
+            help="neither proved nor shown; give it longer with `check --solver-timeout MS`",
+        )
+
+    def decide(self, facts: Request) -> Decision | None:
+        """The decision for a request the analysis built (None when its facts are invalid)."""
+        try:
+            return evaluate(self.policy, facts.json())
+        except FactsError:
+            return None
+
+    def smallest(self, request: Request, shows: Callable[[Request], bool]) -> Request:
+        """The request with every fact it does not need left unknown."""
+        facts = dict(request.facts)
+        for name in list(facts):
+            trial = {k: v for k, v in facts.items() if k != name}
+            if shows(Request(trial)):
+                facts = trial
+        return Request(facts)
+
+    # -- gaps ----------------------------------------------------------------------------------
+
+    def gaps(self) -> None:
+        header = self.file.header
+        if not self.policy.clauses:
             return
-        shown = "; ".join(r.words() for r in gaps[:3])
-        more = f" (and {len(gaps) - 3} more)" if len(gaps) > 3 else ""
+        shows = self._shows_gap
+        shown: list[Request] = []
+        goal = self.decisions.no_clause()
+        while len(shown) < MAX_GAPS:
+            result = self.ask(goal)
+            if result.answer is Answer.NONE:
+                break
+            if result.answer is Answer.UNKNOWN:
+                self.unknown("whether some request reaches no clause", header.span, result)
+                return
+            assert result.request is not None
+            if not shows(result.request):  # the evaluator must agree before it is said
+                self.unknown("whether some request reaches no clause", header.span, Result(
+                    Answer.UNKNOWN, why="its request did not give no_clause"))  # fmt: skip
+                return
+            request = self.smallest(result.request, shows)
+            shown.append(request)
+            goal = _and(goal, _not_like(self.encoder, request))
+        if not shown:
+            self.result.proved.append("no gap")
+            return
+        more = " (and maybe more)" if len(shown) == MAX_GAPS else ""
         self.warn(
             "PC407",
-            f"no clause covers {gaps[0].words()}",
+            f"no clause covers {shown[0].words()}",
             header.span,
-            note=f"{len(gaps)} combination(s) of {', '.join(names)} reach no clause",
-            help=f"for example: {shown}{more}; add a clause, or declare the policy silent with "
-            '`outside KIND "why"`',
+            note="for such a request the decision is no_clause",
+            help=f"for example: {'; '.join(r.words() for r in shown)}{more}; add a clause, or "
+            'declare the policy silent with `outside KIND "why"`',
         )
 
-    def report_unreachable(self, clause: CompiledClause, applies: list[Request], wins: int) -> None:
-        decl = clause.decl
-        if clause.kinds is None and clause.group is None:
+    def _shows_gap(self, request: Request) -> bool:
+        decision = self.decide(request)
+        return decision is not None and decision.outcome is Outcome.NO_CLAUSE
+
+    # -- overlaps ------------------------------------------------------------------------------
+
+    def overlaps(self) -> None:
+        pairs = [(a.decl.id, b.decl.id) for i, a in enumerate(self.policy.clauses)
+                 for b in self.policy.clauses[i + 1:]]  # fmt: skip
+        if not pairs:
+            self.result.proved.append("no overlap")
             return
-        if not applies and self._scope_is_finite(clause):
-            self.warn(
-                "PC408",
-                f"clause `{decl.id}` can never apply",
-                decl.span,
-                note="no request satisfies its scope",
-                help="its scope contradicts itself: check `applies to` and its group",
-            )
-        elif applies and wins == 0 and self._scope_is_finite(clause):
-            stronger = sorted(c for c in self.beats if decl.id in self.beats[c])
-            self.warn(
-                "PC408",
-                f"clause `{decl.id}` is always overridden",
-                decl.span,
-                note=f"whenever it applies, clause {', '.join(stronger)} takes precedence",
-                help=f"for example: {applies[0].words()}",
-            )
-
-    def _scope_is_finite(self, clause: CompiledClause) -> bool:
-        return all(self._finite(f) for f in scope_facts(clause))
-
-    def overlap(self, first: CompiledClause, second: CompiledClause, base: Request) -> None:
-        names = [
-            f
-            for f in dict.fromkeys([*_decision_facts(first), *_decision_facts(second)])
-            if f not in base.facts
-        ]
-        for request in self.candidates.requests(names, base.facts, CONDITION_LIMIT):
-            ctx = Ctx(dict(request.facts), self.policy.node_count)
-            try:
-                if not (clause_scope(first, ctx)[0] is clause_scope(second, ctx)[0] is True):
-                    continue
-                one = clause_verdict(first, True, ctx, []).outcome
-                two = clause_verdict(second, True, ctx, []).outcome
-            except FactsError:  # a period from these dates leaves the supported years
-                continue
-            if one is not None and two is not None and one != two:
-                self.warn(
-                    "PC402",
-                    f"clauses `{first.decl.id}` and `{second.decl.id}` overlap",
-                    second.decl.span,
-                    note=f"both apply with different outcomes: {first.decl.id} gives {one}, "
-                    f"{second.decl.id} gives {two}",
-                    help=f"for example: {request.words()}; declare `exception to "
-                    f"{first.decl.id}` (or `overrides`) in the clause that should win",
-                )
+        goal = self.decisions.any_conflict()
+        reported = 0
+        while reported < MAX_OVERLAPS:
+            result = self.ask(goal)
+            if result.answer is Answer.NONE:
+                break
+            if result.answer is Answer.UNKNOWN:
+                self.unknown("whether two clauses overlap", self.file.header.span, result)
                 return
+            assert result.request is not None
+            pair = self._pair_in(result)
+            if pair is None:  # the evaluator must agree before it is said
+                self.unknown("whether two clauses overlap", self.file.header.span, Result(
+                    Answer.UNKNOWN, why="its request did not give conflict"))  # fmt: skip
+                return
+            first, second = pair
+            shows = self._shows_conflict(first, second)
+            self.overlap(first, second, self.smallest(result.request, shows))
+            reported += 1
+            goal = _and(goal, _not(self.decisions.conflict(first, second)))
+        if reported == 0:
+            self.result.proved.append("no overlap")
 
-    # -- conditions that can never hold -------------------------------------------------------
+    def _pair_in(self, result: Result) -> tuple[str, str] | None:
+        """Two clauses of different outcomes in the conflict the request gives, in file order."""
+        assert result.request is not None
+        decision = self.decide(result.request)
+        if decision is None or decision.outcome is not Outcome.CONFLICT:
+            return None
+        outcomes = {c: self._outcome(c, result.request) for c in decision.conflicting}
+        allows = [c for c, o in outcomes.items() if o == "allow"]
+        refuses = [c for c, o in outcomes.items() if o == "refuse"]
+        if not allows or not refuses:
+            return None
+        order = [c.decl.id for c in self.policy.clauses]
+        first, second = sorted((allows[0], refuses[0]), key=order.index)
+        return first, second
 
-    def dead_conditions(self, clause: CompiledClause, applies: list[Request]) -> None:
-        nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
-        if not nodes_:
-            return
-        if not self._scope_is_finite(clause):  # scope reads dates or numbers: search it too
-            applies = [Request({})]
-            names = list(dict.fromkeys([*scope_facts(clause), *_decision_facts(clause)]))
-        else:
-            names = [f for f in _decision_facts(clause) if f not in scope_facts(clause)]
-        if not applies:
-            return
-        bases = applies[:_BASES]
-        per_base = max(1, CONDITION_LIMIT // len(bases))
-        seen: dict[int, set[bool | None]] = {n.index: set() for n in nodes_}
-        for base in bases:
-            for request in self.candidates.requests(names, base.facts, per_base):
-                ctx = Ctx(dict(request.facts), self.policy.node_count)
-                try:
-                    if clause_scope(clause, ctx)[0] is not True:
-                        continue
-                    found = [node.fn(ctx) for node in nodes_]
-                except FactsError:  # a period from these dates leaves the supported years
+    def _shows_conflict(self, first: str, second: str) -> Callable[[Request], bool]:
+        def shows(request: Request) -> bool:
+            decision = self.decide(request)
+            return (
+                decision is not None
+                and decision.outcome is Outcome.CONFLICT
+                and {first, second} <= set(decision.conflicting)
+            )
+
+        return shows
+
+    def overlap(self, first: str, second: str, request: Request) -> None:
+        one = self._outcome(first, request)
+        two = self._outcome(second, request)
+        self.warn(
+            "PC402",
+            f"clauses `{first}` and `{second}` overlap",
+            self.policy.by_id[second].decl.span,
+            note=f"both apply with different outcomes: {first} gives {one}, {second} gives {two}",
+            help=f"for example: {request.words()}; declare `exception to {first}` "
+            "(or `overrides`) in the clause that should win",
+        )
+
+    def _outcome(self, clause_id: str, request: Request) -> str:
+        """The clause's own verdict on `request` (it applies to it)."""
+        ctx = Ctx(dict(request.facts), self.policy.node_count)
+        return clause_verdict(self.policy.by_id[clause_id], True, ctx, None).outcome or "unknown"
+
+    # -- clauses that never apply, or are always overridden ------------------------------------
+
+    def unreachable(self) -> None:
+        applying: set[str] = set()
+        winning: set[str] = set()
+        for clause in self.policy.clauses:
+            cid, decl = clause.decl.id, clause.decl
+            if cid in applying and (cid in winning or not self.decisions.beaten_by[cid]):
+                continue
+            if cid not in applying:
+                result = self.ask(self.decisions.clauses[cid].scope.true)
+                if result.answer is Answer.UNKNOWN:
+                    self.unknown(f"whether clause `{cid}` can apply", decl.span, result)
                     continue
-                for node, value in zip(nodes_, found, strict=True):
-                    seen[node.index].add(value)
-        for node in nodes_:
-            values = seen[node.index]
-            if values and True not in values and None not in values:
-                self.dead(clause, node, "never holds")
-            elif (
-                values
-                and False not in values
-                and None not in values
-                and node in [r.node for r in clause.rules[:-1]]
-            ):
-                self.dead(clause, node, "always holds: the rules after it are never reached")
+                if result.answer is Answer.NONE:
+                    self.warn(
+                        "PC408",
+                        f"clause `{cid}` can never apply",
+                        decl.span,
+                        note="no request satisfies its scope",
+                        help="its scope contradicts itself: check `applies to` and its group",
+                    )
+                    continue
+                assert result.request is not None
+                self._mark(result.request, applying, winning)
+            if cid in winning or not self.decisions.beaten_by[cid]:
+                continue
+            result = self.ask(self.decisions.winner(cid))
+            if result.answer is Answer.UNKNOWN:
+                self.unknown(f"whether clause `{cid}` is always overridden", decl.span, result)
+            elif result.answer is Answer.NONE:
+                example = self._applying_example(cid)
+                stronger = sorted(c for c in self.beats if cid in self.beats[c])
+                self.warn(
+                    "PC408",
+                    f"clause `{cid}` is always overridden",
+                    decl.span,
+                    note=f"whenever it applies, clause {', '.join(stronger)} takes precedence",
+                    help=f"for example: {example.words()}" if example else
+                    "remove it, or narrow the clauses that take precedence",
+                )
+            else:
+                assert result.request is not None
+                self._mark(result.request, applying, winning)
+        if not any(d.code == "PC408" for d in self.result.diagnostics) and not any(
+            d.code == "PC412" and "apply" in d.message for d in self.result.diagnostics
+        ):
+            self.result.proved.append("every clause applies to some request")
+
+    def _mark(self, request: Request, applying: set[str], winning: set[str]) -> None:
+        """The clauses that apply to `request`, and those among them that win."""
+        ctx = Ctx(dict(request.facts), self.policy.node_count)
+        try:
+            scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
+        except FactsError:
+            return
+        true = {cid for cid, value in scopes.items() if value is True}
+        applying |= true
+        winning |= {c for c in true if not any(w in true for w in self.decisions.beaten_by[c])}
+
+    def _applying_example(self, cid: str) -> Request | None:
+        result = self.ask(self.decisions.clauses[cid].scope.true)
+        return result.request if result.answer is Answer.FOUND else None
+
+    # -- conditions that never or always hold --------------------------------------------------
+
+    def dead_conditions(self) -> None:
+        clean = True
+        for clause in self.policy.clauses:
+            scope = self.decisions.clauses[clause.decl.id].scope
+            last = clause.rules[-1].node if clause.rules else None
+            checks = [(rule.node, rule.node is not last) for rule in clause.rules]
+            checks += [(node, False) for node in clause.requirements]
+            for node, may_be_always in checks:
+                value = self.encoder.node(node)
+                result = self.ask(_and(scope.true, value.true))
+                if result.answer is Answer.UNKNOWN:
+                    self.unknown(f"whether `{node.text}` can hold", self._span_of(clause, node),
+                                 result)  # fmt: skip
+                    clean = False
+                    continue
+                if result.answer is Answer.NONE:
+                    self.dead(clause, node, "never holds")
+                    clean = False
+                    continue
+                if not may_be_always:
+                    continue
+                result = self.ask(_and(scope.true, value.false))
+                if result.answer is Answer.UNKNOWN:
+                    self.unknown(f"whether `{node.text}` can fail", self._span_of(clause, node),
+                                 result)  # fmt: skip
+                    clean = False
+                elif result.answer is Answer.NONE:
+                    self.dead(clause, node, "always holds: the rules after it are never reached")
+                    clean = False
+        if clean:
+            self.result.proved.append("no condition that never or always holds")
 
     def dead(self, clause: CompiledClause, node: Node, what: str) -> None:
-        span = self._span_of(clause, node)
         self.warn(
             "PC409",
             f"condition `{node.text}` {what.split(':')[0]}",
-            span,
+            self._span_of(clause, node),
             note=f"in clause {clause.decl.id}, for every request it applies to, it {what}",
             help="check the condition against the terms; a contradiction or a "
             "tautology is usually a typo",
@@ -235,39 +398,33 @@ class _Analysis:
     # -- unused declarations ------------------------------------------------------------------
 
     def unused(self) -> None:
-        read: set[str] = set()
-        for clause in self.policy.clauses:
-            read.update(scope_facts(clause))
-            read.update(_decision_facts(clause))
-            for expr in settlement_exprs(clause.decl):  # what fees and remedies compute from
-                read.update(_names(expr))
-            whens = [fee.when for fee in clause.fees] + [r.when for r in clause.remedies]
-            read.update(f for node in whens if node is not None for f in node.facts)
+        read: set[str] = {KIND_FACT} if any(c.kinds is not None for c in self.policy.clauses) else set()
+        exprs = _every_expr(self.file)
+        for expr in exprs:
+            read.update(ref.name for ref in refs(expr))
         # what a law beneath the terms is told (`where`) is read too
         read.update(f for law in self.policy.laws for answer in law.answers for f in answer.facts)
         if self.file.header.in_force_on is not None:  # it chooses the version in force
             read.add(self.file.header.in_force_on.name)
-        used_groups = _group_refs(self.file)
-        used_calendars = {
-            unit
-            for c in self.file.clauses
-            for expr in [*(r.expr for r in c.rules), *c.requirements]
-            for w in nodes.withins(expr)
-            for unit in nodes.period_units(w)
-        } | {d.unit for c in self.file.clauses for d in c.discretions if d.reason == "near_miss"}
+        used_calendars = {unit for expr in exprs for part in _parts(expr)
+                          if isinstance(part, nodes.Within | nodes.OnOrBefore)
+                          for unit in nodes.period_units(part)}  # fmt: skip
+        used_calendars |= {d.unit for c in self.file.clauses for d in c.discretions
+                           if d.reason == "near_miss"}  # fmt: skip
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:
                 self.warn(
                     "PC410",
                     f"calendar `{calendar.name}` is never used",
                     calendar.span,
-                    note="no `within` or near-miss tolerance counts in it",
+                    note="no `within`, `on or before` or near-miss tolerance counts in it",
                     help="remove it or use it",
                 )
             elif calendar.region_fact is not None:
                 read.add(calendar.region_fact.name)
         if self.file.header.customer_zone is not None:  # it reads every date-time given
             read.add(self.file.header.customer_zone.region_fact.name)
+        used_groups = _group_refs(self.file, exprs)
         for group in self.file.groups:
             if group.name not in used_groups:
                 self.warn(
@@ -288,27 +445,35 @@ class _Analysis:
                 )
 
 
-def _decision_facts(clause: CompiledClause) -> list[str]:
-    nodes_ = [rule.node for rule in clause.rules] + list(clause.requirements)
-    return list(dict.fromkeys(f for node in nodes_ for f in node.facts))
-
-
-def _group_refs(rule_file: nodes.RuleFile) -> set[str]:
-    groups = {g.name for g in rule_file.groups}
-    used: set[str] = set()
+def _every_expr(rule_file: nodes.RuleFile) -> list[nodes.Expr]:
+    """Every condition and amount of a rule file: its groups', clauses', laws' mappings'."""
     exprs: list[nodes.Expr] = [g.expr for g in rule_file.groups]
     for clause in rule_file.clauses:
         if clause.scope and clause.scope.group:
-            used.add(clause.scope.group.name)
+            exprs.append(clause.scope.group)
         exprs += [r.expr for r in clause.rules] + list(clause.requirements)
         exprs += settlement_exprs(clause)
     for law in rule_file.laws:
         for mapping in law.mappings:
             exprs += [case.expr for case in mapping.cases]
             exprs += [mapping.expr] if mapping.expr is not None else []
-    for expr in exprs:
-        used.update(ref for ref in _names(expr) if ref in groups)
-    return used
+    return exprs
+
+
+def _parts(expr: nodes.Expr) -> list[nodes.Expr]:
+    """`expr` and every expression inside it (language.nesting.operands)."""
+    found, stack = [], [expr]
+    while stack:
+        part = stack.pop()
+        found.append(part)
+        stack.extend(operands(part))
+    return found
+
+
+def _group_refs(rule_file: nodes.RuleFile, exprs: list[nodes.Expr]) -> set[str]:
+    """The groups some clause, group or law names (a group never names itself: PC404)."""
+    groups = {g.name for g in rule_file.groups}
+    return {ref.name for expr in exprs for ref in refs(expr) if ref.name in groups}
 
 
 def settlement_exprs(clause: nodes.ClauseDecl) -> list[nodes.Expr]:
@@ -319,6 +484,24 @@ def settlement_exprs(clause: nodes.ClauseDecl) -> list[nodes.Expr]:
     return [expr for expr in found if expr is not None]
 
 
-def _names(expr: nodes.Expr) -> list[str]:
-    """The facts and groups an expression names (language.nesting.refs)."""
-    return [ref.name for ref in refs(expr)]
+def _and(*terms: Any) -> Any:
+    return z3.And(*terms)
+
+
+def _not(term: Any) -> Any:
+    return z3.Not(term)
+
+
+def _not_like(encoder: Encoder, request: Request) -> Any:
+    """Not a request with the same values of the finite facts (enum, yes/no) `request` knows."""
+    same = []
+    for name, value in request.facts.items():
+        term = encoder.facts[name]
+        if term.kind == "enum":
+            same.append(z3.And(term.known, term.value == encoder.string(str(value))))
+        elif term.kind == "bool":
+            same.append(z3.And(term.known, term.value == bool(value)))
+    return z3.Not(z3.And(same)) if same else z3.BoolVal(False)
+
+
+DATES_ANALYSED = f"{FIRST_DAY.year} to {LAST_DAY.year}"  # the years the proofs range over

@@ -68,7 +68,11 @@ def run_check(args: argparse.Namespace) -> int:
         )
         for source, diags in found
     ]
-    failed = any(d.severity is Severity.ERROR or args.strict for _, diags in found for d in diags)
+    failed = any(
+        d.severity is Severity.ERROR or (args.strict and d.severity is Severity.WARNING)
+        for _, diags in found
+        for d in diags
+    )
     if args.format == "json":
         print_json([d.to_dict() for _, diags in found for d in diags])
     else:
@@ -79,10 +83,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _summary(diagnostics: list[Diagnostic]) -> str:
-    if not diagnostics:
-        return "ok"
-    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    parts = [plural(errors, "error")] if errors else []
-    parts += [plural(warnings, "warning")] if warnings else []
-    return ", ".join(parts)
+    """`ok`, or `1 error, 2 warnings` (notes are not problems: `ok, 1 note`)."""
+    counts = {s: sum(d.severity is s for d in diagnostics) for s in Severity}
+    parts = [plural(counts[s], s.value) for s in (Severity.ERROR, Severity.WARNING) if counts[s]]
+    notes = [plural(counts[Severity.NOTE], "note")] if counts[Severity.NOTE] else []
+    return ", ".join((parts or ["ok"]) + notes)

@@ -17,6 +17,7 @@ class Severity(enum.Enum):
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # what the analysis could not decide, or skipped: never fails a check
 
 
 #: Every diagnostic code and its one-line meaning. A retired code is never reused.
@@ -73,6 +74,8 @@ CODES: dict[str, str] = {
     "PC409": "condition that never or always holds",
     "PC410": "unused fact, group or calendar",
     "PC411": "two rule files define the same policy for the same days",
+    "PC412": "analysis undecided within the solver's time limit",
+    "PC413": "analyses skipped: the rule file's analysis budget ran out",
     "PC416": "customer's time zone that no region gives",
     "PC421": "versions of one policy chosen by different facts",
     "PC422": "versions of one policy without distinct version names",

@@ -1,0 +1,432 @@
+"""A compiled policy's facts and conditions as SMT terms (z3), three-valued like the evaluator.
+
+Each fact is a pair: `known` (a Boolean) and its value — an integer index for enum values and
+texts (one table of strings for the whole file, so `a = b` between two facts means the same),
+a Boolean, a day number for dates (`date.toordinal()`), seconds since 1970 (UTC) for date-times,
+an exact real for numbers and amounts. Each condition is a pair of Booleans (`true`, `false`);
+neither means unknown, and `and`, `or`, `not` combine them as the evaluator's closures do
+(Kleene's logic). Dates range over the supported years, less a year at each end so that a
+period counted from any of them stays inside.
+
+Periods (`within`, `on or before`) and the local day of a date-time are not written out: they go
+through the calendar's holidays, zones and counting rules. They are fresh terms, constrained by
+what is always true of them (`Encoder.background`) and by what the real evaluator says at the
+points the solver picks (`periods.Refiner`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import holidays
+import z3
+
+from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, resolve_region
+from policycheck.evaluation.compile import CompiledPolicy
+from policycheck.evaluation.limits import day_in_year
+from policycheck.evaluation.runtime import Node
+from policycheck.language import nodes
+from policycheck.language.money import Money
+from policycheck.language.nesting import refs
+from policycheck.language.symbols import Symbols
+
+FIRST_DAY = date(MIN_YEAR + 1, 1, 1)  # the earliest date the analysis tries
+LAST_DAY = date(MAX_YEAR - 1, 12, 31)  # the latest
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY_SECONDS = 86_400
+MAX_OFFSET = 14 * 3600  # no zone is further than 14 hours from UTC
+
+# rule-file comparison operators, on z3 terms
+COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class FactTerm:
+    """A fact as the solver sees it."""
+
+    name: str
+    kind: str  # enum, bool, text, date, datetime, number, money
+    known: Any  # z3 Bool
+    value: Any  # z3 Int, Bool or Real
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Tri:
+    """A condition's value: `true` and `false` (z3 Booleans); neither is unknown."""
+
+    true: Any
+    false: Any
+
+    @property
+    def unknown(self) -> Any:
+        return z3.And(z3.Not(self.true), z3.Not(self.false))
+
+    def negate(self) -> Tri:
+        return Tri(self.false, self.true)
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A condition whose value the solver chooses and the evaluator checks: a period, or any
+    atom the encoding does not write out. `subject` is the fact its value is monotone in (the
+    request's date: in time up to a last day, then unknown, then late), if any."""
+
+    node: Node
+    tri: Tri
+    subject: str | None
+    others: tuple[str, ...]  # the other facts its value depends on
+
+
+@dataclass(frozen=True)
+class LocalDay:
+    """The local day (in the policy's zone) of a date-time fact, as a day number."""
+
+    fact: str
+    day: Any  # z3 Int
+
+
+class Encoder:
+    """Terms for the facts and compiled conditions of one policy, made once and shared by every
+    question the analysis asks."""
+
+    def __init__(self, policy: CompiledPolicy) -> None:
+        self.policy = policy
+        self.declared = {f.name: f for f in policy.rule_file.facts}
+        self.strings: dict[str, int] = {}
+        self.facts: dict[str, FactTerm] = {}
+        self.opaque: dict[int, Opaque] = {}  # by node index
+        self.local_days: dict[str, LocalDay] = {}
+        self.divisors: list[Any] = []  # known divisors are never zero (PC509 otherwise)
+        self.fresh: dict[str, int] = {}  # texts made up for a model: each of its own index
+        self._memo: dict[int, Tri] = {}
+        for decl in policy.rule_file.facts:  # enum values first: their indices are stable
+            if decl.type.kind == "enum":
+                for value in decl.type.values:
+                    self.string(value)
+        for calendar in policy.rule_file.calendars:  # a place in each region of a calendar
+            if calendar.region_fact is not None and calendar.country is not None:
+                for place in region_samples(calendar.country):
+                    self.string(place)
+        for decl in policy.rule_file.facts:
+            self.fact(decl.name)
+
+    # -- facts -------------------------------------------------------------------------------
+
+    def string(self, text: str) -> int:
+        """The index of a string (an enum value or a text)."""
+        return self.strings.setdefault(text, len(self.strings))
+
+    def strings_by_index(self) -> list[str]:
+        return list(self.strings)
+
+    def index_of(self, text: str) -> int:
+        """The index of a text of a request this analysis built."""
+        found = self.strings.get(text)
+        return found if found is not None else self.fresh[text]
+
+    def fresh_text(self, name: str, index: int) -> str:
+        """A text for an index no string of the file has: `other postcode 12`."""
+        text = f"other {name.rsplit('.', 1)[-1]} {index}"
+        self.fresh[text] = index
+        return text
+
+    def fact(self, name: str) -> FactTerm:
+        found = self.facts.get(name)
+        if found is not None:
+            return found
+        decl = self.declared[name]
+        kind = decl.type.kind
+        known = z3.Bool(f"known {name}")
+        if kind == "bool":
+            value: Any = z3.Bool(name)
+        elif kind in ("number", "money"):
+            value = z3.Real(name)
+        else:  # enum, text, date, datetime
+            value = z3.Int(name)
+        term = FactTerm(name, kind, known, value, decl.type.currency)
+        self.facts[name] = term
+        return term
+
+    def local_day(self, name: str) -> Any:
+        """The local day of the date-time fact `name` (its value checked by the evaluator)."""
+        found = self.local_days.get(name)
+        if found is None:
+            found = LocalDay(name, z3.Int(f"local day of {name}"))
+            self.local_days[name] = found
+        return found.day
+
+    def background(self) -> list[Any]:
+        """What is always true: every value in its range, local days near their instants."""
+        first, last = FIRST_DAY.toordinal(), LAST_DAY.toordinal()
+        first_second = int((datetime.combine(FIRST_DAY, datetime.min.time(), UTC) - EPOCH)
+                           .total_seconds())  # fmt: skip
+        last_second = first_second + (last - first + 1) * DAY_SECONDS - 1
+        found: list[Any] = []
+        for term in self.facts.values():
+            decl = self.declared[term.name]
+            if term.kind == "enum":
+                found.append(z3.Or([term.value == self.string(v) for v in decl.type.values]))
+            elif term.kind == "text":
+                found.append(term.value >= 0)
+            elif term.kind == "date":
+                found.append(z3.And(term.value >= first, term.value <= last))
+            elif term.kind == "datetime":
+                found.append(z3.And(term.value >= first_second, term.value <= last_second))
+        epoch_day = EPOCH.date().toordinal()
+        for name, local in self.local_days.items():
+            seconds = self.facts[name].value
+            found.append(local.day >= epoch_day + (seconds - MAX_OFFSET) / DAY_SECONDS)
+            found.append(local.day <= epoch_day + (seconds + MAX_OFFSET) / DAY_SECONDS)
+        for opaque in self.opaque.values():
+            found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false)))
+            if opaque.subject is not None:  # no request date to compare: unknown
+                unknown = z3.Not(self.facts[opaque.subject].known)
+                found.append(z3.Implies(unknown, opaque.tri.unknown))
+            found += _period_bounds(self, opaque)
+        found += self.divisors
+        return found
+
+    # -- conditions --------------------------------------------------------------------------
+
+    def node(self, node: Node) -> Tri:
+        """The value of a compiled condition."""
+        found = self._memo.get(node.index)
+        if found is None:
+            found = self._node(node)
+            self._memo[node.index] = found
+        return found
+
+    def _node(self, node: Node) -> Tri:
+        if node.op == "and":
+            items = [self.node(child) for child in node.children]
+            return Tri(z3.And([i.true for i in items]), z3.Or([i.false for i in items]))
+        if node.op == "or":
+            items = [self.node(child) for child in node.children]
+            return Tri(z3.Or([i.true for i in items]), z3.And([i.false for i in items]))
+        if node.op == "not":
+            return self.node(node.children[0]).negate()
+        if node.children:  # a group named in a condition: its shared node
+            return self.node(node.children[0])
+        return self.atom(node)
+
+    def atom(self, node: Node) -> Tri:
+        expr = node.expr
+        if isinstance(expr, nodes.Literal):
+            value = z3.BoolVal(bool(expr.value)) if isinstance(expr.value, bool) else None
+            if value is None:
+                return Tri(z3.BoolVal(False), z3.BoolVal(False))
+            return Tri(value, z3.Not(value))
+        if isinstance(expr, nodes.Ref):
+            term = self.fact(expr.name)
+            return Tri(z3.And(term.known, term.value), z3.And(term.known, z3.Not(term.value)))
+        if isinstance(expr, nodes.Known):
+            assert isinstance(expr.operand, nodes.Ref)
+            known = self.fact(expr.operand.name).known
+            holds = known if expr.known else z3.Not(known)
+            return Tri(holds, z3.Not(holds))
+        if isinstance(expr, nodes.Compare):
+            left = self.operand(expr.left, expr.right)
+            right = self.operand(expr.right, expr.left)
+            if left is None or right is None:
+                return self._opaque(node)
+            known = z3.And(left[0], right[0])
+            holds = COMPARE[expr.op](left[1], right[1])
+            return Tri(z3.And(known, holds), z3.And(known, z3.Not(holds)))
+        if isinstance(expr, nodes.Member):
+            subject = self.operand(expr.operand, None)
+            values = [self.operand(v, expr.operand) for v in expr.values]
+            if subject is None or any(v is None for v in values):
+                return self._opaque(node)
+            holds = z3.Or([subject[1] == v[1] for v in values if v is not None])
+            return Tri(z3.And(subject[0], holds), z3.And(subject[0], z3.Not(holds)))
+        if isinstance(expr, nodes.Between):
+            return self.between(node, expr)
+        return self._opaque(node)
+
+    def between(self, node: Node, expr: nodes.Between) -> Tri:
+        """`x between 1 november and 24 december`: exactly, as the window in every year."""
+        subject = self.operand(expr.subject, _A_DATE)
+        if subject is None:
+            return self._opaque(node)
+        known, day = subject
+        windows = []
+        for year in range(FIRST_DAY.year - 1, LAST_DAY.year + 1):
+            start = day_in_year(expr.first, year)
+            end_year = year + 1 if (expr.first.month, expr.first.day) > (
+                expr.last.month, expr.last.day) else year  # fmt: skip
+            end = day_in_year(expr.last, min(end_year, MAX_YEAR))
+            windows.append(z3.And(day >= start.toordinal(), day <= end.toordinal()))
+        holds = z3.Or(windows)
+        return Tri(z3.And(known, holds), z3.And(known, z3.Not(holds)))
+
+    def _opaque(self, node: Node) -> Tri:
+        found = self.opaque.get(node.index)
+        if found is not None:
+            return found.tri
+        tri = Tri(z3.Bool(f"holds #{node.index}"), z3.Bool(f"fails #{node.index}"))
+        subject = _monotone_subject(node)
+        others = tuple(f for f in node.facts if f != subject)
+        self.opaque[node.index] = Opaque(node, tri, subject, others)
+        return tri
+
+    # -- operands ----------------------------------------------------------------------------
+
+    def operand(self, expr: nodes.Expr, other: nodes.Expr | None) -> tuple[Any, Any] | None:
+        """(known, value) of an operand or amount; None for one the encoding cannot write."""
+        if isinstance(expr, nodes.Literal):
+            return z3.BoolVal(True), self.literal(expr.value)
+        if isinstance(expr, nodes.Ref):
+            if expr.name not in self.declared:  # a bare enum value
+                return z3.BoolVal(True), z3.IntVal(self.string(expr.name))
+            term = self.fact(expr.name)
+            if term.kind == "datetime" and self._kind(other) == "date":
+                return term.known, self.local_day(expr.name)
+            return term.known, term.value
+        if isinstance(expr, nodes.Arith):
+            left, right = self.operand(expr.left, None), self.operand(expr.right, None)
+            if left is None or right is None:
+                return None
+            known = z3.And(left[0], right[0])
+            if expr.op == "+":
+                return known, left[1] + right[1]
+            if expr.op == "-":
+                return known, left[1] - right[1]
+            if expr.op in ("*", "of"):
+                return known, left[1] * right[1]
+            self.divisors.append(z3.Implies(right[0], right[1] != 0))
+            return known, left[1] / right[1]
+        if isinstance(expr, nodes.Extreme):
+            items = [self.operand(item, None) for item in expr.items]
+            if any(item is None for item in items):
+                return None
+            known = z3.And([item[0] for item in items if item is not None])
+            value = items[0][1] if items[0] is not None else None
+            for item in items[1:]:
+                assert item is not None
+                smaller = item[1] < value if expr.name == "min" else item[1] > value
+                value = z3.If(smaller, item[1], value)
+            return known, value
+        return None
+
+    def literal(self, value: date | Decimal | Money | str | bool) -> Any:
+        if isinstance(value, bool):
+            return z3.BoolVal(value)
+        if isinstance(value, date):
+            return z3.IntVal(value.toordinal())
+        if isinstance(value, Money):
+            return z3.RealVal(str(value.value))
+        if isinstance(value, Decimal):
+            return z3.RealVal(str(value))
+        return z3.IntVal(self.string(value))
+
+    def _kind(self, expr: nodes.Expr | None) -> str | None:
+        if isinstance(expr, nodes.Literal):
+            return "date" if isinstance(expr.value, date) else None
+        if isinstance(expr, nodes.Ref) and expr.name in self.declared:
+            return self.declared[expr.name].type.kind
+        return expr if isinstance(expr, str) else None
+
+
+@functools.cache
+def region_samples(country: str) -> tuple[str, ...]:
+    """A value of a region fact for each holiday subdivision of `country` (a French postcode:
+    `75011`, then `57000`, `97100`...; a subdivision code elsewhere), so that the solver may
+    choose each region's calendar."""
+    found: list[str] = []
+    codes = [c for c in holidays.country_holidays(country, years=[]).subdivisions
+             if not c.startswith("Zone")]  # fmt: skip
+    if country.upper() == "FR":
+        candidates = ["75011", "67000", *(code.ljust(5, "0") for code in codes if code.isdigit())]
+        for place in candidates:
+            try:
+                resolve_region(country, postcode=place)
+            except CalendarError:
+                continue
+            found.append(place)
+        return tuple(found)
+    return tuple(codes)
+
+
+_A_DATE: Any = "date"  # `between` reads a date-time subject by its local day
+
+
+def _monotone_subject(node: Node) -> str | None:
+    """The request date a period's value is monotone in: in time up to the last day, then
+    (regions disagreeing, a limit's condition unknown) unknown, then late. None when the
+    subject is not a plain fact, or when what decides the last day also reads it."""
+    expr = node.expr
+    if not isinstance(expr, nodes.Within | nodes.OnOrBefore):
+        return None
+    if not isinstance(expr.subject, nodes.Ref):
+        return None
+    subject = expr.subject.name
+    anchors = [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
+    conditions = [] if isinstance(expr, nodes.Within) else [
+        limit.condition for limit in expr.limits if limit.condition is not None]  # fmt: skip
+    read = {ref.name for part in [*anchors, *conditions] for ref in refs(part)}
+    return None if subject in read else subject
+
+
+def _period_bounds(encoder: Encoder, opaque: Opaque) -> list[Any]:
+    """What is known of a `within` between two facts whatever the calendar.
+
+    Exactly: in calendar days or weeks between two dates (no extension past a rest day), and in
+    hours between two date-times, the last day is the anchor moved by the period, so the request
+    is in time when it is no later (tests/analysis check this against the evaluator). Otherwise,
+    between two dates: counted forwards, the last day is at least COUNT calendar days after the
+    anchor, so a request no later than that is in time; backwards, at least COUNT days before it,
+    so a request after that is late."""
+    expr = opaque.node.expr
+    if not isinstance(expr, nodes.Within) or opaque.subject is None:
+        return []
+    if not isinstance(expr.anchor, nodes.Ref) or expr.anchor.name not in encoder.facts:
+        return []
+    subject, anchor = encoder.facts[opaque.subject], encoder.facts[expr.anchor.name]
+    both = z3.And(subject.known, anchor.known)
+    found = Symbols.of(encoder.policy.rule_file).unit_of(expr.unit)
+    if found is None:
+        return []
+    unit, calendar = found
+    sign = -1 if expr.before else 1
+    exact = None
+    if subject.kind == anchor.kind == "date" and unit.value in ("days", "weeks"):
+        if calendar is None or not calendar.extended:
+            exact = expr.count * (7 if unit.value == "weeks" else 1)
+    elif subject.kind == anchor.kind == "datetime" and unit.value == "hours":
+        exact = expr.count * 3600
+    if exact is not None:
+        in_time = subject.value <= anchor.value + sign * exact
+        return [
+            opaque.tri.true == z3.And(both, in_time),
+            opaque.tri.false == z3.And(both, z3.Not(in_time)),
+        ]
+    if subject.kind != "date" or anchor.kind != "date":
+        return []
+    days = _calendar_days(unit.value, expr.count)
+    if days is None:
+        return []
+    if expr.before:
+        return [z3.Implies(z3.And(both, subject.value > anchor.value - days), opaque.tri.false)]
+    return [z3.Implies(z3.And(both, subject.value <= anchor.value + days), opaque.tri.true)]
+
+
+def _calendar_days(unit: str, count: int) -> int | None:
+    """The fewest calendar days COUNT units span (a working day is a day; a month at least 28)."""
+    per = {"weeks": 7, "months": 28, "years": 365, "hours": None}
+    if unit in per:
+        factor = per[unit]
+        return None if factor is None else factor * count
+    return count
