@@ -16,8 +16,8 @@ points the solver picks (`periods.Refiner`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,6 +26,7 @@ from typing import Any
 import holidays
 import z3
 
+from policycheck.analysis.walk import every_expr, parts
 from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, resolve_region
 from policycheck.evaluation.compile import CompiledPolicy
 from policycheck.evaluation.limits import day_in_year
@@ -88,6 +89,8 @@ class Opaque:
     tri: Tri
     subject: str | None
     others: tuple[str, ...]  # the other facts its value depends on
+    # among `others`, the dates it is counted from: a later one never makes the last day earlier
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,17 @@ class Encoder:
             if decl.type.kind == "enum":
                 for value in decl.type.values:
                     self.string(value)
+        texts = [
+            part.value
+            for expr in every_expr(policy.rule_file)
+            for part in parts(expr)
+            if isinstance(part, nodes.Literal) and isinstance(part.value, str)
+        ]
         for calendar in policy.rule_file.calendars:  # a place in each region of a calendar
             if calendar.region_fact is not None and calendar.country is not None:
-                for place in region_samples(calendar.country):
-                    self.string(place)
+                texts += region_samples(calendar.country)
+        # a text is one the file writes, a region's, or one of its own (`fresh_text`)
+        self.texts = sorted({self.string(text) for text in texts})
         for decl in policy.rule_file.facts:
             self.fact(decl.name)
 
@@ -171,8 +181,9 @@ class Encoder:
     def background(self) -> list[Any]:
         """What is always true: every value in its range, local days near their instants."""
         first, last = FIRST_DAY.toordinal(), LAST_DAY.toordinal()
-        first_second = int((datetime.combine(FIRST_DAY, datetime.min.time(), UTC) - EPOCH)
-                           .total_seconds())  # fmt: skip
+        first_second = int(
+            (datetime.combine(FIRST_DAY, datetime.min.time(), UTC) - EPOCH).total_seconds()
+        )
         last_second = first_second + (last - first + 1) * DAY_SECONDS - 1
         found: list[Any] = []
         for term in self.facts.values():
@@ -180,7 +191,8 @@ class Encoder:
             if term.kind == "enum":
                 found.append(z3.Or([term.value == self.string(v) for v in decl.type.values]))
             elif term.kind == "text":
-                found.append(term.value >= 0)
+                texts = [term.value == index for index in self.texts]
+                found.append(z3.Or(*texts, term.value >= len(self.strings)))
             elif term.kind == "date":
                 found.append(z3.And(term.value >= first, term.value <= last))
             elif term.kind == "datetime":
@@ -265,8 +277,11 @@ class Encoder:
         windows = []
         for year in range(FIRST_DAY.year - 1, LAST_DAY.year + 1):
             start = day_in_year(expr.first, year)
-            end_year = year + 1 if (expr.first.month, expr.first.day) > (
-                expr.last.month, expr.last.day) else year  # fmt: skip
+            end_year = (
+                year + 1
+                if (expr.first.month, expr.first.day) > (expr.last.month, expr.last.day)
+                else year
+            )
             end = day_in_year(expr.last, min(end_year, MAX_YEAR))
             windows.append(z3.And(day >= start.toordinal(), day <= end.toordinal()))
         holds = z3.Or(windows)
@@ -279,7 +294,8 @@ class Encoder:
         tri = Tri(z3.Bool(f"holds #{node.index}"), z3.Bool(f"fails #{node.index}"))
         subject = _monotone_subject(node)
         others = tuple(f for f in node.facts if f != subject)
-        self.opaque[node.index] = Opaque(node, tri, subject, others)
+        anchors = _monotone_anchors(node) if subject is not None else ()
+        self.opaque[node.index] = Opaque(node, tri, subject, others, anchors)
         return tri
 
     # -- operands ----------------------------------------------------------------------------
@@ -346,8 +362,11 @@ def region_samples(country: str) -> tuple[str, ...]:
     `75011`, then `57000`, `97100`...; a subdivision code elsewhere), so that the solver may
     choose each region's calendar."""
     found: list[str] = []
-    codes = [c for c in holidays.country_holidays(country, years=[]).subdivisions
-             if not c.startswith("Zone")]  # fmt: skip
+    codes = [
+        c
+        for c in holidays.country_holidays(country, years=[]).subdivisions
+        if not c.startswith("Zone")
+    ]
     if country.upper() == "FR":
         candidates = ["75011", "67000", *(code.ljust(5, "0") for code in codes if code.isdigit())]
         for place in candidates:
@@ -374,10 +393,31 @@ def _monotone_subject(node: Node) -> str | None:
         return None
     subject = expr.subject.name
     anchors = [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
-    conditions = [] if isinstance(expr, nodes.Within) else [
-        limit.condition for limit in expr.limits if limit.condition is not None]  # fmt: skip
+    conditions = (
+        []
+        if isinstance(expr, nodes.Within)
+        else [limit.condition for limit in expr.limits if limit.condition is not None]
+    )
     read = {ref.name for part in [*anchors, *conditions] for ref in refs(part)}
     return None if subject in read else subject
+
+
+def _monotone_anchors(node: Node) -> tuple[str, ...]:
+    """The facts a period is counted from that nothing else in it reads (a condition of a
+    limit, another limit): the last day never moves back when one of them moves on."""
+    expr = node.expr
+    if isinstance(expr, nodes.Within):
+        anchors = [expr.anchor]
+        conditions: list[nodes.Expr] = []
+    else:
+        assert isinstance(expr, nodes.OnOrBefore)
+        anchors = list(expr.anchors)
+        conditions = [limit.condition for limit in expr.limits if limit.condition is not None]
+    named = [a.name for a in anchors if isinstance(a, nodes.Ref)]
+    if len(named) != len(anchors):
+        return ()
+    read = [ref.name for part in conditions for ref in refs(part)]
+    return tuple(n for n in dict.fromkeys(named) if n not in read and named.count(n) == 1)
 
 
 def _period_bounds(encoder: Encoder, opaque: Opaque) -> list[Any]:
@@ -396,6 +436,7 @@ def _period_bounds(encoder: Encoder, opaque: Opaque) -> list[Any]:
         return []
     subject, anchor = encoder.facts[opaque.subject], encoder.facts[expr.anchor.name]
     both = z3.And(subject.known, anchor.known)
+    counted = [z3.Implies(z3.Not(anchor.known), opaque.tri.unknown)]  # from no date: unknown
     found = Symbols.of(encoder.policy.rule_file).unit_of(expr.unit)
     if found is None:
         return []
@@ -414,13 +455,15 @@ def _period_bounds(encoder: Encoder, opaque: Opaque) -> list[Any]:
             opaque.tri.false == z3.And(both, z3.Not(in_time)),
         ]
     if subject.kind != "date" or anchor.kind != "date":
-        return []
+        return counted
     days = _calendar_days(unit.value, expr.count)
     if days is None:
-        return []
+        return counted
     if expr.before:
-        return [z3.Implies(z3.And(both, subject.value > anchor.value - days), opaque.tri.false)]
-    return [z3.Implies(z3.And(both, subject.value <= anchor.value + days), opaque.tri.true)]
+        late = z3.And(both, subject.value > anchor.value - days)
+        return [*counted, z3.Implies(late, opaque.tri.false)]
+    in_time = z3.And(both, subject.value <= anchor.value + days)
+    return [*counted, z3.Implies(in_time, opaque.tri.true)]
 
 
 def _calendar_days(unit: str, count: int) -> int | None:

@@ -22,6 +22,7 @@ import z3
 from policycheck.analysis.encode import FIRST_DAY, LAST_DAY, Encoder
 from policycheck.analysis.solve import Answer, Prover, Request, Result
 from policycheck.analysis.verdicts import Decisions
+from policycheck.analysis.walk import every_expr, parts
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.evaluation.decision import Decision, Outcome
 from policycheck.evaluation.evaluate import clause_scope, clause_verdict, evaluate
@@ -29,7 +30,7 @@ from policycheck.evaluation.facts import FactsError
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
 from policycheck.language.diagnostics import Diagnostic, Severity
-from policycheck.language.nesting import operands, refs
+from policycheck.language.nesting import refs
 from policycheck.language.source import Span
 from policycheck.language.symbols import KIND_FACT, transitive
 
@@ -69,7 +70,7 @@ def analyse(
     return found
 
 
-class _Budget(Exception):
+class _BudgetError(Exception):
     """The analysis's total budget ran out."""
 
 
@@ -114,7 +115,7 @@ class _Analysis:
                 continue
             try:
                 step()
-            except _Budget:
+            except _BudgetError:
                 self.skipped.append(name)
         if self.skipped:
             self.note(
@@ -134,11 +135,11 @@ class _Analysis:
     def ask(self, goal: object) -> Result:
         left = self.ends - time.monotonic()
         if left <= 0:
-            raise _Budget
+            raise _BudgetError
         limit = min(self.settings.solver_timeout_ms, int(left * 1000) + 1)
         result = self.prover.find(goal, limit)
         if result.answer is Answer.UNKNOWN and time.monotonic() >= self.ends:
-            raise _Budget
+            raise _BudgetError
         return result
 
     def unknown(self, what: str, span: Span, result: Result) -> None:
@@ -184,8 +185,11 @@ class _Analysis:
                 return
             assert result.request is not None
             if not shows(result.request):  # the evaluator must agree before it is said
-                self.unknown("whether some request reaches no clause", header.span, Result(
-                    Answer.UNKNOWN, why="its request did not give no_clause"))  # fmt: skip
+                self.unknown(
+                    "whether some request reaches no clause",
+                    header.span,
+                    Result(Answer.UNKNOWN, why="its request did not give no_clause"),
+                )
                 return
             request = self.smallest(result.request, shows)
             shown.append(request)
@@ -210,8 +214,11 @@ class _Analysis:
     # -- overlaps ------------------------------------------------------------------------------
 
     def overlaps(self) -> None:
-        pairs = [(a.decl.id, b.decl.id) for i, a in enumerate(self.policy.clauses)
-                 for b in self.policy.clauses[i + 1:]]  # fmt: skip
+        pairs = [
+            (a.decl.id, b.decl.id)
+            for i, a in enumerate(self.policy.clauses)
+            for b in self.policy.clauses[i + 1 :]
+        ]
         if not pairs:
             self.result.proved.append("no overlap")
             return
@@ -227,8 +234,11 @@ class _Analysis:
             assert result.request is not None
             pair = self._pair_in(result)
             if pair is None:  # the evaluator must agree before it is said
-                self.unknown("whether two clauses overlap", self.file.header.span, Result(
-                    Answer.UNKNOWN, why="its request did not give conflict"))  # fmt: skip
+                self.unknown(
+                    "whether two clauses overlap",
+                    self.file.header.span,
+                    Result(Answer.UNKNOWN, why="its request did not give conflict"),
+                )
                 return
             first, second = pair
             shows = self._shows_conflict(first, second)
@@ -319,8 +329,9 @@ class _Analysis:
                     f"clause `{cid}` is always overridden",
                     decl.span,
                     note=f"whenever it applies, clause {', '.join(stronger)} takes precedence",
-                    help=f"for example: {example.words()}" if example else
-                    "remove it, or narrow the clauses that take precedence",
+                    help=f"for example: {example.words()}"
+                    if example
+                    else "remove it, or narrow the clauses that take precedence",
                 )
             else:
                 assert result.request is not None
@@ -358,8 +369,9 @@ class _Analysis:
                 value = self.encoder.node(node)
                 result = self.ask(_and(scope.true, value.true))
                 if result.answer is Answer.UNKNOWN:
-                    self.unknown(f"whether `{node.text}` can hold", self._span_of(clause, node),
-                                 result)  # fmt: skip
+                    self.unknown(
+                        f"whether `{node.text}` can hold", self._span_of(clause, node), result
+                    )
                     clean = False
                     continue
                 if result.answer is Answer.NONE:
@@ -370,8 +382,9 @@ class _Analysis:
                     continue
                 result = self.ask(_and(scope.true, value.false))
                 if result.answer is Answer.UNKNOWN:
-                    self.unknown(f"whether `{node.text}` can fail", self._span_of(clause, node),
-                                 result)  # fmt: skip
+                    self.unknown(
+                        f"whether `{node.text}` can fail", self._span_of(clause, node), result
+                    )
                     clean = False
                 elif result.answer is Answer.NONE:
                     self.dead(clause, node, "always holds: the rules after it are never reached")
@@ -398,19 +411,26 @@ class _Analysis:
     # -- unused declarations ------------------------------------------------------------------
 
     def unused(self) -> None:
-        read: set[str] = {KIND_FACT} if any(c.kinds is not None for c in self.policy.clauses) else set()
-        exprs = _every_expr(self.file)
+        read: set[str] = (
+            {KIND_FACT} if any(c.kinds is not None for c in self.policy.clauses) else set()
+        )
+        exprs = every_expr(self.file)
         for expr in exprs:
             read.update(ref.name for ref in refs(expr))
         # what a law beneath the terms is told (`where`) is read too
         read.update(f for law in self.policy.laws for answer in law.answers for f in answer.facts)
         if self.file.header.in_force_on is not None:  # it chooses the version in force
             read.add(self.file.header.in_force_on.name)
-        used_calendars = {unit for expr in exprs for part in _parts(expr)
-                          if isinstance(part, nodes.Within | nodes.OnOrBefore)
-                          for unit in nodes.period_units(part)}  # fmt: skip
-        used_calendars |= {d.unit for c in self.file.clauses for d in c.discretions
-                           if d.reason == "near_miss"}  # fmt: skip
+        used_calendars = {
+            unit
+            for expr in exprs
+            for part in parts(expr)
+            if isinstance(part, nodes.Within | nodes.OnOrBefore)
+            for unit in nodes.period_units(part)
+        }
+        used_calendars |= {
+            d.unit for c in self.file.clauses for d in c.discretions if d.reason == "near_miss"
+        }
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:
                 self.warn(
@@ -445,43 +465,10 @@ class _Analysis:
                 )
 
 
-def _every_expr(rule_file: nodes.RuleFile) -> list[nodes.Expr]:
-    """Every condition and amount of a rule file: its groups', clauses', laws' mappings'."""
-    exprs: list[nodes.Expr] = [g.expr for g in rule_file.groups]
-    for clause in rule_file.clauses:
-        if clause.scope and clause.scope.group:
-            exprs.append(clause.scope.group)
-        exprs += [r.expr for r in clause.rules] + list(clause.requirements)
-        exprs += settlement_exprs(clause)
-    for law in rule_file.laws:
-        for mapping in law.mappings:
-            exprs += [case.expr for case in mapping.cases]
-            exprs += [mapping.expr] if mapping.expr is not None else []
-    return exprs
-
-
-def _parts(expr: nodes.Expr) -> list[nodes.Expr]:
-    """`expr` and every expression inside it (language.nesting.operands)."""
-    found, stack = [], [expr]
-    while stack:
-        part = stack.pop()
-        found.append(part)
-        stack.extend(operands(part))
-    return found
-
-
 def _group_refs(rule_file: nodes.RuleFile, exprs: list[nodes.Expr]) -> set[str]:
     """The groups some clause, group or law names (a group never names itself: PC404)."""
     groups = {g.name for g in rule_file.groups}
     return {ref.name for expr in exprs for ref in refs(expr) if ref.name in groups}
-
-
-def settlement_exprs(clause: nodes.ClauseDecl) -> list[nodes.Expr]:
-    """The amounts and conditions of a clause's fees and remedies."""
-    found: list[nodes.Expr | None] = [fee.amount for fee in clause.charges]
-    found += [fee.when for fee in clause.charges]
-    found += [part for r in clause.remedies for part in (r.amount, r.when)]
-    return [expr for expr in found if expr is not None]
 
 
 def _and(*terms: Any) -> Any:

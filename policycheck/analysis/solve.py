@@ -116,8 +116,9 @@ class Prover:
                 if verdict == z3.unknown:
                     reason = self.solver.reason_unknown()
                     timed_out = "timeout" in reason or "canceled" in reason
-                    return Result(Answer.UNKNOWN, why=f"time limit ({limit} ms)" if timed_out
-                                  else reason)  # fmt: skip
+                    return Result(
+                        Answer.UNKNOWN, why=f"time limit ({limit} ms)" if timed_out else reason
+                    )
                 model = self._snap(self.solver.model(), [selector, *pins], left)
                 if model is None:
                     return Result(Answer.UNKNOWN, why="no amount with a finite decimal found")
@@ -170,16 +171,22 @@ class Prover:
 
     def _snap(self, model: Any, assumptions: list[Any], left_ms: int) -> Any:
         """The model, with every amount a finite decimal (the solver may pick 1/3)."""
-        loose = [t for t in self.encoder.facts.values() if t.kind in ("number", "money")
-                 and _decimal(model.eval(t.value, model_completion=True)) is None]  # fmt: skip
+        loose = [
+            t
+            for t in self.encoder.facts.values()
+            if t.kind in ("number", "money")
+            and _decimal(model.eval(t.value, model_completion=True)) is None
+        ]
         if not loose:
             return model
         pins = []
         for term in loose:
             exact = model.eval(term.value, model_completion=True)
             fraction = Fraction(exact.numerator_as_long(), exact.denominator_as_long())
-            pins.append(term.value == z3.RealVal(str(round(Decimal(fraction.numerator)
-                                                           / fraction.denominator, 6))))  # fmt: skip
+            pins.append(
+                term.value
+                == z3.RealVal(str(round(Decimal(fraction.numerator) / fraction.denominator, 6)))
+            )
         self.solver.set("timeout", max(1, left_ms))
         if self.solver.check(*assumptions, *pins) != z3.sat:
             return None
@@ -232,32 +239,52 @@ class Prover:
         if opaque.subject is None or opaque.subject not in request.facts:
             point = [*same, self._equal(opaque.subject, request)] if opaque.subject else same
             true, false = _pair(real)
-            return z3.Implies(z3.And(point), z3.And(opaque.tri.true == true,
-                                                     opaque.tri.false == false))  # fmt: skip
+            return z3.Implies(
+                z3.And(point), z3.And(opaque.tri.true == true, opaque.tri.false == false)
+            )
         term = self.encoder.facts[opaque.subject]
         last_true, first_false = _edges(self.encoder, opaque, request)
-        subject = term.value
-        known = term.known
+        subject, known = term.value, term.known
+        # later anchors never make the last day earlier, nor earlier ones later (`_monotone`)
+        moving = [a for a in opaque.anchors if a in request.facts]
+        fixed = [self._equal(n, request) for n in opaque.others if n not in moving]
+        at = {a: _term_value(self.encoder, self.encoder.facts[a], request.facts[a]) for a in moving}
+        later = [
+            z3.And(self.encoder.facts[a].known, self.encoder.facts[a].value >= v)
+            for a, v in at.items()
+        ]
+        earlier = [
+            z3.And(self.encoder.facts[a].known, self.encoder.facts[a].value <= v)
+            for a, v in at.items()
+        ]
+        same = [*fixed, *(self._equal(a, request) for a in moving)]
         parts = []
         if last_true is not None:
-            parts.append(z3.Implies(z3.And(known, subject <= last_true), opaque.tri.true))
-            parts.append(z3.Implies(z3.And(known, subject > last_true), z3.Not(opaque.tri.true)))
+            in_time = z3.And(known, subject <= last_true)
+            parts.append(z3.Implies(z3.And(*fixed, *later, in_time), opaque.tri.true))
+            parts.append(
+                z3.Implies(z3.And(*same, known, subject > last_true), z3.Not(opaque.tri.true))
+            )
         else:
-            parts.append(z3.Not(opaque.tri.true))
+            parts.append(z3.Implies(z3.And(same), z3.Not(opaque.tri.true)))
         if first_false is not None:
-            parts.append(z3.Implies(z3.And(known, subject >= first_false), opaque.tri.false))
-            parts.append(z3.Implies(z3.And(known, subject < first_false),
-                                    z3.Not(opaque.tri.false)))  # fmt: skip
+            late = z3.And(known, subject >= first_false)
+            parts.append(z3.Implies(z3.And(*fixed, *earlier, late), opaque.tri.false))
+            parts.append(
+                z3.Implies(z3.And(*same, known, subject < first_false), z3.Not(opaque.tri.false))
+            )
         else:
-            parts.append(z3.Not(opaque.tri.false))
-        return z3.Implies(z3.And(same), z3.And(parts))
+            parts.append(z3.Implies(z3.And(same), z3.Not(opaque.tri.false)))
+        return z3.And(parts)
 
     def _equal(self, name: str, request: Request) -> Any:
         """The fact `name` as it is in `request` (unknown if absent)."""
         term = self.encoder.facts[name]
         if name not in request.facts:
             return z3.Not(term.known)
-        return z3.And(term.known, term.value == _term_value(self.encoder, term, request.facts[name]))
+        return z3.And(
+            term.known, term.value == _term_value(self.encoder, term, request.facts[name])
+        )
 
 
 def _pair(real: Any) -> tuple[bool, bool]:

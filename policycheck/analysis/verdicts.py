@@ -31,8 +31,10 @@ class Decisions:
         self.policy = policy
         self.clauses = {c.decl.id: self._clause(c) for c in policy.clauses}
         # who directly takes precedence over whom, as the evaluator reads it
-        self.beaten_by = {c.decl.id: [w.decl.id for w in policy.clauses if c.decl.id in w.beats]
-                          for c in policy.clauses}  # fmt: skip
+        self.beaten_by = {
+            c.decl.id: [w.decl.id for w in policy.clauses if c.decl.id in w.beats]
+            for c in policy.clauses
+        }
 
     def _clause(self, clause: CompiledClause) -> ClauseTerms:
         scope = self.scope(clause)
@@ -84,17 +86,21 @@ class Decisions:
         """No clause applies (the request kind is not one the policy is silent on by design)."""
         silent = [k.name for decl in self.policy.rule_file.outside for k in decl.kinds]
         kind = self.encoder.fact(KIND_FACT) if KIND_FACT in self.encoder.declared else None
-        outside = (z3.And(kind.known, z3.Or([kind.value == self.encoder.string(k)
-                                              for k in silent]))  # fmt: skip
-                   if kind is not None and silent else z3.BoolVal(False))
+        outside = (
+            z3.And(kind.known, z3.Or([kind.value == self.encoder.string(k) for k in silent]))
+            if kind is not None and silent
+            else z3.BoolVal(False)
+        )
         return z3.And(*[t.scope.false for t in self.clauses.values()], z3.Not(outside))
 
     def settled(self) -> Any:
         """Every clause's scope known and every winner's outcome known: the decision is the
         winners' outcome, or a conflict."""
         known = [z3.Not(t.scope.unknown) for t in self.clauses.values()]
-        outcomes = [z3.Implies(self.winner(cid), z3.Or(t.allow, t.refuse))
-                    for cid, t in self.clauses.items()]  # fmt: skip
+        outcomes = [
+            z3.Implies(self.winner(cid), z3.Or(t.allow, t.refuse))
+            for cid, t in self.clauses.items()
+        ]
         return z3.And(known + outcomes)
 
     def conflict(self, first: str, second: str) -> Any:
