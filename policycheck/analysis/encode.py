@@ -26,20 +26,17 @@ from typing import Any
 import holidays
 import z3
 
+from policycheck.analysis import periods
+from policycheck.analysis.periods import Deadline, Opaque
+from policycheck.analysis.terms import DAY_SECONDS, EPOCH, FIRST_DAY, LAST_DAY, FactTerm, Tri
 from policycheck.analysis.walk import every_expr, parts
-from policycheck.calendar import MAX_YEAR, MIN_YEAR, CalendarError, resolve_region
+from policycheck.calendar import MAX_YEAR, CalendarError, resolve_region
 from policycheck.evaluation.compile import CompiledPolicy
 from policycheck.evaluation.limits import day_in_year
 from policycheck.evaluation.runtime import Node
 from policycheck.language import nodes
 from policycheck.language.money import Money
-from policycheck.language.nesting import refs
-from policycheck.language.symbols import Symbols
 
-FIRST_DAY = date(MIN_YEAR + 1, 1, 1)  # the earliest date the analysis tries
-LAST_DAY = date(MAX_YEAR - 1, 12, 31)  # the latest
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DAY_SECONDS = 86_400
 MAX_OFFSET = 14 * 3600  # no zone is further than 14 hours from UTC
 
 # rule-file comparison operators, on z3 terms
@@ -51,46 +48,6 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-
-
-@dataclass(frozen=True)
-class FactTerm:
-    """A fact as the solver sees it."""
-
-    name: str
-    kind: str  # enum, bool, text, date, datetime, number, money
-    known: Any  # z3 Bool
-    value: Any  # z3 Int, Bool or Real
-    currency: str | None = None
-
-
-@dataclass(frozen=True)
-class Tri:
-    """A condition's value: `true` and `false` (z3 Booleans); neither is unknown."""
-
-    true: Any
-    false: Any
-
-    @property
-    def unknown(self) -> Any:
-        return z3.And(z3.Not(self.true), z3.Not(self.false))
-
-    def negate(self) -> Tri:
-        return Tri(self.false, self.true)
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """A condition whose value the solver chooses and the evaluator checks: a period, or any
-    atom the encoding does not write out. `subject` is the fact its value is monotone in (the
-    request's date: in time up to a last day, then unknown, then late), if any."""
-
-    node: Node
-    tri: Tri
-    subject: str | None
-    others: tuple[str, ...]  # the other facts its value depends on
-    # among `others`, the dates it is counted from: a later one never makes the last day earlier
-    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +68,8 @@ class Encoder:
         self.strings: dict[str, int] = {}
         self.facts: dict[str, FactTerm] = {}
         self.opaque: dict[int, Opaque] = {}  # by node index
+        self.deadlines: dict[str, Deadline] = {}  # by period (periods.opaque)
+        self._by_text: dict[str, Opaque] = {}  # conditions of the same text: the same terms
         self.local_days: dict[str, LocalDay] = {}
         self.divisors: list[Any] = []  # known divisors are never zero (PC509 otherwise)
         self.fresh: dict[str, int] = {}  # texts made up for a model: each of its own index
@@ -202,12 +161,11 @@ class Encoder:
             seconds = self.facts[name].value
             found.append(local.day >= epoch_day + (seconds - MAX_OFFSET) / DAY_SECONDS)
             found.append(local.day <= epoch_day + (seconds + MAX_OFFSET) / DAY_SECONDS)
-        for opaque in self.opaque.values():
-            found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false)))
-            if opaque.subject is not None:  # no request date to compare: unknown
-                unknown = z3.Not(self.facts[opaque.subject].known)
-                found.append(z3.Implies(unknown, opaque.tri.unknown))
-            found += _period_bounds(self, opaque)
+        for opaque in self._by_text.values():
+            if opaque.deadline is None:
+                found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false)))
+        for deadline in self.deadlines.values():
+            found += periods.axioms(self, deadline)
         found += self.divisors
         return found
 
@@ -289,14 +247,14 @@ class Encoder:
 
     def _opaque(self, node: Node) -> Tri:
         found = self.opaque.get(node.index)
-        if found is not None:
-            return found.tri
-        tri = Tri(z3.Bool(f"holds #{node.index}"), z3.Bool(f"fails #{node.index}"))
-        subject = _monotone_subject(node)
-        others = tuple(f for f in node.facts if f != subject)
-        anchors = _monotone_anchors(node) if subject is not None else ()
-        self.opaque[node.index] = Opaque(node, tri, subject, others, anchors)
-        return tri
+        if found is None:
+            same = self._by_text.get(node.text)
+            found = periods.opaque(self, node, self.deadlines)
+            if same is not None and found.deadline is None:
+                found = Opaque(node, same.tri, None, found.others)
+            self._by_text.setdefault(node.text, found)
+            self.opaque[node.index] = found
+        return found.tri
 
     # -- operands ----------------------------------------------------------------------------
 
@@ -380,96 +338,3 @@ def region_samples(country: str) -> tuple[str, ...]:
 
 
 _A_DATE: Any = "date"  # `between` reads a date-time subject by its local day
-
-
-def _monotone_subject(node: Node) -> str | None:
-    """The request date a period's value is monotone in: in time up to the last day, then
-    (regions disagreeing, a limit's condition unknown) unknown, then late. None when the
-    subject is not a plain fact, or when what decides the last day also reads it."""
-    expr = node.expr
-    if not isinstance(expr, nodes.Within | nodes.OnOrBefore):
-        return None
-    if not isinstance(expr.subject, nodes.Ref):
-        return None
-    subject = expr.subject.name
-    anchors = [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
-    conditions = (
-        []
-        if isinstance(expr, nodes.Within)
-        else [limit.condition for limit in expr.limits if limit.condition is not None]
-    )
-    read = {ref.name for part in [*anchors, *conditions] for ref in refs(part)}
-    return None if subject in read else subject
-
-
-def _monotone_anchors(node: Node) -> tuple[str, ...]:
-    """The facts a period is counted from that nothing else in it reads (a condition of a
-    limit, another limit): the last day never moves back when one of them moves on."""
-    expr = node.expr
-    if isinstance(expr, nodes.Within):
-        anchors = [expr.anchor]
-        conditions: list[nodes.Expr] = []
-    else:
-        assert isinstance(expr, nodes.OnOrBefore)
-        anchors = list(expr.anchors)
-        conditions = [limit.condition for limit in expr.limits if limit.condition is not None]
-    named = [a.name for a in anchors if isinstance(a, nodes.Ref)]
-    if len(named) != len(anchors):
-        return ()
-    read = [ref.name for part in conditions for ref in refs(part)]
-    return tuple(n for n in dict.fromkeys(named) if n not in read and named.count(n) == 1)
-
-
-def _period_bounds(encoder: Encoder, opaque: Opaque) -> list[Any]:
-    """What is known of a `within` between two facts whatever the calendar.
-
-    Exactly: in calendar days or weeks between two dates (no extension past a rest day), and in
-    hours between two date-times, the last day is the anchor moved by the period, so the request
-    is in time when it is no later (tests/analysis check this against the evaluator). Otherwise,
-    between two dates: counted forwards, the last day is at least COUNT calendar days after the
-    anchor, so a request no later than that is in time; backwards, at least COUNT days before it,
-    so a request after that is late."""
-    expr = opaque.node.expr
-    if not isinstance(expr, nodes.Within) or opaque.subject is None:
-        return []
-    if not isinstance(expr.anchor, nodes.Ref) or expr.anchor.name not in encoder.facts:
-        return []
-    subject, anchor = encoder.facts[opaque.subject], encoder.facts[expr.anchor.name]
-    both = z3.And(subject.known, anchor.known)
-    counted = [z3.Implies(z3.Not(anchor.known), opaque.tri.unknown)]  # from no date: unknown
-    found = Symbols.of(encoder.policy.rule_file).unit_of(expr.unit)
-    if found is None:
-        return []
-    unit, calendar = found
-    sign = -1 if expr.before else 1
-    exact = None
-    if subject.kind == anchor.kind == "date" and unit.value in ("days", "weeks"):
-        if calendar is None or not calendar.extended:
-            exact = expr.count * (7 if unit.value == "weeks" else 1)
-    elif subject.kind == anchor.kind == "datetime" and unit.value == "hours":
-        exact = expr.count * 3600
-    if exact is not None:
-        in_time = subject.value <= anchor.value + sign * exact
-        return [
-            opaque.tri.true == z3.And(both, in_time),
-            opaque.tri.false == z3.And(both, z3.Not(in_time)),
-        ]
-    if subject.kind != "date" or anchor.kind != "date":
-        return counted
-    days = _calendar_days(unit.value, expr.count)
-    if days is None:
-        return counted
-    if expr.before:
-        late = z3.And(both, subject.value > anchor.value - days)
-        return [*counted, z3.Implies(late, opaque.tri.false)]
-    in_time = z3.And(both, subject.value <= anchor.value + days)
-    return [*counted, z3.Implies(in_time, opaque.tri.true)]
-
-
-def _calendar_days(unit: str, count: int) -> int | None:
-    """The fewest calendar days COUNT units span (a working day is a day; a month at least 28)."""
-    per = {"weeks": 7, "months": 28, "years": 365, "hours": None}
-    if unit in per:
-        factor = per[unit]
-        return None if factor is None else factor * count
-    return count

@@ -19,8 +19,9 @@ from typing import Any
 
 import z3
 
-from policycheck.analysis.encode import FIRST_DAY, LAST_DAY, Encoder
+from policycheck.analysis.encode import Encoder
 from policycheck.analysis.solve import Answer, Prover, Request, Result
+from policycheck.analysis.terms import FIRST_DAY, LAST_DAY
 from policycheck.analysis.verdicts import Decisions
 from policycheck.analysis.walk import every_expr, parts
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
@@ -254,7 +255,9 @@ class _Analysis:
         decision = self.decide(result.request)
         if decision is None or decision.outcome is not Outcome.CONFLICT:
             return None
-        outcomes = {c: self._outcome(c, result.request) for c in decision.conflicting}
+        outcomes = {
+            c: self._outcome(c, result.request) for c in decision.grounds_in("en").conflicting
+        }
         allows = [c for c, o in outcomes.items() if o == "allow"]
         refuses = [c for c, o in outcomes.items() if o == "refuse"]
         if not allows or not refuses:
@@ -269,7 +272,7 @@ class _Analysis:
             return (
                 decision is not None
                 and decision.outcome is Outcome.CONFLICT
-                and {first, second} <= set(decision.conflicting)
+                and {first, second} <= set(decision.grounds_in("en").conflicting)
             )
 
         return shows
@@ -429,7 +432,10 @@ class _Analysis:
             for unit in nodes.period_units(part)
         }
         used_calendars |= {
-            d.unit for c in self.file.clauses for d in c.discretions if d.reason == "near_miss"
+            d.unit
+            for c in self.file.clauses
+            for d in c.discretions
+            if d.reason == "near_miss" and d.unit is not None
         }
         for calendar in self.file.calendars:
             if calendar.name not in used_calendars:

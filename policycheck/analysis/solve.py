@@ -20,21 +20,16 @@ from typing import Any
 
 import z3
 
-from policycheck.analysis.encode import (
-    DAY_SECONDS,
-    EPOCH,
-    FIRST_DAY,
-    LAST_DAY,
-    Encoder,
-    FactTerm,
-    Opaque,
-)
+from policycheck.analysis import periods
+from policycheck.analysis.encode import Encoder
+from policycheck.analysis.periods import Opaque
+from policycheck.analysis.terms import EPOCH, FactTerm, constant
 from policycheck.evaluation.explain import show
-from policycheck.evaluation.facts import FactsError, FactValue
-from policycheck.evaluation.runtime import Ctx
+from policycheck.evaluation.facts import FactValue
 from policycheck.language.money import Money
 
 MAX_ROUNDS = 64  # evaluator checks of one question before it is `unknown`
+RECENT = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, 23, 59, tzinfo=UTC))
 
 
 class Answer(enum.Enum):
@@ -89,7 +84,8 @@ class Prover:
         self._goals = 0
 
     def holds(self, model: Any, term: Any) -> bool:
-        return z3.is_true(model.eval(term, model_completion=True))
+        """Whether `term` is true in `model`."""
+        return bool(z3.is_true(model.eval(term, model_completion=True)))
 
     def find(self, goal: Any, budget_ms: int | None = None) -> Result:
         """A request satisfying `goal`, a proof that there is none, or unknown."""
@@ -100,42 +96,58 @@ class Prover:
         self.solver.add(z3.Implies(selector, goal))
         limit = budget_ms if budget_ms is not None else self.timeout_ms
         deadline = time.monotonic() + limit / 1000
-        pins: list[Any] = []  # the anchors of the last request: tried again once refined
         try:
-            for _ in range(MAX_ROUNDS):
-                left = int((deadline - time.monotonic()) * 1000)
-                if left <= 0:
-                    return Result(Answer.UNKNOWN, why=f"time limit ({limit} ms)")
-                self.solver.set("timeout", left)
-                verdict = self.solver.check(selector, *pins)
-                if verdict == z3.unsat and pins:
-                    pins = []
-                    continue
-                if verdict == z3.unsat:
-                    return Result(Answer.NONE)
-                if verdict == z3.unknown:
-                    reason = self.solver.reason_unknown()
-                    timed_out = "timeout" in reason or "canceled" in reason
-                    return Result(
-                        Answer.UNKNOWN, why=f"time limit ({limit} ms)" if timed_out else reason
-                    )
-                model = self._snap(self.solver.model(), [selector, *pins], left)
-                if model is None:
-                    return Result(Answer.UNKNOWN, why="no amount with a finite decimal found")
-                request = self.request(model)
-                if self._refine(model, request, goal):
-                    pins = self._pins(request)
-                    continue
-                return Result(Answer.FOUND, request, model)
-            return Result(Answer.UNKNOWN, why=f"{MAX_ROUNDS} tries of the calendar")
+            found = self._search(goal, selector, [self._recent()], deadline, limit)
+            if found.answer is Answer.FOUND:
+                return found
+            return self._search(goal, selector, [], deadline, limit)
         finally:
             self.solver.add(z3.Not(selector))  # this goal is never asked again
 
-    def _pins(self, request: Request) -> list[Any]:
-        """The request's values of what periods are counted from (anchors, regions): with the
-        lemmas just learnt there, the solver often finds the request date it needs at once."""
-        names = {name for opaque in self.encoder.opaque.values() for name in opaque.others}
-        return [self._equal(name, request) for name in sorted(names)]
+    def _recent(self) -> Any:
+        """Dates and instants between 2024 and 2027: a request is tried there first, so that
+        the examples read like real ones (a proof is over every supported year)."""
+        found = []
+        for term in self.encoder.facts.values():
+            if term.kind in ("date", "datetime"):
+                ends = RECENT if term.kind == "datetime" else tuple(t.date() for t in RECENT)
+                first = constant(term, ends[0], self.encoder.index_of)
+                last = constant(term, ends[1], self.encoder.index_of)
+                found.append(
+                    z3.Implies(term.known, z3.And(term.value >= first, term.value <= last))
+                )
+        return z3.And(found)
+
+    def _search(
+        self, goal: Any, selector: Any, prefer: list[Any], deadline: float, limit: int
+    ) -> Result:
+        pins: list[Any] = []  # the anchors of the last request: tried again once refined
+        for _ in range(MAX_ROUNDS):
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0:
+                return Result(Answer.UNKNOWN, why=f"time limit ({limit} ms)")
+            self.solver.set("timeout", left)
+            verdict = self.solver.check(selector, *prefer, *pins)
+            if verdict == z3.unsat and pins:
+                pins = []
+                continue
+            if verdict == z3.unsat:
+                return Result(Answer.NONE)
+            if verdict == z3.unknown:
+                reason = self.solver.reason_unknown()
+                timed_out = "timeout" in reason or "canceled" in reason
+                return Result(
+                    Answer.UNKNOWN, why=f"time limit ({limit} ms)" if timed_out else reason
+                )
+            model = self._snap(self.solver.model(), [selector, *prefer, *pins], left)
+            if model is None:
+                return Result(Answer.UNKNOWN, why="no amount with a finite decimal found")
+            request = self.request(model)
+            if self._refine(model, request, goal):
+                pins = self._pins(request)
+                continue
+            return Result(Answer.FOUND, request, model)
+        return Result(Answer.UNKNOWN, why=f"{MAX_ROUNDS} tries of the calendar")
 
     def _background(self) -> None:
         found = self.encoder.background()
@@ -156,7 +168,7 @@ class Prover:
     def value(self, model: Any, term: FactTerm) -> FactValue:
         found = model.eval(term.value, model_completion=True)
         if term.kind == "bool":
-            return z3.is_true(found)
+            return bool(z3.is_true(found))
         if term.kind in ("number", "money"):
             amount = _decimal(found)
             assert amount is not None, "snapped before"
@@ -210,155 +222,32 @@ class Prover:
                 wrong_days.append((name, real_day))
         wrong: list[tuple[Opaque, Any]] = []
         for opaque in self.encoder.opaque.values():
-            real = _evaluate(self.encoder, opaque, request.facts)
-            true, false = _pair(real)
-            pairs += [(opaque.tri.true, z3.BoolVal(true)), (opaque.tri.false, z3.BoolVal(false))]
+            real = periods.evaluate(self.encoder, opaque.node, request.facts)
+            true, false = real is True, real is False
             chosen = (self.holds(model, opaque.tri.true), self.holds(model, opaque.tri.false))
-            if real == "invalid" or chosen != (true, false):
+            if real == periods.INVALID or chosen != (true, false):
                 wrong.append((opaque, real))
+            if chosen[0] != true:
+                pairs.append((opaque.tri.true, z3.BoolVal(true)))
+            if chosen[1] != false:
+                pairs.append((opaque.tri.false, z3.BoolVal(false)))
         if not wrong and not wrong_days:
             return False
-        if not any(real == "invalid" for _, real in wrong) and self.holds(
-            model, z3.substitute(goal, *pairs)
-        ):
+        invalid = any(real == periods.INVALID for _, real in wrong)
+        if not invalid and self.holds(model, z3.substitute(goal, *pairs)):
             return False  # what the model got wrong does not matter to the goal
         for name, real_day in wrong_days:
             self.solver.add(_same_local_day(self.encoder, name, real_day))
         for opaque, real in wrong:
-            self.solver.add(self._lemma(opaque, request, real))
+            self.solver.add(periods.lemma(self.encoder, opaque, request.facts, real))
         self.lemmas += len(wrong) + len(wrong_days)
         return True
 
-    def _lemma(self, opaque: Opaque, request: Request, real: Any) -> Any:
-        """What the evaluator says of the period at this point: at these anchors (and region,
-        and conditions), in time up to the last day found, unknown, then late."""
-        same = [self._equal(name, request) for name in opaque.others]
-        if real == "invalid":  # a period that leaves the supported years from here
-            point = [*same, self._equal(opaque.subject, request)] if opaque.subject else same
-            return z3.Not(z3.And(point))
-        if opaque.subject is None or opaque.subject not in request.facts:
-            point = [*same, self._equal(opaque.subject, request)] if opaque.subject else same
-            true, false = _pair(real)
-            return z3.Implies(
-                z3.And(point), z3.And(opaque.tri.true == true, opaque.tri.false == false)
-            )
-        term = self.encoder.facts[opaque.subject]
-        last_true, first_false = _edges(self.encoder, opaque, request)
-        subject, known = term.value, term.known
-        # later anchors never make the last day earlier, nor earlier ones later (`_monotone`)
-        moving = [a for a in opaque.anchors if a in request.facts]
-        fixed = [self._equal(n, request) for n in opaque.others if n not in moving]
-        at = {a: _term_value(self.encoder, self.encoder.facts[a], request.facts[a]) for a in moving}
-        later = [
-            z3.And(self.encoder.facts[a].known, self.encoder.facts[a].value >= v)
-            for a, v in at.items()
-        ]
-        earlier = [
-            z3.And(self.encoder.facts[a].known, self.encoder.facts[a].value <= v)
-            for a, v in at.items()
-        ]
-        same = [*fixed, *(self._equal(a, request) for a in moving)]
-        parts = []
-        if last_true is not None:
-            in_time = z3.And(known, subject <= last_true)
-            parts.append(z3.Implies(z3.And(*fixed, *later, in_time), opaque.tri.true))
-            parts.append(
-                z3.Implies(z3.And(*same, known, subject > last_true), z3.Not(opaque.tri.true))
-            )
-        else:
-            parts.append(z3.Implies(z3.And(same), z3.Not(opaque.tri.true)))
-        if first_false is not None:
-            late = z3.And(known, subject >= first_false)
-            parts.append(z3.Implies(z3.And(*fixed, *earlier, late), opaque.tri.false))
-            parts.append(
-                z3.Implies(z3.And(*same, known, subject < first_false), z3.Not(opaque.tri.false))
-            )
-        else:
-            parts.append(z3.Implies(z3.And(same), z3.Not(opaque.tri.false)))
-        return z3.And(parts)
-
-    def _equal(self, name: str, request: Request) -> Any:
-        """The fact `name` as it is in `request` (unknown if absent)."""
-        term = self.encoder.facts[name]
-        if name not in request.facts:
-            return z3.Not(term.known)
-        return z3.And(
-            term.known, term.value == _term_value(self.encoder, term, request.facts[name])
-        )
-
-
-def _pair(real: Any) -> tuple[bool, bool]:
-    return (real is True, real is False)
-
-
-def _evaluate(encoder: Encoder, opaque: Opaque, facts: dict[str, FactValue]) -> Any:
-    ctx = Ctx(dict(facts), encoder.policy.node_count)
-    try:
-        return opaque.node.fn(ctx)
-    except FactsError:
-        return "invalid"
-
-
-def _edges(encoder: Encoder, opaque: Opaque, request: Request) -> tuple[int | None, int | None]:
-    """At the request's anchors (region, conditions): the last value of the subject in time and
-    the first one late (day numbers, or seconds), found by bisection on the evaluator over the
-    supported years; None when there is none. The value never goes back: in time, then unknown
-    (regions disagreeing), then late."""
-    assert opaque.subject is not None
-    term = encoder.facts[opaque.subject]
-    low, high = _range(term.kind)
-
-    def rank(number: int) -> int:
-        facts = {**request.facts, term.name: _fact_value(term, number)}
-        return {True: 0, None: 1, False: 2}.get(_evaluate(encoder, opaque, facts), 3)
-
-    def last_at_most(limit: int) -> int | None:
-        if rank(low) > limit:
-            return None
-        if rank(high) <= limit:
-            return high
-        lower, upper = low, high
-        while upper - lower > 1:
-            middle = (lower + upper) // 2
-            if rank(middle) <= limit:
-                lower = middle
-            else:
-                upper = middle
-        return lower
-
-    last_true, last_unknown = last_at_most(0), last_at_most(1)
-    if last_unknown is None:
-        return last_true, low
-    return last_true, None if last_unknown == high else last_unknown + 1
-
-
-def _range(kind: str) -> tuple[int, int]:
-    if kind == "date":
-        return FIRST_DAY.toordinal(), LAST_DAY.toordinal()
-    first = int((datetime.combine(FIRST_DAY, datetime.min.time(), UTC) - EPOCH).total_seconds())
-    return first, first + (LAST_DAY.toordinal() - FIRST_DAY.toordinal() + 1) * DAY_SECONDS - 1
-
-
-def _fact_value(term: FactTerm, number: int) -> FactValue:
-    if term.kind == "date":
-        return date.fromordinal(number)
-    return EPOCH + timedelta(seconds=number)
-
-
-def _term_value(encoder: Encoder, term: FactTerm, value: FactValue) -> Any:
-    """A fact's value as a z3 constant of its term."""
-    if term.kind == "bool":
-        return z3.BoolVal(bool(value))
-    if isinstance(value, Money):
-        return z3.RealVal(str(value.value))
-    if isinstance(value, Decimal):
-        return z3.RealVal(str(value))
-    if isinstance(value, datetime):
-        return int((value - EPOCH).total_seconds())
-    if isinstance(value, date):
-        return value.toordinal()
-    assert isinstance(value, str)
-    return encoder.index_of(value)
+    def _pins(self, request: Request) -> list[Any]:
+        """The request's values of what periods are counted from (anchors, regions): with the
+        lemmas just learnt there, the solver often finds the request date it needs at once."""
+        names = {name for opaque in self.encoder.opaque.values() for name in opaque.others}
+        return [periods.equal(self.encoder, name, request.facts) for name in sorted(names)]
 
 
 def _same_local_day(encoder: Encoder, name: str, day: int) -> Any:

@@ -8,7 +8,8 @@ from typing import Any
 
 import z3
 
-from policycheck.analysis.encode import Encoder, Tri
+from policycheck.analysis.encode import Encoder
+from policycheck.analysis.terms import Tri
 from policycheck.evaluation.compile import CompiledClause, CompiledPolicy
 from policycheck.language.symbols import KIND_FACT
 
