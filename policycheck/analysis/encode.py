@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,15 @@ import z3
 
 from policycheck.analysis import periods
 from policycheck.analysis.periods import Deadline, Opaque
-from policycheck.analysis.terms import DAY_SECONDS, EPOCH, FIRST_DAY, LAST_DAY, FactTerm, Tri
+from policycheck.analysis.terms import (
+    DAY_SECONDS,
+    EPOCH,
+    FIRST_DAY,
+    LAST_DAY,
+    FactTerm,
+    Tri,
+    span_of,
+)
 from policycheck.analysis.walk import every_expr, parts
 from policycheck.calendar import MAX_YEAR, CalendarError, resolve_region
 from policycheck.evaluation.compile import CompiledPolicy
@@ -74,6 +82,8 @@ class Encoder:
         self.divisors: list[Any] = []  # known divisors are never zero (PC509 otherwise)
         self.fresh: dict[str, int] = {}  # texts made up for a model: each of its own index
         self._memo: dict[int, Tri] = {}
+        self._said: set[object] = set()  # what `background` has given already
+        self._divisors_said = 0
         for decl in policy.rule_file.facts:  # enum values first: their indices are stable
             if decl.type.kind == "enum":
                 for value in decl.type.values:
@@ -138,15 +148,14 @@ class Encoder:
         return found.day
 
     def background(self) -> list[Any]:
-        """What is always true: every value in its range, local days near their instants."""
-        first, last = FIRST_DAY.toordinal(), LAST_DAY.toordinal()
-        first_second = int(
-            (datetime.combine(FIRST_DAY, datetime.min.time(), UTC) - EPOCH).total_seconds()
-        )
-        last_second = first_second + (last - first + 1) * DAY_SECONDS - 1
+        """What is always true of the terms made since the last call: every value in its range,
+        local days near their instants, what every calendar says of a period's last day."""
+        first, last = span_of("date")
+        first_second, last_second = span_of("datetime")
         found: list[Any] = []
-        for term in self.facts.values():
-            decl = self.declared[term.name]
+        for name in [n for n in self.facts if n not in self._said]:
+            self._said.add(name)
+            term, decl = self.facts[name], self.declared[name]
             if term.kind == "enum":
                 found.append(z3.Or([term.value == self.string(v) for v in decl.type.values]))
             elif term.kind == "text":
@@ -157,16 +166,21 @@ class Encoder:
             elif term.kind == "datetime":
                 found.append(z3.And(term.value >= first_second, term.value <= last_second))
         epoch_day = EPOCH.date().toordinal()
-        for name, local in self.local_days.items():
-            seconds = self.facts[name].value
-            found.append(local.day >= epoch_day + (seconds - MAX_OFFSET) / DAY_SECONDS)
-            found.append(local.day <= epoch_day + (seconds + MAX_OFFSET) / DAY_SECONDS)
-        for opaque in self._by_text.values():
+        for name in [n for n in self.local_days if ("local", n) not in self._said]:
+            self._said.add(("local", name))
+            seconds, day = self.facts[name].value, self.local_days[name].day
+            found.append(day >= epoch_day + (seconds - MAX_OFFSET) / DAY_SECONDS)
+            found.append(day <= epoch_day + (seconds + MAX_OFFSET) / DAY_SECONDS)
+        for text in [t for t in self._by_text if ("text", t) not in self._said]:
+            self._said.add(("text", text))
+            opaque = self._by_text[text]
             if opaque.deadline is None:
                 found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false)))
-        for deadline in self.deadlines.values():
-            found += periods.axioms(self, deadline)
-        found += self.divisors
+        for key in [k for k in self.deadlines if ("period", k) not in self._said]:
+            self._said.add(("period", key))
+            found += periods.axioms(self, self.deadlines[key])
+        found += self.divisors[self._divisors_said :]
+        self._divisors_said = len(self.divisors)
         return found
 
     # -- conditions --------------------------------------------------------------------------

@@ -84,6 +84,11 @@ class _Analysis:
         self.result = Analysis()
         self.skipped: list[str] = []
         self.beats = transitive({c.decl.id: set(c.beats) for c in policy.clauses})
+        # what the requests found so far showed: clauses that apply, that win, and the values
+        # their conditions took where their clause applies (by node index)
+        self.applying: set[str] = set()
+        self.winning: set[str] = set()
+        self.seen: dict[int, set[bool | None]] = {}
 
     def warn(self, code: str, message: str, span: Span, note: str, help: str) -> None:
         self.result.diagnostics.append(
@@ -141,7 +146,25 @@ class _Analysis:
         result = self.prover.find(goal, limit)
         if result.answer is Answer.UNKNOWN and time.monotonic() >= self.ends:
             raise _BudgetError
+        if result.request is not None:
+            self.observe(result.request)
         return result
+
+    def observe(self, request: Request) -> None:
+        """What a request shows: the clauses that apply and win, their conditions' values."""
+        ctx = Ctx(dict(request.facts), self.policy.node_count)
+        try:
+            scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
+            true = {cid for cid, value in scopes.items() if value is True}
+            for cid in true:
+                clause = self.policy.by_id[cid]
+                for node in [*(r.node for r in clause.rules), *clause.requirements]:
+                    self.seen.setdefault(node.index, set()).add(node.fn(ctx))
+        except FactsError:
+            return
+        self.applying |= true
+        beaten = self.decisions.beaten_by
+        self.winning |= {c for c in true if not any(w in true for w in beaten[c])}
 
     def unknown(self, what: str, span: Span, result: Result) -> None:
         self.note(
@@ -160,9 +183,9 @@ class _Analysis:
             return None
 
     def smallest(self, request: Request, shows: Callable[[Request], bool]) -> Request:
-        """The request with every fact it does not need left unknown."""
+        """The request with every fact it does not need left unknown (but its kind)."""
         facts = dict(request.facts)
-        for name in list(facts):
+        for name in [f for f in facts if f != KIND_FACT]:
             trial = {k: v for k, v in facts.items() if k != name}
             if shows(Request(trial)):
                 facts = trial
@@ -297,8 +320,7 @@ class _Analysis:
     # -- clauses that never apply, or are always overridden ------------------------------------
 
     def unreachable(self) -> None:
-        applying: set[str] = set()
-        winning: set[str] = set()
+        applying, winning = self.applying, self.winning
         for clause in self.policy.clauses:
             cid, decl = clause.decl.id, clause.decl
             if cid in applying and (cid in winning or not self.decisions.beaten_by[cid]):
@@ -317,8 +339,6 @@ class _Analysis:
                         help="its scope contradicts itself: check `applies to` and its group",
                     )
                     continue
-                assert result.request is not None
-                self._mark(result.request, applying, winning)
             if cid in winning or not self.decisions.beaten_by[cid]:
                 continue
             result = self.ask(self.decisions.winner(cid))
@@ -336,24 +356,10 @@ class _Analysis:
                     if example
                     else "remove it, or narrow the clauses that take precedence",
                 )
-            else:
-                assert result.request is not None
-                self._mark(result.request, applying, winning)
         if not any(d.code == "PC408" for d in self.result.diagnostics) and not any(
             d.code == "PC412" and "apply" in d.message for d in self.result.diagnostics
         ):
-            self.result.proved.append("every clause applies to some request")
-
-    def _mark(self, request: Request, applying: set[str], winning: set[str]) -> None:
-        """The clauses that apply to `request`, and those among them that win."""
-        ctx = Ctx(dict(request.facts), self.policy.node_count)
-        try:
-            scopes = {c.decl.id: clause_scope(c, ctx)[0] for c in self.policy.clauses}
-        except FactsError:
-            return
-        true = {cid for cid, value in scopes.items() if value is True}
-        applying |= true
-        winning |= {c for c in true if not any(w in true for w in self.decisions.beaten_by[c])}
+            self.result.proved.append("no clause that never applies or is always overridden")
 
     def _applying_example(self, cid: str) -> Request | None:
         result = self.ask(self.decisions.clauses[cid].scope.true)
@@ -364,36 +370,36 @@ class _Analysis:
     def dead_conditions(self) -> None:
         clean = True
         for clause in self.policy.clauses:
-            scope = self.decisions.clauses[clause.decl.id].scope
             last = clause.rules[-1].node if clause.rules else None
             checks = [(rule.node, rule.node is not last) for rule in clause.rules]
             checks += [(node, False) for node in clause.requirements]
             for node, may_be_always in checks:
-                value = self.encoder.node(node)
-                result = self.ask(_and(scope.true, value.true))
-                if result.answer is Answer.UNKNOWN:
-                    self.unknown(
-                        f"whether `{node.text}` can hold", self._span_of(clause, node), result
-                    )
-                    clean = False
-                    continue
-                if result.answer is Answer.NONE:
-                    self.dead(clause, node, "never holds")
-                    clean = False
-                    continue
-                if not may_be_always:
-                    continue
-                result = self.ask(_and(scope.true, value.false))
-                if result.answer is Answer.UNKNOWN:
-                    self.unknown(
-                        f"whether `{node.text}` can fail", self._span_of(clause, node), result
-                    )
-                    clean = False
-                elif result.answer is Answer.NONE:
-                    self.dead(clause, node, "always holds: the rules after it are never reached")
-                    clean = False
+                clean &= self.dead_condition(clause, node, may_be_always)
         if clean:
             self.result.proved.append("no condition that never or always holds")
+
+    def dead_condition(self, clause: CompiledClause, node: Node, may_be_always: bool) -> bool:
+        """Whether the condition can hold (and fail, for a rule before the last) where its
+        clause applies; True when both are shown."""
+        scope = self.decisions.clauses[clause.decl.id].scope
+        value = self.encoder.node(node)
+        questions = [(True, value.true, "hold", "never holds")]
+        if may_be_always:
+            always = "always holds: the rules after it are never reached"
+            questions.append((False, value.false, "fail", always))
+        for shown, term, verb, finding in questions:
+            if shown in self.seen.get(node.index, set()):
+                continue  # a request found before shows it, where its clause applies
+            result = self.ask(_and(scope.true, term))
+            if result.answer is Answer.UNKNOWN:
+                self.unknown(
+                    f"whether `{node.text}` can {verb}", self._span_of(clause, node), result
+                )
+                return False
+            if result.answer is Answer.NONE:
+                self.dead(clause, node, finding)
+                return False
+        return True
 
     def dead(self, clause: CompiledClause, node: Node, what: str) -> None:
         self.warn(

@@ -78,7 +78,6 @@ class Prover:
     solver: Any = field(default_factory=z3.Solver)
     questions: int = 0
     lemmas: int = 0
-    _added: int = 0  # how many background constraints are in the solver
 
     def __post_init__(self) -> None:
         self._goals = 0
@@ -150,10 +149,8 @@ class Prover:
         return Result(Answer.UNKNOWN, why=f"{MAX_ROUNDS} tries of the calendar")
 
     def _background(self) -> None:
-        found = self.encoder.background()
-        for constraint in found[self._added :]:
+        for constraint in self.encoder.background():
             self.solver.add(constraint)
-        self._added = len(found)
 
     # -- from a model to a request --------------------------------------------------------------
 

@@ -92,7 +92,8 @@ class Decisions:
             if kind is not None and silent
             else z3.BoolVal(False)
         )
-        return z3.And(*[t.scope.false for t in self.clauses.values()], z3.Not(outside))
+        known = [kind.known] if kind is not None else []  # a request says what it asks for
+        return z3.And(*known, *[t.scope.false for t in self.clauses.values()], z3.Not(outside))
 
     def settled(self) -> Any:
         """Every clause's scope known and every winner's outcome known: the decision is the

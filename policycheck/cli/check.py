@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from policycheck.analysis.findings import (
+    ANALYSIS_BUDGET_S,
+    SOLVER_TIMEOUT_MS,
+    Analysis,
+    Settings,
+    analyse,
+)
 from policycheck.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -45,6 +52,22 @@ def add_command(commands: Commands) -> None:
     )
     add_format(check)
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument(
+        "--solver-timeout",
+        type=milliseconds,
+        default=SOLVER_TIMEOUT_MS,
+        metavar="MS",
+        help="how long the analysis may spend on one finding before it says `undecided` "
+        f"(PC412; default {SOLVER_TIMEOUT_MS})",
+    )
+    check.add_argument(
+        "--analysis-budget",
+        type=seconds,
+        default=ANALYSIS_BUDGET_S,
+        metavar="SECONDS",
+        help="how long the analysis of one rule file may take; past it, the analyses left are "
+        f"skipped and named (PC413; default {ANALYSIS_BUDGET_S:g})",
+    )
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -54,12 +77,17 @@ def run_check(args: argparse.Namespace) -> int:
     paths = [
         p for name in args.files for p in (rule_files([name]) if Path(name).is_dir() else [name])
     ]
+    settings = Settings(args.solver_timeout, args.analysis_budget)
+    proofs: dict[str, Analysis] = {}
     for path in paths:
         source = read_source(str(path))
-        compiled, diagnostics = diagnose(source, analysis=True)
-        found.append((source, diagnostics))
+        compiled, diagnostics = diagnose(source)
         if compiled is not None:
+            analysis = analyse(compiled, compiled.rule_file, settings)
+            proofs[source.name] = analysis
+            diagnostics = sorted(diagnostics + analysis.diagnostics, key=Diagnostic.sort_key)
             versions.append((source, compiled.rule_file))
+        found.append((source, diagnostics))
     between = check_versions(versions)  # the versions of a policy, across the files
     found = [
         (
@@ -79,6 +107,9 @@ def run_check(args: argparse.Namespace) -> int:
         for source, diagnostics in found:
             print_diagnostics(diagnostics, source)
             print(f"{source.name}: {_summary(diagnostics)}")
+            analysis = proofs.get(source.name)
+            if analysis is not None and analysis.proved:
+                print(f"  proved for every request: {', '.join(analysis.proved)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -88,3 +119,17 @@ def _summary(diagnostics: list[Diagnostic]) -> str:
     parts = [plural(counts[s], s.value) for s in (Severity.ERROR, Severity.WARNING) if counts[s]]
     notes = [plural(counts[Severity.NOTE], "note")] if counts[Severity.NOTE] else []
     return ", ".join((parts or ["ok"]) + notes)
+
+
+def milliseconds(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds, 0 or more")
+    return value

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from policycheck.analysis.findings import ANALYSIS_BUDGET_S, SOLVER_TIMEOUT_MS, Settings, analyse
 from policycheck.language.check_versions import check_versions
-from policycheck.language.diagnostics import CODES, FOLDER_CODES, render_text
+from policycheck.language.diagnostics import CODES, FOLDER_CODES, Diagnostic, render_text
 from policycheck.language.source import Source
 from policycheck.policy import diagnose, laws_among
 
@@ -18,8 +19,23 @@ FOLDERS = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
 def rendered(path: Path) -> str:
-    source = Source(f"tests/golden/{path.name}", path.read_text(encoding="utf-8"))
-    _, diagnostics = diagnose(source, analysis=True)
+    """As `policycheck check` renders the file; a first line `# check --solver-timeout MS` or
+    `# check --analysis-budget SECONDS` sets the analysis's limits as the option does."""
+    text = path.read_text(encoding="utf-8")
+    source = Source(f"tests/golden/{path.name}", text)
+    first = text.splitlines()[0].split()
+    if first[:2] != ["#", "check"]:
+        _, diagnostics = diagnose(source, analysis=True)
+    else:
+        options = dict(zip(first[2::2], first[3::2], strict=True))
+        settings = Settings(
+            int(options.get("--solver-timeout", SOLVER_TIMEOUT_MS)),
+            float(options.get("--analysis-budget", ANALYSIS_BUDGET_S)),
+        )
+        compiled, diagnostics = diagnose(source)
+        assert compiled is not None
+        found = analyse(compiled, compiled.rule_file, settings).diagnostics
+        diagnostics = sorted(diagnostics + found, key=Diagnostic.sort_key)
     return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
 
 
