@@ -72,6 +72,7 @@ class Encoder:
 
     def __init__(self, policy: CompiledPolicy) -> None:
         self.policy = policy
+        self.ctx = z3.Context()  # one per analysis: its own terms, answers and thread
         self.declared = {f.name: f for f in policy.rule_file.facts}
         self.strings: dict[str, int] = {}
         self.facts: dict[str, FactTerm] = {}
@@ -128,13 +129,13 @@ class Encoder:
             return found
         decl = self.declared[name]
         kind = decl.type.kind
-        known = z3.Bool(f"known {name}")
+        known = z3.Bool(f"known {name}", self.ctx)
         if kind == "bool":
-            value: Any = z3.Bool(name)
+            value: Any = z3.Bool(name, self.ctx)
         elif kind in ("number", "money"):
-            value = z3.Real(name)
+            value = z3.Real(name, self.ctx)
         else:  # enum, text, date, datetime
-            value = z3.Int(name)
+            value = z3.Int(name, self.ctx)
         term = FactTerm(name, kind, known, value, decl.type.currency)
         self.facts[name] = term
         return term
@@ -143,7 +144,7 @@ class Encoder:
         """The local day of the date-time fact `name` (its value checked by the evaluator)."""
         found = self.local_days.get(name)
         if found is None:
-            found = LocalDay(name, z3.Int(f"local day of {name}"))
+            found = LocalDay(name, z3.Int(f"local day of {name}", self.ctx))
             self.local_days[name] = found
         return found.day
 
@@ -157,14 +158,18 @@ class Encoder:
             self._said.add(name)
             term, decl = self.facts[name], self.declared[name]
             if term.kind == "enum":
-                found.append(z3.Or([term.value == self.string(v) for v in decl.type.values]))
+                found.append(
+                    z3.Or([term.value == self.string(v) for v in decl.type.values], self.ctx)
+                )
             elif term.kind == "text":
                 texts = [term.value == index for index in self.texts]
-                found.append(z3.Or(*texts, term.value >= len(self.strings)))
+                found.append(z3.Or(*texts, term.value >= len(self.strings), self.ctx))
             elif term.kind == "date":
-                found.append(z3.And(term.value >= first, term.value <= last))
+                found.append(z3.And(term.value >= first, term.value <= last, self.ctx))
             elif term.kind == "datetime":
-                found.append(z3.And(term.value >= first_second, term.value <= last_second))
+                found.append(
+                    z3.And(term.value >= first_second, term.value <= last_second, self.ctx)
+                )
         epoch_day = EPOCH.date().toordinal()
         for name in [n for n in self.local_days if ("local", n) not in self._said]:
             self._said.add(("local", name))
@@ -175,7 +180,7 @@ class Encoder:
             self._said.add(("text", text))
             opaque = self._by_text[text]
             if opaque.deadline is None:
-                found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false)))
+                found.append(z3.Not(z3.And(opaque.tri.true, opaque.tri.false, self.ctx)))
         for key in [k for k in self.deadlines if ("period", k) not in self._said]:
             self._said.add(("period", key))
             found += periods.axioms(self, self.deadlines[key])
@@ -196,10 +201,14 @@ class Encoder:
     def _node(self, node: Node) -> Tri:
         if node.op == "and":
             items = [self.node(child) for child in node.children]
-            return Tri(z3.And([i.true for i in items]), z3.Or([i.false for i in items]))
+            return Tri(
+                z3.And([i.true for i in items], self.ctx), z3.Or([i.false for i in items], self.ctx)
+            )
         if node.op == "or":
             items = [self.node(child) for child in node.children]
-            return Tri(z3.Or([i.true for i in items]), z3.And([i.false for i in items]))
+            return Tri(
+                z3.Or([i.true for i in items], self.ctx), z3.And([i.false for i in items], self.ctx)
+            )
         if node.op == "not":
             return self.node(node.children[0]).negate()
         if node.children:  # a group named in a condition: its shared node
@@ -209,13 +218,16 @@ class Encoder:
     def atom(self, node: Node) -> Tri:
         expr = node.expr
         if isinstance(expr, nodes.Literal):
-            value = z3.BoolVal(bool(expr.value)) if isinstance(expr.value, bool) else None
+            value = z3.BoolVal(bool(expr.value), self.ctx) if isinstance(expr.value, bool) else None
             if value is None:
-                return Tri(z3.BoolVal(False), z3.BoolVal(False))
+                return Tri(z3.BoolVal(False, self.ctx), z3.BoolVal(False, self.ctx))
             return Tri(value, z3.Not(value))
         if isinstance(expr, nodes.Ref):
             term = self.fact(expr.name)
-            return Tri(z3.And(term.known, term.value), z3.And(term.known, z3.Not(term.value)))
+            return Tri(
+                z3.And(term.known, term.value, self.ctx),
+                z3.And(term.known, z3.Not(term.value), self.ctx),
+            )
         if isinstance(expr, nodes.Known):
             assert isinstance(expr.operand, nodes.Ref)
             known = self.fact(expr.operand.name).known
@@ -226,16 +238,18 @@ class Encoder:
             right = self.operand(expr.right, expr.left)
             if left is None or right is None:
                 return self._opaque(node)
-            known = z3.And(left[0], right[0])
+            known = z3.And(left[0], right[0], self.ctx)
             holds = COMPARE[expr.op](left[1], right[1])
-            return Tri(z3.And(known, holds), z3.And(known, z3.Not(holds)))
+            return Tri(z3.And(known, holds, self.ctx), z3.And(known, z3.Not(holds), self.ctx))
         if isinstance(expr, nodes.Member):
             subject = self.operand(expr.operand, None)
             values = [self.operand(v, expr.operand) for v in expr.values]
             if subject is None or any(v is None for v in values):
                 return self._opaque(node)
-            holds = z3.Or([subject[1] == v[1] for v in values if v is not None])
-            return Tri(z3.And(subject[0], holds), z3.And(subject[0], z3.Not(holds)))
+            holds = z3.Or([subject[1] == v[1] for v in values if v is not None], self.ctx)
+            return Tri(
+                z3.And(subject[0], holds, self.ctx), z3.And(subject[0], z3.Not(holds), self.ctx)
+            )
         if isinstance(expr, nodes.Between):
             return self.between(node, expr)
         return self._opaque(node)
@@ -255,9 +269,9 @@ class Encoder:
                 else year
             )
             end = day_in_year(expr.last, min(end_year, MAX_YEAR))
-            windows.append(z3.And(day >= start.toordinal(), day <= end.toordinal()))
-        holds = z3.Or(windows)
-        return Tri(z3.And(known, holds), z3.And(known, z3.Not(holds)))
+            windows.append(z3.And(day >= start.toordinal(), day <= end.toordinal(), self.ctx))
+        holds = z3.Or(windows, self.ctx)
+        return Tri(z3.And(known, holds, self.ctx), z3.And(known, z3.Not(holds), self.ctx))
 
     def _opaque(self, node: Node) -> Tri:
         found = self.opaque.get(node.index)
@@ -275,10 +289,10 @@ class Encoder:
     def operand(self, expr: nodes.Expr, other: nodes.Expr | None) -> tuple[Any, Any] | None:
         """(known, value) of an operand or amount; None for one the encoding cannot write."""
         if isinstance(expr, nodes.Literal):
-            return z3.BoolVal(True), self.literal(expr.value)
+            return z3.BoolVal(True, self.ctx), self.literal(expr.value)
         if isinstance(expr, nodes.Ref):
             if expr.name not in self.declared:  # a bare enum value
-                return z3.BoolVal(True), z3.IntVal(self.string(expr.name))
+                return z3.BoolVal(True, self.ctx), z3.IntVal(self.string(expr.name), self.ctx)
             term = self.fact(expr.name)
             if term.kind == "datetime" and self._kind(other) == "date":
                 return term.known, self.local_day(expr.name)
@@ -287,7 +301,7 @@ class Encoder:
             left, right = self.operand(expr.left, None), self.operand(expr.right, None)
             if left is None or right is None:
                 return None
-            known = z3.And(left[0], right[0])
+            known = z3.And(left[0], right[0], self.ctx)
             if expr.op == "+":
                 return known, left[1] + right[1]
             if expr.op == "-":
@@ -300,7 +314,7 @@ class Encoder:
             items = [self.operand(item, None) for item in expr.items]
             if any(item is None for item in items):
                 return None
-            known = z3.And([item[0] for item in items if item is not None])
+            known = z3.And([item[0] for item in items if item is not None], self.ctx)
             value = items[0][1] if items[0] is not None else None
             for item in items[1:]:
                 assert item is not None
@@ -311,14 +325,14 @@ class Encoder:
 
     def literal(self, value: date | Decimal | Money | str | bool) -> Any:
         if isinstance(value, bool):
-            return z3.BoolVal(value)
+            return z3.BoolVal(value, self.ctx)
         if isinstance(value, date):
-            return z3.IntVal(value.toordinal())
+            return z3.IntVal(value.toordinal(), self.ctx)
         if isinstance(value, Money):
-            return z3.RealVal(str(value.value))
+            return z3.RealVal(str(value.value), self.ctx)
         if isinstance(value, Decimal):
-            return z3.RealVal(str(value))
-        return z3.IntVal(self.string(value))
+            return z3.RealVal(str(value), self.ctx)
+        return z3.IntVal(self.string(value), self.ctx)
 
     def _kind(self, expr: nodes.Expr | None) -> str | None:
         if isinstance(expr, nodes.Literal):

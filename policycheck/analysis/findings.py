@@ -196,6 +196,13 @@ class _Analysis:
     def gaps(self) -> None:
         header = self.file.header
         if not self.policy.clauses:
+            self.warn(
+                "PC407",
+                "no clause covers any request",
+                header.span,
+                note="no clause of this policy applies, whatever the facts",
+                help='add a clause, or declare the policy silent with `outside KIND "why"`',
+            )
             return
         shows = self._shows_gap
         shown: list[Request] = []
@@ -484,7 +491,7 @@ def _group_refs(rule_file: nodes.RuleFile, exprs: list[nodes.Expr]) -> set[str]:
 
 
 def _and(*terms: Any) -> Any:
-    return z3.And(*terms)
+    return z3.And(*terms)  # never empty: the context is its terms'
 
 
 def _not(term: Any) -> Any:
@@ -497,10 +504,10 @@ def _not_like(encoder: Encoder, request: Request) -> Any:
     for name, value in request.facts.items():
         term = encoder.facts[name]
         if term.kind == "enum":
-            same.append(z3.And(term.known, term.value == encoder.string(str(value))))
+            same.append(z3.And(term.known, term.value == encoder.string(str(value)), encoder.ctx))
         elif term.kind == "bool":
-            same.append(z3.And(term.known, term.value == bool(value)))
-    return z3.Not(z3.And(same)) if same else z3.BoolVal(False)
+            same.append(z3.And(term.known, term.value == bool(value), encoder.ctx))
+    return z3.Not(z3.And(same, encoder.ctx)) if same else z3.BoolVal(False, encoder.ctx)
 
 
 DATES_ANALYSED = f"{FIRST_DAY.year} to {LAST_DAY.year}"  # the years the proofs range over

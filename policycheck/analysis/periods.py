@@ -70,7 +70,10 @@ def opaque(encoder: Encoder, node: Node, deadlines: dict[str, Deadline]) -> Opaq
     subject = monotone_subject(node)
     others = tuple(f for f in node.facts if f != subject)
     if subject is None:
-        tri = Tri(z3.Bool(f"holds `{node.text}`"), z3.Bool(f"fails `{node.text}`"))
+        tri = Tri(
+            z3.Bool(f"holds `{node.text}`", encoder.ctx),
+            z3.Bool(f"fails `{node.text}`", encoder.ctx),
+        )
         return Opaque(node, tri, None, others)
     term = encoder.facts[subject]
     key = f"{term.kind}: " + node.text.replace(subject, "·", 1)
@@ -82,19 +85,20 @@ def opaque(encoder: Encoder, node: Node, deadlines: dict[str, Deadline]) -> Opaq
             subject,
             others,
             monotone_anchors(node),
-            z3.Function(f"last in time {key}", *sorts, z3.IntSort()),
-            z3.Function(f"first late {key}", *sorts, z3.IntSort()),
+            z3.Function(f"last in time {key}", *sorts, z3.IntSort(encoder.ctx)),
+            z3.Function(f"first late {key}", *sorts, z3.IntSort(encoder.ctx)),
         )
         deadlines[key] = deadline
     last_true, first_false = deadline.terms(encoder)
     tri = Tri(
-        z3.And(term.known, term.value <= last_true), z3.And(term.known, term.value >= first_false)
+        z3.And(term.known, term.value <= last_true, encoder.ctx),
+        z3.And(term.known, term.value >= first_false, encoder.ctx),
     )
     return Opaque(node, tri, subject, others, deadline)
 
 
 def _sorts(term: FactTerm) -> list[Any]:
-    return [z3.BoolSort(), term.value.sort()]
+    return [z3.BoolSort(term.value.ctx), term.value.sort()]
 
 
 def _args(terms: list[FactTerm]) -> list[Any]:
@@ -158,7 +162,9 @@ def axioms(encoder: Encoder, deadline: Deadline) -> list[Any]:
         return found
     subject = encoder.facts[deadline.subject]
     found.append(
-        z3.Implies(z3.Not(anchor.known), z3.And(last_true == low - 1, first_false == high + 1))
+        z3.Implies(
+            z3.Not(anchor.known), z3.And(last_true == low - 1, first_false == high + 1, encoder.ctx)
+        )
     )
     unit, calendar = unit_found
     sign = -1 if expr.before else 1
@@ -170,7 +176,9 @@ def axioms(encoder: Encoder, deadline: Deadline) -> list[Any]:
         exact = expr.count * 3600
     if exact is not None:
         end = anchor.value + sign * exact
-        found.append(z3.Implies(anchor.known, z3.And(last_true == end, first_false == end + 1)))
+        found.append(
+            z3.Implies(anchor.known, z3.And(last_true == end, first_false == end + 1, encoder.ctx))
+        )
     elif subject.kind == anchor.kind == "date" and unit.value != "hours":
         days = expr.count * {"weeks": 7, "months": 28, "years": 365}.get(unit.value, 1)
         if expr.before:
@@ -197,10 +205,13 @@ def lemma(encoder: Encoder, found: Opaque, facts: dict[str, FactValue], real: An
     same = [equal(encoder, name, facts) for name in found.others]
     here = [*same, equal(encoder, found.subject, facts)] if found.subject else same
     if real == INVALID:  # a period that leaves the supported years from here: not this point
-        return z3.Not(z3.And(here))
+        return z3.Not(z3.And(here, encoder.ctx))
     if found.deadline is None:
         true, false = real is True, real is False
-        return z3.Implies(z3.And(here), z3.And(found.tri.true == true, found.tri.false == false))
+        return z3.Implies(
+            z3.And(here, encoder.ctx),
+            z3.And(found.tri.true == true, found.tri.false == false, encoder.ctx),
+        )
     deadline = found.deadline
     last_true, first_false = edges(encoder, deadline, facts)
     at = _args([encoder.facts[name] for name in deadline.args])
@@ -215,20 +226,26 @@ def lemma(encoder: Encoder, found: Opaque, facts: dict[str, FactValue], real: An
         fixed = [equal(encoder, n, facts) for n in deadline.args if n not in moving]
         terms = [encoder.facts[a] for a in moving]
         points = [constant(t, facts[t.name], encoder.index_of) for t in terms]
-        later = [z3.And(t.known, t.value >= p) for t, p in zip(terms, points, strict=True)]
-        earlier = [z3.And(t.known, t.value <= p) for t, p in zip(terms, points, strict=True)]
+        later = [
+            z3.And(t.known, t.value >= p, encoder.ctx) for t, p in zip(terms, points, strict=True)
+        ]
+        earlier = [
+            z3.And(t.known, t.value <= p, encoder.ctx) for t, p in zip(terms, points, strict=True)
+        ]
         now_true, now_false = deadline.last_true(*at), deadline.first_false(*at)
         parts.append(
             z3.Implies(
-                z3.And(*fixed, *later), z3.And(now_true >= last_true, now_false >= first_false)
+                z3.And(*fixed, *later, encoder.ctx),
+                z3.And(now_true >= last_true, now_false >= first_false, encoder.ctx),
             )
         )
         parts.append(
             z3.Implies(
-                z3.And(*fixed, *earlier), z3.And(now_true <= last_true, now_false <= first_false)
+                z3.And(*fixed, *earlier, encoder.ctx),
+                z3.And(now_true <= last_true, now_false <= first_false, encoder.ctx),
             )
         )
-    return z3.And(parts)
+    return z3.And(parts, encoder.ctx)
 
 
 def edges(encoder: Encoder, deadline: Deadline, facts: dict[str, FactValue]) -> tuple[int, int]:
@@ -265,11 +282,13 @@ def equal(encoder: Encoder, name: str, facts: dict[str, FactValue]) -> Any:
     term = encoder.facts[name]
     if name not in facts:
         return z3.Not(term.known)
-    return z3.And(term.known, term.value == constant(term, facts[name], encoder.index_of))
+    return z3.And(
+        term.known, term.value == constant(term, facts[name], encoder.index_of), encoder.ctx
+    )
 
 
 def _constant(encoder: Encoder, term: FactTerm, facts: dict[str, FactValue]) -> tuple[Any, Any]:
     """(known, canonical value) of a fact in `facts`, as `FactTerm.canonical` has it."""
     if term.name not in facts:
-        return z3.BoolVal(False), term.canonical().arg(2)
-    return z3.BoolVal(True), constant(term, facts[term.name], encoder.index_of)
+        return z3.BoolVal(False, encoder.ctx), term.canonical().arg(2)
+    return z3.BoolVal(True, encoder.ctx), constant(term, facts[term.name], encoder.index_of)

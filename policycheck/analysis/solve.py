@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -75,12 +75,13 @@ class Prover:
 
     encoder: Encoder
     timeout_ms: int
-    solver: Any = field(default_factory=z3.Solver)
+    solver: Any = None  # z3.Solver in the encoder's context
     questions: int = 0
     lemmas: int = 0
 
     def __post_init__(self) -> None:
         self._goals = 0
+        self.solver = z3.Solver(ctx=self.encoder.ctx)
 
     def holds(self, model: Any, term: Any) -> bool:
         """Whether `term` is true in `model`."""
@@ -91,7 +92,7 @@ class Prover:
         self.questions += 1
         self._background()
         self._goals += 1
-        selector = z3.Bool(f"goal {self._goals}")
+        selector = z3.Bool(f"goal {self._goals}", self.encoder.ctx)
         self.solver.add(z3.Implies(selector, goal))
         limit = budget_ms if budget_ms is not None else self.timeout_ms
         deadline = time.monotonic() + limit / 1000
@@ -113,9 +114,12 @@ class Prover:
                 first = constant(term, ends[0], self.encoder.index_of)
                 last = constant(term, ends[1], self.encoder.index_of)
                 found.append(
-                    z3.Implies(term.known, z3.And(term.value >= first, term.value <= last))
+                    z3.Implies(
+                        term.known,
+                        z3.And(term.value >= first, term.value <= last, self.encoder.ctx),
+                    )
                 )
-        return z3.And(found)
+        return z3.And(found, self.encoder.ctx)
 
     def _search(
         self, goal: Any, selector: Any, prefer: list[Any], deadline: float, limit: int
@@ -194,7 +198,10 @@ class Prover:
             fraction = Fraction(exact.numerator_as_long(), exact.denominator_as_long())
             pins.append(
                 term.value
-                == z3.RealVal(str(round(Decimal(fraction.numerator) / fraction.denominator, 6)))
+                == z3.RealVal(
+                    str(round(Decimal(fraction.numerator) / fraction.denominator, 6)),
+                    self.encoder.ctx,
+                )
             )
         self.solver.set("timeout", max(1, left_ms))
         if self.solver.check(*assumptions, *pins) != z3.sat:
@@ -214,7 +221,7 @@ class Prover:
             if not isinstance(value, datetime):
                 continue
             real_day = value.astimezone(self.encoder.policy.tz).date().toordinal()
-            pairs.append((local.day, z3.IntVal(real_day)))
+            pairs.append((local.day, z3.IntVal(real_day, self.encoder.ctx)))
             if model.eval(local.day, model_completion=True).as_long() != real_day:
                 wrong_days.append((name, real_day))
         wrong: list[tuple[Opaque, Any]] = []
@@ -225,9 +232,9 @@ class Prover:
             if real == periods.INVALID or chosen != (true, false):
                 wrong.append((opaque, real))
             if chosen[0] != true:
-                pairs.append((opaque.tri.true, z3.BoolVal(true)))
+                pairs.append((opaque.tri.true, z3.BoolVal(true, self.encoder.ctx)))
             if chosen[1] != false:
-                pairs.append((opaque.tri.false, z3.BoolVal(false)))
+                pairs.append((opaque.tri.false, z3.BoolVal(false, self.encoder.ctx)))
         if not wrong and not wrong_days:
             return False
         invalid = any(real == periods.INVALID for _, real in wrong)
@@ -256,8 +263,8 @@ def _same_local_day(encoder: Encoder, name: str, day: int) -> Any:
     after = int((end.astimezone(UTC) - EPOCH).total_seconds())
     seconds = encoder.facts[name].value
     local = encoder.local_days[name].day
-    inside = z3.And(seconds >= first, seconds < after)
-    return z3.And(z3.Implies(inside, local == day), z3.Implies(local == day, inside))
+    inside = z3.And(seconds >= first, seconds < after, encoder.ctx)
+    return z3.And(z3.Implies(inside, local == day), z3.Implies(local == day, inside), encoder.ctx)
 
 
 def _decimal(value: Any) -> Decimal | None:

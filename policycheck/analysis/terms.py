@@ -34,8 +34,12 @@ class FactTerm:
     def canonical(self) -> Any:
         """Its value when known, a fixed one when not: what a period's last day is a
         function of (an unknown fact's value says nothing)."""
-        default = {"bool": z3.BoolVal(False), "number": z3.RealVal(0), "money": z3.RealVal(0)}
-        return z3.If(self.known, self.value, default.get(self.kind, z3.IntVal(0)))
+        default = {
+            "bool": z3.BoolVal(False, self.value.ctx),
+            "number": z3.RealVal(0, self.value.ctx),
+            "money": z3.RealVal(0, self.value.ctx),
+        }
+        return z3.If(self.known, self.value, default.get(self.kind, z3.IntVal(0, self.value.ctx)))
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,14 @@ def from_number(kind: str, number: int) -> date | datetime:
 def constant(term: FactTerm, value: FactValue, text_index: Callable[[str], int]) -> Any:
     """A fact's value as a z3 constant of its term's sort."""
     if term.kind == "bool":
-        return z3.BoolVal(bool(value))
+        return z3.BoolVal(bool(value), term.value.ctx)
     if isinstance(value, Money):
-        return z3.RealVal(str(value.value))
+        return z3.RealVal(str(value.value), term.value.ctx)
     if isinstance(value, Decimal):
-        return z3.RealVal(str(value))
+        return z3.RealVal(str(value), term.value.ctx)
     if isinstance(value, datetime):
-        return z3.IntVal(int((value - EPOCH).total_seconds()))
+        return z3.IntVal(int((value - EPOCH).total_seconds()), term.value.ctx)
     if isinstance(value, date):
-        return z3.IntVal(value.toordinal())
+        return z3.IntVal(value.toordinal(), term.value.ctx)
     assert isinstance(value, str)
-    return z3.IntVal(text_index(value))
+    return z3.IntVal(text_index(value), term.value.ctx)

@@ -47,13 +47,24 @@ class Decisions:
         parts: list[Tri] = []
         if clause.kinds is not None:
             kind = self.encoder.fact(KIND_FACT)
-            among = z3.Or([kind.value == self.encoder.string(k) for k in sorted(clause.kinds)])
-            parts.append(Tri(z3.And(kind.known, among), z3.And(kind.known, z3.Not(among))))
+            among = z3.Or(
+                [kind.value == self.encoder.string(k) for k in sorted(clause.kinds)],
+                self.encoder.ctx,
+            )
+            parts.append(
+                Tri(
+                    z3.And(kind.known, among, self.encoder.ctx),
+                    z3.And(kind.known, z3.Not(among), self.encoder.ctx),
+                )
+            )
         if clause.group is not None:
             parts.append(self.encoder.node(clause.group))
         if not parts:
-            return Tri(z3.BoolVal(True), z3.BoolVal(False))
-        return Tri(z3.And([p.true for p in parts]), z3.Or([p.false for p in parts]))
+            return Tri(z3.BoolVal(True, self.encoder.ctx), z3.BoolVal(False, self.encoder.ctx))
+        return Tri(
+            z3.And([p.true for p in parts], self.encoder.ctx),
+            z3.Or([p.false for p in parts], self.encoder.ctx),
+        )
 
     def verdict(self, clause: CompiledClause) -> tuple[Any, Any]:
         """`clause_verdict`: the first rule that holds decides; a rule unknown before it leaves
@@ -63,56 +74,82 @@ class Decisions:
         possible: dict[str, list[Any]] = {"allow": [], "refuse": []}
         reached: list[Any] = []  # no rule before this one holds
         for outcome, value in rules:
-            possible[outcome].append(z3.And([*reached, z3.Not(value.false)]))
+            possible[outcome].append(z3.And([*reached, z3.Not(value.false)], self.encoder.ctx))
             reached.append(z3.Not(value.true))
-        possible[clause.otherwise].append(z3.And(reached))
-        may_allow, may_refuse = z3.Or(possible["allow"]), z3.Or(possible["refuse"])
+        possible[clause.otherwise].append(z3.And(reached, self.encoder.ctx))
+        may_allow, may_refuse = (
+            z3.Or(possible["allow"], self.encoder.ctx),
+            z3.Or(possible["refuse"], self.encoder.ctx),
+        )
         requirements = [self.encoder.node(r) for r in clause.requirements]
-        failed = z3.And(may_allow, z3.Or([r.false for r in requirements]))
-        allow = z3.And(z3.Not(failed), may_allow, z3.Not(may_refuse))
-        refuse = z3.Or(failed, z3.And(may_refuse, z3.Not(may_allow)))
+        failed = z3.And(
+            may_allow, z3.Or([r.false for r in requirements], self.encoder.ctx), self.encoder.ctx
+        )
+        allow = z3.And(z3.Not(failed), may_allow, z3.Not(may_refuse), self.encoder.ctx)
+        refuse = z3.Or(failed, z3.And(may_refuse, z3.Not(may_allow)), self.encoder.ctx)
         return allow, refuse
 
     # -- the decision -----------------------------------------------------------------------------
 
     def beaten(self, clause_id: str) -> Any:
         """A clause that takes precedence over it applies."""
-        return z3.Or([self.clauses[w].scope.true for w in self.beaten_by[clause_id]])
+        return z3.Or(
+            [self.clauses[w].scope.true for w in self.beaten_by[clause_id]], self.encoder.ctx
+        )
 
     def winner(self, clause_id: str) -> Any:
         """It applies and no clause that applies takes precedence over it."""
-        return z3.And(self.clauses[clause_id].scope.true, z3.Not(self.beaten(clause_id)))
+        return z3.And(
+            self.clauses[clause_id].scope.true, z3.Not(self.beaten(clause_id)), self.encoder.ctx
+        )
 
     def no_clause(self) -> Any:
         """No clause applies (the request kind is not one the policy is silent on by design)."""
         silent = [k.name for decl in self.policy.rule_file.outside for k in decl.kinds]
         kind = self.encoder.fact(KIND_FACT) if KIND_FACT in self.encoder.declared else None
         outside = (
-            z3.And(kind.known, z3.Or([kind.value == self.encoder.string(k) for k in silent]))
+            z3.And(
+                kind.known,
+                z3.Or([kind.value == self.encoder.string(k) for k in silent], self.encoder.ctx),
+                self.encoder.ctx,
+            )
             if kind is not None and silent
-            else z3.BoolVal(False)
+            else z3.BoolVal(False, self.encoder.ctx)
         )
         known = [kind.known] if kind is not None else []  # a request says what it asks for
-        return z3.And(*known, *[t.scope.false for t in self.clauses.values()], z3.Not(outside))
+        return z3.And(
+            *known,
+            *[t.scope.false for t in self.clauses.values()],
+            z3.Not(outside),
+            self.encoder.ctx,
+        )
 
     def settled(self) -> Any:
         """Every clause's scope known and every winner's outcome known: the decision is the
         winners' outcome, or a conflict."""
         known = [z3.Not(t.scope.unknown) for t in self.clauses.values()]
         outcomes = [
-            z3.Implies(self.winner(cid), z3.Or(t.allow, t.refuse))
+            z3.Implies(self.winner(cid), z3.Or(t.allow, t.refuse, self.encoder.ctx))
             for cid, t in self.clauses.items()
         ]
-        return z3.And(known + outcomes)
+        return z3.And(known + outcomes, self.encoder.ctx)
 
     def conflict(self, first: str, second: str) -> Any:
         """Both win with different outcomes: the decision is `conflict`."""
         one, two = self.clauses[first], self.clauses[second]
-        differ = z3.Or(z3.And(one.allow, two.refuse), z3.And(one.refuse, two.allow))
-        return z3.And(self.settled(), self.winner(first), self.winner(second), differ)
+        differ = z3.Or(
+            z3.And(one.allow, two.refuse), z3.And(one.refuse, two.allow), self.encoder.ctx
+        )
+        return z3.And(
+            self.settled(), self.winner(first), self.winner(second), differ, self.encoder.ctx
+        )
 
     def any_conflict(self) -> Any:
         """Some two winners with different outcomes."""
-        allow = z3.Or([z3.And(self.winner(c), t.allow) for c, t in self.clauses.items()])
-        refuse = z3.Or([z3.And(self.winner(c), t.refuse) for c, t in self.clauses.items()])
-        return z3.And(self.settled(), allow, refuse)
+        allow = z3.Or(
+            [z3.And(self.winner(c), t.allow) for c, t in self.clauses.items()], self.encoder.ctx
+        )
+        refuse = z3.Or(
+            [z3.And(self.winner(c), t.refuse) for c, t in self.clauses.items()], self.encoder.ctx
+        )
+        return z3.And(self.settled(), allow, refuse, self.encoder.ctx)

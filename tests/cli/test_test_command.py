@@ -76,7 +76,9 @@ def test_shipped_rules_check_clean_in_strict_mode() -> None:
     for path in sorted((ROOT / "rules").glob("*.policy")):
         result = run("check", "--strict", str(path))
         assert result.returncode == 0, result.stdout
-        assert result.stdout.strip().endswith(": ok")
+        summary, proved = result.stdout.strip().splitlines()
+        assert summary.endswith(": ok")
+        assert proved.startswith("  proved for every request: no gap, no overlap, no clause")
 
 
 def test_test_reports_a_broken_rule_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from policycheck.language.diagnostics import Diagnostic, Severity
 from policycheck.language.source import Source, Span
 from policycheck.policy import diagnose
+from tests.language.test_golden import golden_diagnostics
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -56,8 +57,7 @@ def at(diagnostic: Diagnostic) -> tuple[int, int, int, int]:
 
 @pytest.mark.parametrize("path", CODE_CASES, ids=[p.stem for p in CODE_CASES])
 def test_golden_file_raises_exactly_its_code(path: Path) -> None:
-    source = Source(f"tests/golden/{path.name}", path.read_text(encoding="utf-8"))
-    _, diagnostics = diagnose(source, analysis=True)
+    source, diagnostics = golden_diagnostics(path)
     assert {d.code for d in diagnostics} == {path.stem}
     for diagnostic in diagnostics:
         assert diagnostic.span.line >= 1

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policycheck.analysis.requests import Candidates
 from policycheck.evaluation.decision import Outcome
 from policycheck.evaluation.facts import FactsError
 from policycheck.language import nodes
@@ -392,22 +391,23 @@ def test_a_window_holds_for_exactly_its_days(
     assert inside == expected
 
 
-def test_the_analysis_finds_the_boundaries_of_the_new_forms() -> None:
+def test_the_analysis_proves_the_new_forms_reachable_and_finds_a_contradiction() -> None:
     text = HEADER + (
         f'\nclause r "Returns"\n  applies to return\n  allow when {LATER} or {FIXED}\n'
         f"  refuse when {WINDOW}\n"
     )
-    compiled, _ = diagnose(Source("a.policy", text), analysis=True)
-    assert compiled is not None
-    declared = {f.name: f for f in compiled.rule_file.facts}
-    candidates = Candidates(compiled, declared).values("request.date")
-    assert {date(2010, 1, 30), date(2010, 1, 31), date(2010, 2, 1)} <= set(candidates)
-    # the later of, from 10 January 2024: 31 January 2025 and the day after
-    assert {date(2025, 1, 31), date(2025, 2, 1)} <= set(candidates)
-    assert {date(2024, 12, 15), date(2024, 1, 15)} <= set(
-        Candidates(compiled, declared).values("delivery.date")
+    _, diagnostics = diagnose(Source("a.policy", text), analysis=True)
+    assert not [d for d in diagnostics if d.code in ("PC409", "PC412")]
+    # a last day and a date after it: never both
+    dead = HEADER + (
+        '\nclause r "Returns"\n  applies to return\n'
+        "  allow when request.date on or before 2010-01-31 and request.date > 2010-01-31\n"
     )
-    assert all(isinstance(c, date) and not isinstance(c, datetime) for c in candidates)
+    _, diagnostics = diagnose(Source("b.policy", dead), analysis=True)
+    dead_ones = [d for d in diagnostics if d.code == "PC409"]
+    assert [d.message for d in dead_ones] == [
+        "condition `request.date on or before 2010-01-31 and request.date > 2010-01-31` never holds"
+    ]
 
 
 GIFTS = """policy gifts-2025 "Example Gift Shop — returns"

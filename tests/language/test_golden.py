@@ -19,8 +19,14 @@ FOLDERS = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
 
 
 def rendered(path: Path) -> str:
-    """As `policycheck check` renders the file; a first line `# check --solver-timeout MS` or
-    `# check --analysis-budget SECONDS` sets the analysis's limits as the option does."""
+    """As `policycheck check` renders the file."""
+    source, diagnostics = golden_diagnostics(path)
+    return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
+
+
+def golden_diagnostics(path: Path) -> tuple[Source, list[Diagnostic]]:
+    """The file's diagnostics, with the analysis; a first line `# check --solver-timeout MS`
+    or `# check --analysis-budget SECONDS` sets the analysis's limits as the option does."""
     text = path.read_text(encoding="utf-8")
     source = Source(f"tests/golden/{path.name}", text)
     first = text.splitlines()[0].split()
@@ -36,7 +42,7 @@ def rendered(path: Path) -> str:
         assert compiled is not None
         found = analyse(compiled, compiled.rule_file, settings).diagnostics
         diagnostics = sorted(diagnostics + found, key=Diagnostic.sort_key)
-    return "\n\n".join(render_text(d, source) for d in diagnostics) + "\n"
+    return source, diagnostics
 
 
 def rendered_folder(folder: Path) -> str:
