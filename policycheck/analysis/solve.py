@@ -146,8 +146,9 @@ class Prover:
             if model is None:
                 return Result(Answer.UNKNOWN, why="no amount with a finite decimal found")
             request = self.request(model)
-            if self._refine(model, request, goal):
-                pins = self._pins(request)
+            learnt = self._refine(model, request, goal)
+            if learnt is not None:
+                pins = self._pins(request, learnt)
                 continue
             return Result(Answer.FOUND, request, model)
         return Result(Answer.UNKNOWN, why=f"{MAX_ROUNDS} tries of the calendar")
@@ -210,10 +211,11 @@ class Prover:
 
     # -- checking the model with the evaluator ---------------------------------------------------
 
-    def _refine(self, model: Any, request: Request, goal: Any) -> bool:
+    def _refine(self, model: Any, request: Request, goal: Any) -> list[Opaque] | None:
         """Whether the request really satisfies `goal`, with the evaluator's value of every
         period and local day the solver chose; when not, what the evaluator said of those the
-        model got wrong becomes a lemma. True when a lemma was added."""
+        model got wrong becomes a lemma. The conditions learnt about (None: the request
+        satisfies the goal)."""
         pairs: list[tuple[Any, Any]] = []
         wrong_days: list[tuple[str, int]] = []
         for name, local in self.encoder.local_days.items():
@@ -236,21 +238,23 @@ class Prover:
             if chosen[1] != false:
                 pairs.append((opaque.tri.false, z3.BoolVal(false, self.encoder.ctx)))
         if not wrong and not wrong_days:
-            return False
+            return None
         invalid = any(real == periods.INVALID for _, real in wrong)
         if not invalid and self.holds(model, z3.substitute(goal, *pairs)):
-            return False  # what the model got wrong does not matter to the goal
+            return None  # what the model got wrong does not matter to the goal
         for name, real_day in wrong_days:
             self.solver.add(_same_local_day(self.encoder, name, real_day))
         for opaque, real in wrong:
             self.solver.add(periods.lemma(self.encoder, opaque, request.facts, real))
         self.lemmas += len(wrong) + len(wrong_days)
-        return True
+        return [opaque for opaque, _ in wrong]
 
-    def _pins(self, request: Request) -> list[Any]:
-        """The request's values of what periods are counted from (anchors, regions): with the
-        lemmas just learnt there, the solver often finds the request date it needs at once."""
-        names = {name for opaque in self.encoder.opaque.values() for name in opaque.others}
+    def _pins(self, request: Request, learnt: list[Opaque]) -> list[Any]:
+        """The request's values of what the periods just learnt are counted from (anchors,
+        regions), unless another period decides them: with the lemmas learnt there, the solver
+        often finds the request date it needs at once."""
+        subjects = {o.subject for o in self.encoder.opaque.values() if o.subject}
+        names = {name for opaque in learnt for name in opaque.others if name not in subjects}
         return [periods.equal(self.encoder, name, request.facts) for name in sorted(names)]
 
 
