@@ -366,7 +366,7 @@ class _Analysis:
         if not any(d.code == "PC408" for d in self.result.diagnostics) and not any(
             d.code == "PC412" and "apply" in d.message for d in self.result.diagnostics
         ):
-            self.result.proved.append("no clause that never applies or is always overridden")
+            self.result.proved.append("no unreachable clause")
 
     def _applying_example(self, cid: str) -> Request | None:
         result = self.ask(self.decisions.clauses[cid].scope.true)
@@ -383,7 +383,7 @@ class _Analysis:
             for node, may_be_always in checks:
                 clean &= self.dead_condition(clause, node, may_be_always)
         if clean:
-            self.result.proved.append("no condition that never or always holds")
+            self.result.proved.append("no dead condition")
 
     def dead_condition(self, clause: CompiledClause, node: Node, may_be_always: bool) -> bool:
         """Whether the condition can hold (and fail, for a rule before the last) where its
