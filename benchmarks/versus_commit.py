@@ -28,6 +28,11 @@ def main() -> None:
     parser.add_argument("ref", help="the commit to compare against (e.g. HEAD~3)")
     parser.add_argument("--figure", required=True, help="regex with one group: the number to read")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each side (default: 5)")
+    parser.add_argument(
+        "--script-here",
+        action="store_true",
+        help="run this tree's script on both sides (a benchmark newer than REF)",
+    )
     argv = sys.argv[1:]
     if "--" not in argv or argv.index("--") == len(argv) - 1:
         parser.error("give the benchmark script after --: ... -- SCRIPT [ARGS...]")
@@ -39,7 +44,7 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(base), args.ref], cwd=ROOT,
                        check=True, capture_output=True)  # fmt: skip
         try:
-            figures = _interleaved(base, script, figure, args.rounds)
+            figures = _interleaved(base, script, figure, args.rounds, args.script_here)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
                            check=False, capture_output=True)  # fmt: skip
@@ -51,14 +56,15 @@ def main() -> None:
 
 
 def _interleaved(
-    base: Path, script: list[str], figure: re.Pattern[str], rounds: int
+    base: Path, script: list[str], figure: re.Pattern[str], rounds: int, here: bool = False
 ) -> dict[str, list[float]]:
     trees = {"this": ROOT, base.name: base}
     figures: dict[str, list[float]] = {"this": [], "base": []}
     for round_ in range(rounds):
         for side, tree in trees.items():
             env = {**os.environ, "PYTHONPATH": str(tree)}
-            run = subprocess.run([sys.executable, str(tree / script[0]), *script[1:]], env=env,
+            path = (ROOT if here else tree) / script[0]
+            run = subprocess.run([sys.executable, str(path), *script[1:]], env=env,
                                  cwd=tree, capture_output=True, text=True, check=True)  # fmt: skip
             match = figure.search(run.stdout)
             if match is None:

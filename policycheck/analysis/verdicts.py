@@ -3,6 +3,7 @@ decision's outcome (`evaluation.evaluate` in formulas, read rule by rule from it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +92,14 @@ class Decisions:
 
     # -- the decision -----------------------------------------------------------------------------
 
+    @functools.cache  # noqa: B019 - one Decisions per analysis, kept as long as it
     def beaten(self, clause_id: str) -> Any:
         """A clause that takes precedence over it applies."""
         return z3.Or(
             [self.clauses[w].scope.true for w in self.beaten_by[clause_id]], self.encoder.ctx
         )
 
+    @functools.cache  # noqa: B019
     def winner(self, clause_id: str) -> Any:
         """It applies and no clause that applies takes precedence over it."""
         return z3.And(
@@ -124,6 +127,7 @@ class Decisions:
             self.encoder.ctx,
         )
 
+    @functools.cache  # noqa: B019
     def settled(self) -> Any:
         """Every clause's scope known and every winner's outcome known: the decision is the
         winners' outcome, or a conflict."""
