@@ -301,10 +301,8 @@ def analysis_report(compiled: CompiledPolicy, budget: float) -> None:
         f"{found.questions:,} questions to the solver; "
         + ", ".join(f"{code} x{count:,}" for code, count in sorted(codes.items()))
     )
-    skipped = [d.message for d in found.diagnostics if d.code == "PC413"]
-    print(
-        f"  proved: {', '.join(found.proved) or 'nothing'}; {skipped[0] if skipped else 'none skipped'}"
-    )
+    skipped = [d.message for d in found.diagnostics if d.code == "PC413"] or ["none skipped"]
+    print(f"  proved: {', '.join(found.proved) or 'nothing'}; {skipped[0]}")
 
 
 def main() -> None:
