@@ -195,8 +195,7 @@ def test_check_says_what_it_proved_and_a_note_never_fails_strict() -> None:
     assert proved.returncode == 0
     assert proved.stdout.splitlines() == [
         "tests/analysis/rules/narrow-amounts.policy: ok",
-        "  proved for every request: no gap, no overlap, no unreachable clause, "
-        "no dead condition",
+        "  proved for every request: no gap, no overlap, no unreachable clause, no dead condition",
     ]
     skipped = cli(
         "check", "--strict", "--analysis-budget", "0", "tests/analysis/rules/band-overlap.policy"

@@ -5,7 +5,7 @@ year (`between 1 november and 24 december`)."""
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
