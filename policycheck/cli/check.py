@@ -107,9 +107,9 @@ def run_check(args: argparse.Namespace) -> int:
         for source, diagnostics in found:
             print_diagnostics(diagnostics, source)
             print(f"{source.name}: {_summary(diagnostics)}")
-            analysis = proofs.get(source.name)
-            if analysis is not None and analysis.proved:
-                print(f"  proved for every request: {', '.join(analysis.proved)}")
+            report = proofs.get(source.name)
+            if report is not None and report.proved:
+                print(f"  proved for every request: {', '.join(report.proved)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
