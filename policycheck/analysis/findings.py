@@ -56,6 +56,8 @@ class Analysis:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     proved: list[str] = field(default_factory=list)
+    # what the proofs assume beyond the rule file, said with them ("" when nothing)
+    assuming: str = ""
     seconds: float = 0.0
     questions: int = 0
 
@@ -101,6 +103,10 @@ class _Analysis:
         )
 
     def run(self) -> Analysis:
+        if self.policy.clock is not None and any(
+            f.type.kind == "datetime" for f in self.file.facts
+        ):  # the solver reads them in one zone; each customer's may differ
+            self.result.assuming = "date-times read on the policy's own clock"
         self.unused()
         steps: list[tuple[str, Callable[[], None]]] = [
             ("gaps", self.gaps),

@@ -109,7 +109,8 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"{source.name}: {_summary(diagnostics)}")
             report = proofs.get(source.name)
             if report is not None and report.proved:
-                print(f"  proved for every request: {', '.join(report.proved)}")
+                assuming = f" ({report.assuming})" if report.assuming else ""
+                print(f"  proved for every request{assuming}: {', '.join(report.proved)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
