@@ -125,10 +125,12 @@ class _Analysis:
             if self.skipped:
                 self.skipped.append(name)
                 continue
+            asked = self.prover.questions
             try:
                 step()
-            except _BudgetError:
-                self.skipped.append(name)
+            except _BudgetError:  # what it found so far is reported; the rest is not searched
+                started = self.prover.questions > asked + 1
+                self.skipped.append(f"{name} (in part)" if started else name)
         if self.skipped:
             self.note(
                 "PC413",
