@@ -273,6 +273,20 @@ class Encoder:
         holds = z3.Or(windows, self.ctx)
         return Tri(z3.And(known, holds, self.ctx), z3.And(known, z3.Not(holds), self.ctx))
 
+    def opaques_in(self, roots: list[Node]) -> list[Opaque]:
+        """The conditions not written out inside these nodes (groups included)."""
+        found: dict[int, Opaque] = {}
+        stack, seen = list(roots), set()
+        while stack:
+            node = stack.pop()
+            if node.index in seen:
+                continue
+            seen.add(node.index)
+            if node.index in self.opaque:
+                found[node.index] = self.opaque[node.index]
+            stack.extend(node.children)
+        return list(found.values())
+
     def _opaque(self, node: Node) -> Tri:
         found = self.opaque.get(node.index)
         if found is None:

@@ -146,12 +146,14 @@ class _Analysis:
 
     # -- asking ------------------------------------------------------------------------------
 
-    def ask(self, goal: object) -> Result:
+    def ask(self, goal: object, about: list[CompiledClause] | None = None) -> Result:
+        """The solver's answer on `goal` (about these clauses' conditions; None: any)."""
         left = self.ends - time.monotonic()
         if left <= 0:
             raise _BudgetError
         limit = min(self.settings.solver_timeout_ms, int(left * 1000) + 1)
-        result = self.prover.find(goal, limit)
+        reads = None if about is None else [node for c in about for node in _nodes(c)]
+        result = self.prover.find(goal, limit, reads)
         if result.answer is Answer.UNKNOWN and time.monotonic() >= self.ends:
             raise _BudgetError
         if result.request is not None:
@@ -341,7 +343,7 @@ class _Analysis:
             if cid in applying and (cid in winning or not self.decisions.beaten_by[cid]):
                 continue
             if cid not in applying:
-                result = self.ask(self.decisions.clauses[cid].scope.true)
+                result = self.ask(self.decisions.clauses[cid].scope.true, [clause])
                 if result.answer is Answer.UNKNOWN:
                     self.unknown(f"whether clause `{cid}` can apply", decl.span, result)
                     continue
@@ -356,7 +358,8 @@ class _Analysis:
                     continue
             if cid in winning or not self.decisions.beaten_by[cid]:
                 continue
-            result = self.ask(self.decisions.winner(cid))
+            beating = [self.policy.by_id[w] for w in self.decisions.beaten_by[cid]]
+            result = self.ask(self.decisions.winner(cid), [clause, *beating])
             if result.answer is Answer.UNKNOWN:
                 self.unknown(f"whether clause `{cid}` is always overridden", decl.span, result)
             elif result.answer is Answer.NONE:
@@ -377,7 +380,7 @@ class _Analysis:
             self.result.proved.append("no unreachable clause")
 
     def _applying_example(self, cid: str) -> Request | None:
-        result = self.ask(self.decisions.clauses[cid].scope.true)
+        result = self.ask(self.decisions.clauses[cid].scope.true, [self.policy.by_id[cid]])
         return result.request if result.answer is Answer.FOUND else None
 
     # -- conditions that never or always hold --------------------------------------------------
@@ -405,7 +408,7 @@ class _Analysis:
         for shown, term, verb, finding in questions:
             if shown in self.seen.get(node.index, set()):
                 continue  # a request found before shows it, where its clause applies
-            result = self.ask(_and(scope.true, term))
+            result = self.ask(_and(scope.true, term), [clause])
             if result.answer is Answer.UNKNOWN:
                 self.unknown(
                     f"whether `{node.text}` can {verb}", self._span_of(clause, node), result
@@ -490,6 +493,12 @@ class _Analysis:
                     note="no clause, group or calendar reads it",
                     help="remove it, or use it in the clause it was meant for",
                 )
+
+
+def _nodes(clause: CompiledClause) -> list[Node]:
+    """Every condition of a clause's scope and decision."""
+    found = [rule.node for rule in clause.rules] + list(clause.requirements)
+    return found + ([clause.group] if clause.group is not None else [])
 
 
 def _group_refs(rule_file: nodes.RuleFile, exprs: list[nodes.Expr]) -> set[str]:

@@ -26,6 +26,7 @@ from policycheck.analysis.periods import Opaque
 from policycheck.analysis.terms import EPOCH, FactTerm, constant
 from policycheck.evaluation.explain import show
 from policycheck.evaluation.facts import FactValue
+from policycheck.evaluation.runtime import Node
 from policycheck.language.money import Money
 
 MAX_ROUNDS = 64  # evaluator checks of one question before it is `unknown`
@@ -87,8 +88,14 @@ class Prover:
         """Whether `term` is true in `model`."""
         return bool(z3.is_true(model.eval(term, model_completion=True)))
 
-    def find(self, goal: Any, budget_ms: int | None = None) -> Result:
-        """A request satisfying `goal`, a proof that there is none, or unknown."""
+    def find(
+        self, goal: Any, budget_ms: int | None = None, reads: list[Node] | None = None
+    ) -> Result:
+        """A request satisfying `goal`, a proof that there is none, or unknown. `reads`: the
+        conditions the goal is made of (None: any), whose periods are checked."""
+        self._checked = (
+            list(self.encoder.opaque.values()) if reads is None else self.encoder.opaques_in(reads)
+        )
         self.questions += 1
         self._background()
         self._goals += 1
@@ -227,7 +234,7 @@ class Prover:
             if model.eval(local.day, model_completion=True).as_long() != real_day:
                 wrong_days.append((name, real_day))
         wrong: list[tuple[Opaque, Any]] = []
-        for opaque in self.encoder.opaque.values():
+        for opaque in self._checked:
             real = periods.evaluate(self.encoder, opaque.node, request.facts)
             true, false = real is True, real is False
             chosen = (self.holds(model, opaque.tri.true), self.holds(model, opaque.tri.false))
