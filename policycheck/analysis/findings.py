@@ -243,10 +243,16 @@ class _Analysis:
             "PC407",
             f"no clause covers {shown[0].words()}",
             header.span,
-            note="for such a request the decision is no_clause",
+            note="for such a request the decision is no_clause" + self._beneath(),
             help=f"for example: {'; '.join(r.words() for r in shown)}{more}; add a clause, or "
             'declare the policy silent with `outside KIND "why"`',
         )
+
+    def _beneath(self) -> str:
+        """For a policy subject to a law: the law may still answer where the terms do not."""
+        if not self.file.laws:
+            return ""
+        return " (of the terms; the law beneath them may still decide it)"
 
     def _shows_gap(self, request: Request) -> bool:
         decision = self.decide(request)
@@ -324,7 +330,8 @@ class _Analysis:
             "PC402",
             f"clauses `{first}` and `{second}` overlap",
             self.policy.by_id[second].decl.span,
-            note=f"both apply with different outcomes: {first} gives {one}, {second} gives {two}",
+            note=f"both apply with different outcomes: {first} gives {one}, {second} gives {two}"
+            + self._beneath(),
             help=f"for example: {request.words()}; declare `exception to {first}` "
             "(or `overrides`) in the clause that should win",
         )
