@@ -29,7 +29,11 @@ def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_check_a_clean_rule_file() -> None:
     result = run("check", TOMTOM)
     assert result.returncode == 0
-    assert result.stdout.strip().endswith("tomtom-fr-2012.policy: ok")
+    summary, proved = result.stdout.strip().splitlines()
+    assert summary.endswith("tomtom-fr-2012.policy: ok")
+    assert proved == (
+        "  proved for every request: no gap, no overlap, no unreachable clause, no dead condition"
+    )
 
 
 def test_check_reports_every_error_and_exits_1(tmp_path: Path) -> None:
