@@ -422,17 +422,38 @@ class _Analysis:
                 )
                 return False
             if result.answer is Answer.NONE:
-                self.dead(clause, node, finding)
+                opposite = value.false if shown else value.true
+                self.dead(clause, node, finding, self._example(clause, node, opposite, not shown))
                 return False
         return True
 
-    def dead(self, clause: CompiledClause, node: Node, what: str) -> None:
+    def _example(
+        self, clause: CompiledClause, node: Node, term: Any, holds: bool
+    ) -> Request | None:
+        """A request the clause applies to where the condition is `holds` (checked)."""
+        scope = self.decisions.clauses[clause.decl.id].scope
+        result = self.ask(_and(scope.true, term), [clause])
+        if result.request is None:
+            return None
+        ctx = Ctx(dict(result.request.facts), self.policy.node_count)
+        try:
+            if clause_scope(clause, ctx)[0] is True and node.fn(ctx) is holds:
+                return result.request
+        except FactsError:
+            pass
+        return None
+
+    def dead(self, clause: CompiledClause, node: Node, what: str, example: Request | None) -> None:
+        shown = ""
+        if example is not None:
+            value = "false" if what.startswith("never") else "true"
+            shown = f"for example: {example.words()}, where it is {value}; "
         self.warn(
             "PC409",
             f"condition `{node.text}` {what.split(':')[0]}",
             self._span_of(clause, node),
             note=f"in clause {clause.decl.id}, for every request it applies to, it {what}",
-            help="check the condition against the terms; a contradiction or a "
+            help=f"{shown}check the condition against the terms; a contradiction or a "
             "tautology is usually a typo",
         )
 
