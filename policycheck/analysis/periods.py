@@ -20,19 +20,16 @@ expression, say) gets free Booleans, shared by conditions of the same text, and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import z3
 
-from policycheck.analysis.terms import FactTerm, Tri, constant, from_number, span_of
+from policycheck.analysis.terms import FactTerm, Terms, Tri, constant, from_number, span_of
 from policycheck.evaluation.facts import FactsError, FactValue
 from policycheck.evaluation.runtime import Ctx, Node
 from policycheck.language import nodes
 from policycheck.language.nesting import refs
 from policycheck.language.symbols import Symbols
-
-if TYPE_CHECKING:
-    from policycheck.analysis.encode import Encoder
 
 INVALID = "invalid"  # the evaluator's answer when a period leaves the supported years
 
@@ -48,7 +45,7 @@ class Deadline:
     last_true: Any  # z3 function: the last request date (or instant) in time
     first_false: Any  # z3 function: the first one late
 
-    def terms(self, encoder: Encoder) -> tuple[Any, Any]:
+    def terms(self, encoder: Terms) -> tuple[Any, Any]:
         """The two functions at the facts' terms."""
         args = _args([encoder.facts[name] for name in self.args])
         return self.last_true(*args), self.first_false(*args)
@@ -65,7 +62,7 @@ class Opaque:
     deadline: Deadline | None = None
 
 
-def opaque(encoder: Encoder, node: Node, deadlines: dict[str, Deadline]) -> Opaque:
+def opaque(encoder: Terms, node: Node, deadlines: dict[str, Deadline]) -> Opaque:
     """The terms of a condition that is not written out (a period, or another atom)."""
     subject = monotone_subject(node)
     others = tuple(f for f in node.facts if f != subject)
@@ -142,7 +139,7 @@ def _conditions(expr: nodes.Within | nodes.OnOrBefore) -> list[nodes.Expr]:
 # -- what is true of every calendar ---------------------------------------------------------------
 
 
-def axioms(encoder: Encoder, deadline: Deadline) -> list[Any]:
+def axioms(encoder: Terms, deadline: Deadline) -> list[Any]:
     """What the solver may assume of a last day before asking the evaluator anything.
 
     Exactly: in calendar days or weeks between two dates (no extension past a rest day), and in
@@ -191,7 +188,7 @@ def axioms(encoder: Encoder, deadline: Deadline) -> list[Any]:
 # -- what the evaluator says ---------------------------------------------------------------------
 
 
-def evaluate(encoder: Encoder, node: Node, facts: dict[str, FactValue]) -> Any:
+def evaluate(encoder: Terms, node: Node, facts: dict[str, FactValue]) -> Any:
     """The real value of a condition for flat facts (INVALID when a period leaves the years)."""
     ctx = Ctx(dict(facts), encoder.policy.node_count)
     try:
@@ -200,7 +197,7 @@ def evaluate(encoder: Encoder, node: Node, facts: dict[str, FactValue]) -> Any:
         return INVALID
 
 
-def lemma(encoder: Encoder, found: Opaque, facts: dict[str, FactValue], real: Any) -> Any:
+def lemma(encoder: Terms, found: Opaque, facts: dict[str, FactValue], real: Any) -> Any:
     """What the evaluator says of a condition at the request `facts` (where it said `real`)."""
     same = [equal(encoder, name, facts) for name in found.others]
     here = [*same, equal(encoder, found.subject, facts)] if found.subject else same
@@ -248,7 +245,7 @@ def lemma(encoder: Encoder, found: Opaque, facts: dict[str, FactValue], real: An
     return z3.And(parts, encoder.ctx)
 
 
-def edges(encoder: Encoder, deadline: Deadline, facts: dict[str, FactValue]) -> tuple[int, int]:
+def edges(encoder: Terms, deadline: Deadline, facts: dict[str, FactValue]) -> tuple[int, int]:
     """At the request's anchors (region, conditions): the last request date in time and the
     first one late (day numbers, or seconds), by bisection on the evaluator over the supported
     years; one before the first (after the last) when there is none. The value never goes
@@ -277,7 +274,7 @@ def edges(encoder: Encoder, deadline: Deadline, facts: dict[str, FactValue]) -> 
     return last_at_most(0), last_at_most(1) + 1
 
 
-def equal(encoder: Encoder, name: str, facts: dict[str, FactValue]) -> Any:
+def equal(encoder: Terms, name: str, facts: dict[str, FactValue]) -> Any:
     """The fact `name` as it is in `facts` (unknown if absent)."""
     term = encoder.facts[name]
     if name not in facts:
@@ -287,7 +284,7 @@ def equal(encoder: Encoder, name: str, facts: dict[str, FactValue]) -> Any:
     )
 
 
-def _constant(encoder: Encoder, term: FactTerm, facts: dict[str, FactValue]) -> tuple[Any, Any]:
+def _constant(encoder: Terms, term: FactTerm, facts: dict[str, FactValue]) -> tuple[Any, Any]:
     """(known, canonical value) of a fact in `facts`, as `FactTerm.canonical` has it."""
     if term.name not in facts:
         return z3.BoolVal(False, encoder.ctx), term.canonical().arg(2)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import z3
 
 from policycheck.calendar import MAX_YEAR, MIN_YEAR
+from policycheck.evaluation.compile import CompiledPolicy
 from policycheck.evaluation.facts import FactValue
 from policycheck.language.money import Money
 
@@ -40,6 +41,16 @@ class FactTerm:
             "money": z3.RealVal(0, self.value.ctx),
         }
         return z3.If(self.known, self.value, default.get(self.kind, z3.IntVal(0, self.value.ctx)))
+
+
+class Terms(Protocol):
+    """What a period's terms are made from (`encode.Encoder`)."""
+
+    policy: CompiledPolicy
+    ctx: Any  # the z3 context of the analysis
+    facts: dict[str, FactTerm]
+
+    def index_of(self, text: str) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def test_shipped_rules_check_clean_in_strict_mode() -> None:
         assert result.returncode == 0, result.stdout
         summary, proved = result.stdout.strip().splitlines()
         assert summary.endswith(": ok")
-        assert proved.startswith("  proved for every request: no gap, no overlap, no clause")
+        assert proved.startswith("  proved for every request: no gap, no overlap, no unreachable")
 
 
 def test_test_reports_a_broken_rule_file(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_check_a_folder_reports_overlapping_versions_at_the_later_files_effectiv
     assert "in force from 2026-03-01;" in result.stdout
     assert "is in force 2025-01-01 to 2026-03-31" in result.stdout
     assert "(`until 2026-02-28`)" in result.stdout  # the hint
-    assert result.stdout.strip().endswith("returns-2026.policy: 1 error")
+    assert "returns-2026.policy: 1 error\n" in result.stdout
     as_json = json.loads(run("check", "--format", "json", str(tmp_path)).stdout)
     assert [(d["code"], Path(str(d["file"])).name) for d in as_json] == [
         ("PC411", "returns-2026.policy")
