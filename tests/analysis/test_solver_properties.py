@@ -17,6 +17,7 @@ from policycheck.analysis.periods import edges
 from policycheck.evaluation.decision import Outcome
 from policycheck.language.source import Source
 from policycheck.policy import Policy, diagnose, load_source
+from tests.analysis.test_solver_findings import example_facts
 
 HEADER = """policy p "P"
   timezone "Europe/Paris"
@@ -159,3 +160,98 @@ def test_the_analysis_finds_a_gap_and_an_overlap_exactly_when_one_exists(
     }
     assert ("PC402" in found) == (Outcome.CONFLICT in outcomes)
     assert ("PC407" in found) == (Outcome.NO_CLAUSE in outcomes)
+
+
+# -- a richer fragment: sound proofs, reproduced findings ------------------------------------------
+
+ATOMS = (
+    "order.amount > 20",
+    "order.amount <= 10.5",
+    "product.opened",
+    "product.opened is known",
+    "product.category = book",
+    "product.category in [book, game]",
+    "request.date within 14 days after delivery.date",
+    "request.date within 3 ouvrables after delivery.date",
+    "request.date on or before 2024-06-30",
+    "delivery.date between 1 november and 24 december",
+    "request.date > delivery.date",
+)
+RICH_HEADER = HEADER.replace(
+    "  order.amount: number\n",
+    "  order.amount: number\n  product.opened: bool\n  product.category: one of book, game, toy\n",
+)
+condition = st.recursive(
+    st.sampled_from(ATOMS),
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} and {p[1]})"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} or {p[1]})"),
+        inner.map(lambda c: f"not ({c})"),
+    ),
+    max_leaves=3,
+)
+rich_clause = st.tuples(
+    st.sampled_from(["return", "exchange", "return or exchange"]), condition, st.booleans()
+)
+sampled = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["return", "exchange"]),
+        "amount": st.sampled_from([None, "5", "10.5", "15", "20", "25"]),
+        "opened": st.sampled_from([None, True, False]),
+        "category": st.sampled_from([None, "book", "game", "toy"]),
+        "request": st.one_of(st.none(), st.dates(date(2024, 1, 1), date(2025, 3, 1))),
+        "delivery": st.one_of(st.none(), st.dates(date(2023, 12, 1), date(2025, 2, 1))),
+    }
+)
+
+
+def rich_text(clauses: list[tuple[str, str, bool]]) -> str:
+    text = RICH_HEADER
+    for i, (kinds, when, allow) in enumerate(clauses):
+        outcome, other = ("allow", "refuse") if allow else ("refuse", "allow")
+        text += (
+            f'\nclause c{i} "C{i}"\n  applies to {kinds}\n'
+            f"  {outcome} when {when}\n  otherwise {other}\n"
+        )
+    return text
+
+
+def request_of(values: dict[str, Any]) -> dict[str, Any]:
+    facts: dict[str, Any] = {"request": {"kind": values["kind"]}}
+    if values["request"] is not None:
+        facts["request"]["date"] = values["request"].isoformat()
+    if values["delivery"] is not None:
+        facts["delivery"] = {"date": values["delivery"].isoformat(), "postcode": "75011"}
+    if values["amount"] is not None:
+        facts["order"] = {"amount": values["amount"]}
+    product = {k: values[k] for k in ("opened", "category") if values[k] is not None}
+    if product:
+        facts["product"] = product
+    return facts
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    clauses=st.lists(rich_clause, min_size=1, max_size=3),
+    requests=st.lists(sampled, min_size=20, max_size=20),
+)
+def test_proofs_hold_on_sampled_requests_and_findings_reproduce(
+    clauses: list[tuple[str, str, bool]], requests: list[dict[str, Any]]
+) -> None:
+    """What the analysis proves no sampled request contradicts; what it finds, its own
+    example shows (`eval` gives conflict for an overlap, no_clause for a gap)."""
+    source = Source("p.policy", rich_text(clauses))
+    compiled, diagnostics = diagnose(source)
+    assert compiled is not None, [d.message for d in diagnostics]
+    analysis = analyse(compiled, compiled.rule_file)
+    policy = load_source(source)
+    outcomes = {policy.evaluate(request_of(values)).outcome for values in requests}
+    if "no overlap" in analysis.proved:
+        assert Outcome.CONFLICT not in outcomes
+    if "no gap" in analysis.proved:
+        assert Outcome.NO_CLAUSE not in outcomes
+    for finding in analysis.diagnostics:
+        if finding.code in ("PC402", "PC407"):
+            facts = example_facts(finding, policy)
+            expected = Outcome.CONFLICT if finding.code == "PC402" else Outcome.NO_CLAUSE
+            assert policy.evaluate(facts).outcome is expected, finding.help
