@@ -1,0 +1,188 @@
+"""What an amendment changes in the decision log: the facts of every logged decision of the old
+version's policy, replayed against both versions, streamed batch by batch (by `seq`) over the
+machine's cores, and tallied (tally.py).
+
+A decision is replayed as of its own time: its facts are evaluated as they were logged (the
+request's date is one of them; today's date enters nowhere), by the laws beneath the terms in
+force on that date. It is replayed only if the old version was the one in force on its date (the
+date that chooses the version: `request.date` unless the policy says `in force on`); the new
+version is evaluated whatever its `effective` period says, as if it had been in force then (the
+tally counts the days outside it). A decision whose facts were masked in the log (personal facts:
+`***`) is not replayable, and never guessed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+
+from policycheck.calendar import CalendarError
+from policycheck.evaluation.facts import FactsError, PolicyError
+from policycheck.evaluation.personal import MASK
+from policycheck.evaluation.versions import chosen_day
+from policycheck.language.check_versions import Period
+from policycheck.language.source import Source
+from policycheck.policy import Policy, load_source
+from policycheck.review.exceptions import Status
+from policycheck.store import reading
+from policycheck.store.database import Store
+from policycheck.toolkit.answers import Answer, changed_fields, declared_only
+from policycheck.toolkit.tally import Replayed, Tally
+
+BATCH = 10_000  # decisions per batch: what one worker reads, replays and tallies at a time
+CACHE = 50_000  # distinct fact sets a worker remembers (then it starts again: constant memory)
+_MASKED = f'"{MASK}"'
+Progress = Callable[[int], None]  # called with the decisions read so far
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What every worker needs: where the log is, which decisions, the two rule files."""
+
+    url: str
+    window: reading.Window
+    old: Source
+    new: Source
+    ids: int = 5  # decision ids kept per group of the tally
+    changes: bool = False  # keep every changed decision (the tally's `changes`)
+
+
+def replay(
+    spec: Replay,
+    found: reading.Extent,
+    workers: int = 1,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> Iterator[Tally]:
+    """The tally of each batch of the window, in `seq` order, replayed by `workers` processes
+    (each loads the two rule files once); one worker replays in this process."""
+    cut = reading.batches(found, batch)
+    workers = max(1, min(workers, len(cut)))
+    done = 0
+    if workers == 1:
+        _start(spec)
+        try:
+            for part in cut:
+                tally = _replay_batch(part)
+                done += tally.read
+                if progress is not None:
+                    progress(done)
+                yield tally
+        finally:
+            _stop()
+        return
+    with _context().Pool(workers, initializer=_start, initargs=(spec,)) as pool:
+        for tally in pool.imap(_replay_batch, cut):
+            done += tally.read
+            if progress is not None:
+                progress(done)
+            yield tally
+
+
+def _context() -> Any:
+    """Fork (the rule files are loaded already, and nothing else runs) when this process has one
+    thread and the platform forks; otherwise spawn: each worker starts afresh."""
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context(
+        "fork" if forks and threading.active_count() == 1 else "spawn"
+    )
+
+
+# -- a worker ---------------------------------------------------------------------------------
+
+
+class _Worker:
+    """One process's replay: the log, the two policies loaded once, the distinct fact sets seen."""
+
+    def __init__(self, spec: Replay) -> None:
+        self.spec = spec
+        self.store = Store(spec.url)
+        self.old, self.new = load_source(spec.old), load_source(spec.new)
+        self.old_period = Period.of(self.old.compiled.header)
+        self.new_period = Period.of(self.new.compiled.header)
+        same = self.old.compiled.schema.declared.keys() == self.new.compiled.schema.declared.keys()
+        self.trim = not same  # a fact one version does not declare is left out for it
+        self.seen: dict[str, Replayed] = {}
+        self.kinds: dict[Replayed, Replayed] = {}  # one object per distinct outcome of a replay
+
+    def replayed(self, facts_text: str) -> Replayed:
+        """What replaying these facts (JSON text) gives, once per distinct text."""
+        found = self.seen.get(facts_text)
+        if found is None:
+            if len(self.seen) >= CACHE:
+                self.seen.clear()
+            found = self._replay(facts_text)
+            found = self.kinds.setdefault(found, found)
+            self.seen[facts_text] = found
+        return found
+
+    def _replay(self, facts_text: str) -> Replayed:
+        facts = orjson.loads(facts_text)
+        if _MASKED in facts_text and _masked(facts):
+            return Replayed("masked")
+        old_answer, old_day = self._answer(self.old, facts)
+        if old_answer is None:
+            return Replayed("invalid_old")
+        if old_day is not None and not self.old_period.holds(old_day):
+            return Replayed("other_version")
+        new_answer, new_day = self._answer(self.new, facts)
+        if new_answer is None:
+            return Replayed("invalid_new")
+        outside = new_day is not None and not self.new_period.holds(new_day)
+        fields = changed_fields(old_answer, new_answer)
+        return Replayed("changed" if fields else "same", old_answer, new_answer, fields, outside)
+
+    def _answer(self, policy: Policy, facts: dict[str, Any]) -> tuple[Answer | None, date | None]:
+        """The version's answer and the day that chooses its version; (None, None) when the facts
+        are invalid for it."""
+        if self.trim:
+            facts = declared_only(facts, policy.compiled.schema)
+        try:
+            day = chosen_day(policy.compiled, facts)
+            return Answer.of(policy.evaluate(facts)), day
+        except (FactsError, PolicyError, CalendarError):
+            return None, None
+
+
+def _masked(facts: Any) -> bool:
+    """True when a value of the nested facts is the log's mask of a personal fact."""
+    if isinstance(facts, dict):
+        return any(_masked(value) for value in facts.values())
+    return bool(facts == MASK)
+
+
+_worker: _Worker | None = None
+
+
+def _start(spec: Replay) -> None:
+    global _worker
+    _worker = _Worker(spec)
+
+
+def _stop() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.store.close()
+    _worker = None
+
+
+def _replay_batch(batch: reading.Batch) -> Tally:
+    """The tally of one batch (in a worker: `_start` ran before)."""
+    worker = _worker
+    assert worker is not None, "a worker replays after _start"
+    spec = worker.spec
+    made = reading.exceptions(worker.store, spec.window, batch)
+    tally = Tally(spec.ids, spec.changes)
+    for row in reading.rows(worker.store, spec.window, batch):
+        result = worker.replayed(row.facts)
+        tally.add(row, result)
+        if made and result.new is not None and row.id in made:
+            in_force = [e for e, status in made[row.id] if Status(status).in_force]
+            tally.add_exceptions(row, result, in_force)
+    return tally
