@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from policycheck.policy import Policy, RuleFileError, load_source
 from policycheck.store import Store, StoreError, reading
 from policycheck.store.chain import start_of_day
 from policycheck.toolkit.amendment import compare, render_changes
-from policycheck.toolkit.replay import Replay, replay
+from policycheck.toolkit.replay import Replay, cores, replay
 from policycheck.toolkit.replay_report import render_report, report
 from policycheck.toolkit.tally import Tally
 
@@ -71,17 +70,12 @@ def add_command(commands: Commands) -> None:
     log.add_argument(
         "--workers",
         type=int,
-        default=_cores(),
+        default=cores(),
         help="processes replaying batches of the log (default: the machine's cores)",
     )
     log.add_argument(
         "--changes", metavar="FILE", help="write every changed decision there, one JSON per line"
     )
-
-
-def _cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def run_diff(args: argparse.Namespace) -> int:

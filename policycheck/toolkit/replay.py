@@ -14,6 +14,7 @@ tally counts the days outside it). A decision whose facts were masked in the log
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,6 +86,12 @@ def replay(
             yield tally
 
 
+def cores() -> int:
+    """The cores this process may run on (the default number of workers)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
 def _context() -> Any:
     """Fork (the rule files are loaded already, and nothing else runs) when this process has one
     thread and the platform forks; otherwise spawn: each worker starts afresh."""
@@ -94,28 +101,27 @@ def _context() -> Any:
     )
 
 
-# -- a worker ---------------------------------------------------------------------------------
+# -- replaying facts -------------------------------------------------------------------------
 
 
-class _Worker:
-    """One process's replay: the log, the two policies loaded once, the distinct fact sets seen."""
+class Replayer:
+    """Facts (as logged: JSON text) replayed against two versions, once per distinct text (the
+    last CACHE texts are remembered: a request checked again is replayed once)."""
 
-    def __init__(self, spec: Replay) -> None:
-        self.spec = spec
-        self.store = Store(spec.url)
-        self.old, self.new = load_source(spec.old), load_source(spec.new)
-        self.old_period = Period.of(self.old.compiled.header)
-        self.new_period = Period.of(self.new.compiled.header)
-        same = self.old.compiled.schema.declared.keys() == self.new.compiled.schema.declared.keys()
+    def __init__(self, old: Policy, new: Policy, cache: int = CACHE) -> None:
+        self.old, self.new, self.cache = old, new, cache
+        self.old_period = Period.of(old.compiled.header)
+        self.new_period = Period.of(new.compiled.header)
+        same = old.compiled.schema.declared.keys() == new.compiled.schema.declared.keys()
         self.trim = not same  # a fact one version does not declare is left out for it
         self.seen: dict[str, Replayed] = {}
         self.kinds: dict[Replayed, Replayed] = {}  # one object per distinct outcome of a replay
 
     def replayed(self, facts_text: str) -> Replayed:
-        """What replaying these facts (JSON text) gives, once per distinct text."""
+        """What replaying these facts gives (see the module's docstring)."""
         found = self.seen.get(facts_text)
         if found is None:
-            if len(self.seen) >= CACHE:
+            if len(self.seen) >= self.cache:
                 self.seen.clear()
             found = self._replay(facts_text)
             found = self.kinds.setdefault(found, found)
@@ -157,12 +163,23 @@ def _masked(facts: Any) -> bool:
     return bool(facts == MASK)
 
 
+# -- a worker: the log, and the two versions loaded once -------------------------------------
+
+
+@dataclass
+class _Worker:
+    spec: Replay
+    store: Store
+    replayer: Replayer
+
+
 _worker: _Worker | None = None
 
 
 def _start(spec: Replay) -> None:
     global _worker
-    _worker = _Worker(spec)
+    replayer = Replayer(load_source(spec.old), load_source(spec.new))
+    _worker = _Worker(spec, Store(spec.url), replayer)
 
 
 def _stop() -> None:
@@ -176,11 +193,11 @@ def _replay_batch(batch: reading.Batch) -> Tally:
     """The tally of one batch (in a worker: `_start` ran before)."""
     worker = _worker
     assert worker is not None, "a worker replays after _start"
-    spec = worker.spec
+    spec, replayed = worker.spec, worker.replayer.replayed
     made = reading.exceptions(worker.store, spec.window, batch)
     tally = Tally(spec.ids, spec.changes)
     for row in reading.rows(worker.store, spec.window, batch):
-        result = worker.replayed(row.facts)
+        result = replayed(row.facts)
         tally.add(row, result)
         if made and result.new is not None and row.id in made:
             in_force = [e for e, status in made[row.id] if Status(status).in_force]
