@@ -143,7 +143,7 @@ class Decider:
         key = orjson.dumps(facts)
         made = self.made.get(key)
         if made is None:
-            if len(self.made) > 200_000:
+            if len(self.made) > 20_000:
                 self.made.clear()
             decision = self.policy.evaluate(facts)
             made = self.made[key] = (decision, decision.to_dict())

@@ -175,7 +175,10 @@ def _nothing_to_replay(
     every = reading.extent(store, reading.Window(window.policy))
     first = every.first_at.date() if every.first_at else None
     last = every.last_at.date() if every.last_at else None
-    asked = f"from {since or 'the start'} to {until or 'the end'}"
+    if since and until:
+        asked = f"from {since} to {until}"
+    else:
+        asked = f"on or after {since}" if since else f"on or before {until}"
     return (
         f"no decision of `{window.policy}` was logged {asked}: the log holds "
         f"{plural(every.count, 'decision')} of it, logged from {first} to {last}"

@@ -116,7 +116,7 @@ def test_since_and_until_are_days_included(
         (["--since", "2012-13-01"], "--since `2012-13-01` is not a day: write it YYYY-MM-DD"),
         (["--until", "yesterday"], "--until `yesterday` is not a day: write it YYYY-MM-DD"),
         (["--since", "2012-05-01", "--until", "2012-04-01"], "--since 2012-05-01 is after"),
-        (["--since", "2020-01-01"], "no decision of `tomtom-fr-2012` was logged from 2020-01-01"),
+        (["--since", "2020-01-01"], "no decision of `tomtom-fr-2012` was logged on or after 2020"),
     ],
 )
 def test_a_bad_window_is_a_clear_error(
