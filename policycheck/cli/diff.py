@@ -5,7 +5,6 @@ like diff(1))."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from policycheck.cli.common import (
     InputError,
     add_format,
     add_verb,
+    json_line,
     plural,
     print_diagnostics,
     print_json,
@@ -64,17 +64,28 @@ def add_command(commands: Commands) -> None:
     diff.add_argument("new", metavar="NEW", help="the amended rule file")
     add_format(diff, ("text", "md", "json"))
     log = diff.add_argument_group("replaying the decision log")
-    log.add_argument("--db", metavar="URL", help="replay the decisions logged in this store")
-    log.add_argument("--since", metavar="DATE", help="logged on or after this day (UTC)")
-    log.add_argument("--until", metavar="DATE", help="logged on or before this day (UTC)")
+    log.add_argument(
+        "--db",
+        metavar="URL",
+        help="replay the decisions logged in this store (default: none, run the examples)",
+    )
+    log.add_argument(
+        "--since", metavar="DAY", help="logged on or after this day, UTC (default: the first)"
+    )
+    log.add_argument(
+        "--until", metavar="DAY", help="logged on or before this day, UTC (default: the last)"
+    )
     log.add_argument(
         "--workers",
+        metavar="N",
         type=int,
         default=cores(),
         help="processes replaying batches of the log (default: the machine's cores)",
     )
     log.add_argument(
-        "--changes", metavar="FILE", help="write every changed decision there, one JSON per line"
+        "--changes",
+        metavar="FILE",
+        help="write every changed decision there, one JSON object a line (default: none)",
     )
 
 
@@ -131,8 +142,7 @@ def replay_log(args: argparse.Namespace, old: Policy, new: Policy) -> int:
             try:
                 for tally in replay(spec, found, args.workers, progress=progress):
                     if changes is not None:
-                        changes.writelines(json.dumps(c, ensure_ascii=False) + "\n"
-                                           for c in tally.changes)  # fmt: skip
+                        changes.writelines(json_line(change) for change in tally.changes)
                     total.merge(tally)
             finally:
                 progress.erase()
