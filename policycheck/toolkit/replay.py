@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from policycheck.calendar import CalendarError
+from policycheck.evaluation.evaluate import laws_shared
 from policycheck.evaluation.facts import FactsError, PolicyError
 from policycheck.evaluation.personal import MASK
 from policycheck.evaluation.versions import chosen_day
@@ -132,12 +133,13 @@ class Replayer:
         facts = orjson.loads(facts_text)
         if _MASKED in facts_text and _masked(facts):
             return Replayed("masked")
-        old_answer, old_day = self._answer(self.old, facts)
-        if old_answer is None:
-            return Replayed("invalid_old")
-        if old_day is not None and not self.old_period.holds(old_day):
-            return Replayed("other_version")
-        new_answer, new_day = self._answer(self.new, facts)
+        with laws_shared():  # the law beneath both versions answers the request once
+            old_answer, old_day = self._answer(self.old, facts)
+            if old_answer is None:
+                return Replayed("invalid_old")
+            if old_day is not None and not self.old_period.holds(old_day):
+                return Replayed("other_version")
+            new_answer, new_day = self._answer(self.new, facts)
         if new_answer is None:
             return Replayed("invalid_new")
         outside = new_day is not None and not self.new_period.holds(new_day)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policycheck.evaluation.evaluate import laws_shared
 from policycheck.language.source import Source
 from policycheck.policy import Policy, laws_among, load_source
 from policycheck.review.log import ExceptionLog
@@ -203,6 +204,17 @@ def test_a_window_of_days_replays_the_decisions_logged_in_it(
     start, end = records[10].created_at, records[30].created_at
     tally = run(store, old, new, start=start, end=end)
     assert tally.read == 20
+
+
+def test_laws_shared_between_versions_answer_as_each_version_alone(
+    policies: tuple[Policy, Policy],
+) -> None:
+    old, new = policies
+    for facts in tomtom_requests(300, seed=4):
+        alone = [old.evaluate(facts).to_dict(), new.evaluate(facts).to_dict()]
+        with laws_shared():
+            shared = [old.evaluate(facts).to_dict(), new.evaluate(facts).to_dict()]
+        assert shared == alone
 
 
 # -- properties -------------------------------------------------------------------------------
