@@ -8,9 +8,11 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from policycheck.cli.common import (
     EXIT_FAILED,
@@ -148,6 +150,9 @@ def replay_log(args: argparse.Namespace, old: Policy, new: Policy) -> int:
                 progress.erase()
     except StoreError as problem:
         raise InputError(str(problem)) from None
+    except SQLAlchemyError as problem:  # the database went away while it was read
+        failed = problem.__class__.__name__
+        raise InputError(f"the database failed during the replay: {failed}") from None
     out = report(total, old, new, since, until)
     if args.format == "json":
         print_json(out)
@@ -157,15 +162,12 @@ def replay_log(args: argparse.Namespace, old: Policy, new: Policy) -> int:
 
 
 def _day(text: str | None, option: str) -> date | None:
+    """The day `text` names (`YYYY-MM-DD`), None when not given; InputError otherwise."""
     if text is None:
         return None
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else _bad_day(text, option)
-    except ValueError:
-        return _bad_day(text, option)
-
-
-def _bad_day(text: str, option: str) -> date:
+    with suppress(ValueError):
+        if len(text) == 10:
+            return date.fromisoformat(text)
     raise InputError(f"{option} `{text}` is not a day: write it YYYY-MM-DD (2012-04-21)")
 
 
