@@ -150,6 +150,11 @@ def test_the_changes_file_lists_every_changed_decision(
         (line["decision_id"] for line in lines), key=order.index
     )
     assert set(lines[0]) == {"decision_id", "changed", "old", "new"}
+    old, new = policy(rules[0]), policy(rules[1])
+    flipped = {r.id for r in records
+               if old.evaluate(r.facts).outcome != new.evaluate(r.facts).outcome}  # fmt: skip
+    assert flipped
+    assert {line["decision_id"] for line in lines if "outcome" in line["changed"]} == flipped
 
 
 def test_the_progress_line_is_drawn_on_a_terminal_only(
