@@ -6,7 +6,9 @@ over the policy's two and a half years, exceptions granted), made once per size 
 kept in the temporary folder (`policycheck-bench/`: generating a million decisions takes a while).
 The command runs as a user runs it, in its own process, with every core (`--workers` default)
 and with one worker, interleaved (A B A B ...); each reports the min and the median of its
-wall-clock times, and the ratio per round. Every run's JSON report must be the same.
+wall-clock times and of its CPU time (the command's and its workers': what a machine that
+others use too does not change much), and the ratio per round. Every run's JSON report must be
+the same.
 
     .venv/bin/python benchmarks/diff_replay.py [--decisions 1000000] [--seed 2012] [--rounds 3]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,6 +55,13 @@ def cached_log(decisions: int, seed: int) -> Path:
     return path
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of the child processes waited for so far: a run's share of
+    a machine that others also use."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def amendment(into: Path) -> tuple[Path, Path]:
     """The rule file in force and its amendment (15 jours ouvrables), beside the law."""
     for name in ("tomtom-fr-2012.policy", "fr-code-consommation-2012.policy"):
@@ -75,18 +85,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         old, new = amendment(Path(scratch))
         reports: list[str] = []
+        cpu: dict[str, list[float]] = {"all cores": [], "1 worker": []}
 
         def run(name: str, _round: int) -> float:
             workers = every if name == "all cores" else 1
             command = [str(BIN / "policycheck"), "diff", str(old), str(new), "--format", "json"]
             command += ["--db", f"sqlite:///{log}", "--workers", str(workers)]
+            before = _children_cpu()
             start = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             took = time.perf_counter() - start
+            cpu[name].append(_children_cpu() - before)
             assert done.returncode == 1, done.stderr  # 1: decisions change
             reports.append(done.stdout)
-            print(f"  {name:<9} ({workers} worker{'s' if workers > 1 else ''}): {took:6.1f} s",
-                  flush=True)  # fmt: skip
+            print(f"  {name:<9} ({workers} worker{'s' if workers > 1 else ''}): {took:6.1f} s, "
+                  f"CPU {cpu[name][-1]:6.1f} s", flush=True)  # fmt: skip
             return took
 
         print(f"diff --db over {args.decisions:,} logged decisions, {os.cpu_count()} CPUs")
@@ -97,7 +110,8 @@ def main() -> None:
           f"read {counts['read']:,}")  # fmt: skip
     for name, found in times.items():
         rate = args.decisions / statistics.median(found)
-        print(f"{name:<10} {min_median(found, '{:.1f} s')}  ({rate:,.0f} decisions/s median)")
+        print(f"{name:<10} {min_median(found, '{:.1f} s')}  ({rate:,.0f} decisions/s median); "
+              f"CPU time {min_median(cpu[name], '{:.1f} s')}")  # fmt: skip
     speedup = ratios(times["1 worker"], times["all cores"])
     print(f"1 worker / all cores per round: {min_median(speedup, '{:.2f}x')}")
     if args.decisions == 1_000_000:
