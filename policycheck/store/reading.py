@@ -200,16 +200,14 @@ def exceptions(store: Store, window: Window, batch: Batch) -> dict[str, list[tup
     """The exceptions made on the decisions of `window` in `batch`: (exception id, its latest
     status) per decision id (few: an exception is made on a small share of refusals)."""
     entries = exception_log
+    # decisions first (by `seq`), then their exceptions by decision id: a join would let
+    # SQLite go through every exception of the policy, and look up the decision of each
+    batch_ids = select(decisions.c.id).where(
+        and_(*window.where(), decisions.c.seq.between(batch.first, batch.last))
+    )
     query = (
         select(entries.c.exception_id, entries.c.decision_id, entries.c.status)
-        .join(decisions, decisions.c.id == entries.c.decision_id)
-        .where(
-            and_(
-                *window.where(),
-                entries.c.policy_id == window.policy,
-                decisions.c.seq.between(batch.first, batch.last),
-            )
-        )
+        .where(entries.c.decision_id.in_(batch_ids.scalar_subquery()))
         .order_by(entries.c.seq)
     )
     latest: dict[str, tuple[str, str]] = {}  # exception id -> (decision id, status)
