@@ -133,13 +133,13 @@ def replay_log(args: argparse.Namespace, old: Policy, new: Policy) -> int:
         store = reading.open_log(args.db)
         try:
             found = reading.extent(store, window)
-            if found.count == 0:
+            if found is None:
                 raise InputError(_nothing_to_replay(store, window, since, until))
         finally:
             store.close()
         spec = Replay(args.db, window, old.compiled.source, new.compiled.source,
                       changes=args.changes is not None)  # fmt: skip
-        total, progress = Tally(), Progress(found.count)
+        total, progress = Tally(), Progress()
         with _changes_file(args.changes) as changes:
             try:
                 for tally in replay(spec, found, args.workers, progress=progress):
@@ -184,7 +184,7 @@ def _nothing_to_replay(
             f"the decision log holds no decision of `{window.policy}` (the old version's policy "
             f"id), only of {others}"
         )
-    every = reading.extent(store, reading.Window(window.policy))
+    every = reading.logged(store, reading.Window(window.policy))
     first = every.first_at.date() if every.first_at else None
     last = every.last_at.date() if every.last_at else None
     if since and until:
@@ -193,7 +193,7 @@ def _nothing_to_replay(
         asked = f"on or after {since}" if since else f"on or before {until}"
     return (
         f"no decision of `{window.policy}` was logged {asked}: the log holds "
-        f"{plural(every.count, 'decision')} of it, logged from {first} to {last}"
+        f"{plural(every.decisions, 'decision')} of it, logged from {first} to {last}"
     )
 
 
@@ -214,16 +214,16 @@ def _changes_file(name: str | None) -> Iterator[TextIO | None]:
 class Progress:
     """A counter and a rate on standard error, redrawn in place, only when it is a terminal."""
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.total, self.start, self.drawn = total, time.monotonic(), False
+        self.start, self.drawn = time.monotonic(), False
 
-    def __call__(self, done: int) -> None:
-        """Draw `done of total` and the rate so far."""
+    def __call__(self, done: int, share: float) -> None:
+        """Draw how many decisions were replayed, how much of the log was read, the rate."""
         if not self.stream.isatty():
             return
         rate = done / max(time.monotonic() - self.start, 1e-6)
-        line = f"replayed {done:,} of {self.total:,} logged decisions ({rate:,.0f}/s)"
+        line = f"replayed {done:,} logged decisions, {share:.0%} of the log ({rate:,.0f}/s)"
         print(f"\r{line}", end="", file=self.stream, flush=True)
         self.drawn = True
 

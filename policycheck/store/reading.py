@@ -42,13 +42,18 @@ class Window:
         return found
 
 
-@dataclass(frozen=True)
-class Extent:
-    """How many decisions a window holds, their first and last `seq`, their first and last time."""
+class Extent(NamedTuple):
+    """Where a window's decisions are in the log: the first and the last `seq` of the decisions
+    logged in its days, of every policy (its own are among them)."""
 
-    count: int
     first_seq: int
     last_seq: int
+
+
+class Logged(NamedTuple):
+    """How many decisions of a policy a window holds, logged from when to when."""
+
+    decisions: int
     first_at: datetime | None
     last_at: datetime | None
 
@@ -136,21 +141,30 @@ def _check_revision(conn: Connection, shown: str) -> None:
     )
 
 
-def extent(store: Store, window: Window) -> Extent:
-    """How many decisions `window` holds, from which `seq` to which, from when to when."""
+def extent(store: Store, window: Window) -> Extent | None:
+    """Where the window's decisions are, None when it holds none of its policy: found without
+    going through the log (the `seq` index gives its ends; the one of `created_at`, a window's),
+    but when the policy has no decision at all."""
+    days = window.where()[1:]
+    ends = select(func.min(decisions.c.seq), func.max(decisions.c.seq))
+    one = select(decisions.c.seq).where(and_(*window.where())).limit(1)
+    with store.engine.connect() as conn:
+        if conn.execute(one).first() is None:
+            return None
+        first, last = conn.execute(ends.where(and_(*days)) if days else ends).one()
+    return Extent(int(first), int(last))
+
+
+def logged(store: Store, window: Window) -> Logged:
+    """How many decisions of its policy the window holds, from when to when (a whole scan: for
+    saying why there is nothing to replay)."""
     query = select(
-        func.count(),
-        func.min(decisions.c.seq),
-        func.max(decisions.c.seq),
-        func.min(decisions.c.created_at),
-        func.max(decisions.c.created_at),
+        func.count(), func.min(decisions.c.created_at), func.max(decisions.c.created_at)
     ).where(and_(*window.where()))
     with store.engine.connect() as conn:
-        count, first, last, first_at, last_at = conn.execute(query).one()
-    return Extent(
+        count, first_at, last_at = conn.execute(query).one()
+    return Logged(
         int(count),
-        int(first or 0),
-        int(last or 0),
         utc(first_at) if first_at is not None else None,
         utc(last_at) if last_at is not None else None,
     )
@@ -164,12 +178,9 @@ def policies_logged(store: Store) -> dict[str, int]:
 
 
 def batches(found: Extent, size: int) -> list[Batch]:
-    """The window's `seq` range cut into batches of about `size` decisions each (ranges of equal
-    width: the decisions of other policies or times fall between them)."""
-    if found.count == 0:
-        return []
-    width = found.last_seq - found.first_seq + 1
-    step = max(1, -(-width * max(1, size) // found.count))  # ceil(width * size / count)
+    """The window's `seq` range cut into batches of `size` places (the decisions of other
+    policies, and of other days, among them are not read)."""
+    step = max(1, size)
     return [
         Batch(first, min(first + step - 1, found.last_seq))
         for first in range(found.first_seq, found.last_seq + 1, step)

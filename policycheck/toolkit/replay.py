@@ -37,10 +37,11 @@ from policycheck.store.database import Store
 from policycheck.toolkit.answers import Answer, changed_fields, declared_only
 from policycheck.toolkit.tally import Replayed, Tally
 
-BATCH = 10_000  # decisions per batch: what one worker reads, replays and tallies at a time
+BATCH = 10_000  # places in the log (`seq`) per batch: what a worker reads, replays and tallies
 CACHE = 50_000  # distinct fact sets a worker remembers (then it starts again: constant memory)
 _MASKED = f'"{MASK}"'
-Progress = Callable[[int], None]  # called with the decisions read so far
+# called with the decisions replayed so far, and the share of the window's places in the log read
+Progress = Callable[[int, float], None]
 
 
 @dataclass(frozen=True)
@@ -66,24 +67,24 @@ def replay(
     (each loads the two rule files once); one worker replays in this process."""
     cut = reading.batches(found, batch)
     workers = max(1, min(workers, len(cut)))
-    done = 0
+    done, places = 0, found.last_seq - found.first_seq + 1
     if workers == 1:
         _start(spec)
         try:
-            for part in cut:
-                tally = _replay_batch(part)
+            tallies = map(_replay_batch, cut)
+            for part, tally in zip(cut, tallies, strict=True):
                 done += tally.read
                 if progress is not None:
-                    progress(done)
+                    progress(done, (part.last - found.first_seq + 1) / places)
                 yield tally
         finally:
             _stop()
         return
     with _context().Pool(workers, initializer=_start, initargs=(spec,)) as pool:
-        for tally in pool.imap(_replay_batch, cut):
+        for part, tally in zip(cut, pool.imap(_replay_batch, cut), strict=True):
             done += tally.read
             if progress is not None:
-                progress(done)
+                progress(done, (part.last - found.first_seq + 1) / places)
             yield tally
 
 

@@ -178,7 +178,7 @@ def test_the_progress_line_is_drawn_on_a_terminal_only(
     finally:
         os.close(leader)
     assert result.returncode == 1
-    assert b"\rreplayed 80 of 80 logged decisions (" in drawn
+    assert b"\rreplayed 80 logged decisions, 100% of the log (" in drawn
     assert drawn.endswith(b"\r\x1b[K")  # erased before the report
 
 

@@ -78,6 +78,7 @@ def run(
         found = reading.extent(opened, spec.window)
     finally:
         opened.close()
+    assert found is not None
     total, changes = Tally(), []
     for tally in replay(spec, found, workers, batch):
         changes += tally.changes
