@@ -13,6 +13,7 @@ tally counts the days outside it). A decision whose facts were masked in the log
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -174,21 +175,32 @@ class _Worker:
     spec: Replay
     store: Store
     replayer: Replayer
+    gc_threshold: tuple[int, int, int]
 
 
 _worker: _Worker | None = None
 
 
+_GC_THRESHOLD = 20_000  # allocations between young collections: an evaluation makes many
+
+
 def _start(spec: Replay) -> None:
     global _worker
     replayer = Replayer(load_source(spec.old), load_source(spec.new))
-    _worker = _Worker(spec, Store(spec.url), replayer)
+    _worker = _Worker(spec, Store(spec.url), replayer, gc.get_threshold())
+    # what is loaded lives as long as the worker: out of the collector's way (evaluations make
+    # no cycles, only short-lived objects: fewer collections of them)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_GC_THRESHOLD, *_worker.gc_threshold[1:])
 
 
 def _stop() -> None:
     global _worker
     if _worker is not None:
         _worker.store.close()
+        gc.set_threshold(*_worker.gc_threshold)
+        gc.unfreeze()
     _worker = None
 
 
