@@ -159,17 +159,15 @@ _SHARED_LAWS: ContextVar[dict[Hashable, Decision] | None] = ContextVar("laws", d
 
 
 @contextmanager
-def laws_shared(answers: dict[Hashable, Decision] | None = None) -> Iterator[None]:
-    """Within the block, a law beneath the terms answers each question once: evaluating the same
+def laws_shared() -> Iterator[None]:
+    """Within the block, a law beneath the terms answers each request once: evaluating the same
     facts against several versions of terms subject to the same law (`diff --db` replays every
-    logged request against two) asks it once, where each evaluation would ask it again; and so
-    do requests that put the law the same question (two devices delivered the same day to the
-    same town, used or not: the law does not ask). The law's answer is a function of its text,
-    of the laws beneath it, of its own facts (as our facts answer them: terms that map them
-    otherwise ask anew) and of the clock that reads them, which make the key; what the terms
-    said is not in it. The answers are kept in `answers` (a new dict by default, for the
-    block), which the caller bounds."""
-    token = _SHARED_LAWS.set({} if answers is None else answers)
+    logged request against two) asks it once, where each evaluation would ask it again. The
+    law's answer is a function of its text, of the laws beneath it, of its own facts (as our
+    facts answer them: a version that maps them otherwise asks anew) and of the clock that reads
+    them, which make the key; what the terms said is not in it. Use one block per request: the
+    answers are kept until it ends."""
+    token = _SHARED_LAWS.set({})
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 
 from policycheck.calendar import CalendarError
-from policycheck.evaluation.decision import Decision
 from policycheck.evaluation.evaluate import laws_shared
 from policycheck.evaluation.facts import FactsError, PolicyError
 from policycheck.evaluation.personal import MASK
@@ -120,7 +119,6 @@ class Replayer:
         self.trim = not same  # a fact one version does not declare is left out for it
         self.seen: dict[str, Replayed] = {}
         self.kinds: dict[Replayed, Replayed] = {}  # one object per distinct outcome of a replay
-        self.laws: dict[Hashable, Decision] = {}  # the law's answers (evaluate.laws_shared)
 
     def replayed(self, facts_text: str) -> Replayed:
         """What replaying these facts gives (see the module's docstring)."""
@@ -128,8 +126,6 @@ class Replayer:
         if found is None:
             if len(self.seen) >= self.cache:
                 self.seen.clear()
-            if len(self.laws) >= self.cache:
-                self.laws.clear()
             found = self._replay(facts_text)
             found = self.kinds.setdefault(found, found)
             self.seen[facts_text] = found
@@ -139,7 +135,7 @@ class Replayer:
         facts = orjson.loads(facts_text)
         if _MASKED in facts_text and _masked(facts):
             return Replayed("masked")
-        with laws_shared(self.laws):  # the law beneath both versions answers each question once
+        with laws_shared():  # the law beneath both versions answers the request once
             old_answer, old_day = self._answer(self.old, facts)
             if old_answer is None:
                 return Replayed("invalid_old")
