@@ -25,6 +25,8 @@ from typing import Any
 import orjson
 
 from policycheck.calendar import CalendarError
+from policycheck.evaluation.clock import gives_time
+from policycheck.evaluation.decision import Decision
 from policycheck.evaluation.evaluate import laws_shared
 from policycheck.evaluation.facts import FactsError, PolicyError
 from policycheck.evaluation.personal import MASK
@@ -36,6 +38,7 @@ from policycheck.review.exceptions import Status
 from policycheck.store import reading
 from policycheck.store.database import Store
 from policycheck.toolkit.answers import Answer, changed_fields, declared_only
+from policycheck.toolkit.footprint import decided_alike, rewritten
 from policycheck.toolkit.tally import Replayed, Tally
 
 BATCH = 10_000  # places in the log (`seq`) per batch: what a worker reads, replays and tallies
@@ -117,6 +120,7 @@ class Replayer:
         self.new_period = Period.of(new.compiled.header)
         same = old.compiled.schema.declared.keys() == new.compiled.schema.declared.keys()
         self.trim = not same  # a fact one version does not declare is left out for it
+        self.rewritten = rewritten(old, new)  # footprint.py: the one shortcut, None: none
         self.seen: dict[str, Replayed] = {}
         self.kinds: dict[Replayed, Replayed] = {}  # one object per distinct outcome of a replay
 
@@ -135,29 +139,46 @@ class Replayer:
         facts = orjson.loads(facts_text)
         if _MASKED in facts_text and _masked(facts):
             return Replayed("masked")
+        new_answer: Answer | None
         with laws_shared():  # the law beneath both versions answers the request once
-            old_answer, old_day = self._answer(self.old, facts)
+            old_answer, old_day, decision = self._answer(self.old, facts)
             if old_answer is None:
                 return Replayed("invalid_old")
             if old_day is not None and not self.old_period.holds(old_day):
                 return Replayed("other_version")
-            new_answer, new_day = self._answer(self.new, facts)
+            if self._alike(facts, decision):  # footprint.py: decided alike, evaluated once
+                new_answer, new_day = old_answer, chosen_day(self.new.compiled, facts)
+            else:
+                new_answer, new_day, _ = self._answer(self.new, facts)
         if new_answer is None:
             return Replayed("invalid_new")
         outside = new_day is not None and not self.new_period.holds(new_day)
         fields = changed_fields(old_answer, new_answer)
         return Replayed("changed" if fields else "same", old_answer, new_answer, fields, outside)
 
-    def _answer(self, policy: Policy, facts: dict[str, Any]) -> tuple[Answer | None, date | None]:
-        """The version's answer and the day that chooses its version; (None, None) when the facts
-        are invalid for it."""
+    def _answer(
+        self, policy: Policy, facts: dict[str, Any]
+    ) -> tuple[Answer | None, date | None, Decision | None]:
+        """The version's answer, the day that chooses its version, its decision; Nones when the
+        facts are invalid for it."""
         if self.trim:
             facts = declared_only(facts, policy.compiled.schema)
         try:
             day = chosen_day(policy.compiled, facts)
-            return Answer.of(policy.evaluate(facts)), day
+            decision = policy.evaluate(facts)
         except (FactsError, PolicyError, CalendarError):
-            return None, None
+            return None, None, None
+        return Answer.of(decision), day, decision
+
+    def _alike(self, facts: dict[str, Any], decision: Decision | None) -> bool:
+        """Whether the new version must answer as the old one did (footprint.py); never when a
+        date-time of the request could be read on several clocks (each reading has its trace)."""
+        compiled = self.old.compiled
+        if self.rewritten is None or decision is None or self.trim:
+            return False
+        if compiled.clock is not None and gives_time(compiled.schema, facts):
+            return False
+        return decided_alike(decision, self.rewritten)
 
 
 def _masked(facts: Any) -> bool:
