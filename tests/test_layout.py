@@ -19,10 +19,10 @@ LAYERS = [
     "analysis",  # what a compiled policy can and cannot decide
     "policy",  # the loader: text -> Policy
     "",  # policycheck/__init__.py: the public surface
-    "toolkit",  # render, amendments
     "store",  # the decision log, chains, seals
     "service",  # keys and the published rule files
     "review",  # exceptions and their review
+    "toolkit",  # the legal team's tools: render, amendments (their replay reads both logs)
     "cli",  # the command
 ]
 

@@ -144,6 +144,11 @@ def print_json(value: Any, *, ensure_ascii: bool = False) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=ensure_ascii))
 
 
+def json_line(value: Any) -> str:
+    """`value` as one line of JSON (a JSON Lines record), with its newline."""
+    return json.dumps(value, ensure_ascii=False) + "\n"
+
+
 def print_diagnostics(
     diagnostics: Iterable[Diagnostic], source: Source, file: TextIO | None = None
 ) -> None:

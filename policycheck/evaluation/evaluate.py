@@ -6,7 +6,9 @@ Never raises on schema-valid facts; invalid facts raise FactsError listing every
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -132,9 +134,50 @@ def _beneath(decision: Decision, ctx: Ctx, laws: tuple[BoundLaw, ...]) -> Decisi
 
 
 def _law_answer(bound: BoundLaw, known: dict[str, FactValue], ctx: Ctx, traced: bool) -> Decision:
-    """The law's own answer on its facts, with the laws beneath it, read on our request's clock."""
+    """The law's own answer on its facts, with the laws beneath it, read on our request's clock
+    (asked once per request within `laws_shared`)."""
+    shared = _SHARED_LAWS.get()
+    if shared is None:
+        return _law_evaluated(bound, known, ctx, traced)
+    key = (_law_key(bound), ctx.tz, traced, frozenset(known.items()))
+    answer = shared.get(key)
+    if answer is None:
+        answer = shared[key] = _law_evaluated(bound, known, ctx, traced)
+    return answer
+
+
+def _law_evaluated(
+    bound: BoundLaw, known: dict[str, FactValue], ctx: Ctx, traced: bool
+) -> Decision:
     law_ctx, law, _, _ = _terms(bound.law, known, bound.personal, traced, ctx.tz)
     return _beneath(law, law_ctx, bound.beneath)
+
+
+# The laws' answers to the request being evaluated, when shared between the versions of the terms
+# it is evaluated against (`laws_shared`); None otherwise (every evaluation asks its laws).
+_SHARED_LAWS: ContextVar[dict[Hashable, Decision] | None] = ContextVar("laws", default=None)
+
+
+@contextmanager
+def laws_shared() -> Iterator[None]:
+    """Within the block, a law beneath the terms answers each request once: evaluating the same
+    facts against several versions of terms subject to the same law (`diff --db` replays every
+    logged request against two) asks it once, where each evaluation would ask it again. The
+    law's answer is a function of its text, of the laws beneath it, of its own facts (as our
+    facts answer them: a version that maps them otherwise asks anew) and of the clock that reads
+    them, which make the key; what the terms said is not in it. Use one block per request: the
+    answers are kept until it ends."""
+    token = _SHARED_LAWS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_LAWS.reset(token)
+
+
+def _law_key(bound: BoundLaw) -> tuple[Any, ...]:
+    """What a law's answer depends on besides its facts: its text, which of its facts are
+    masked in words, and the laws beneath it."""
+    return (bound.law.hash, bound.personal, tuple(_law_key(b) for b in bound.beneath))
 
 
 # -- scope ----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What an amendment changes: the examples of two versions of a policy, run against both."""
+"""What an amendment changes in the worked examples: the examples of two versions of a policy,
+run against both (the decision log is replayed by replay.py)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,7 @@ from policycheck.evaluation.examples import example_facts, example_proposal
 from policycheck.evaluation.facts import FactsError
 from policycheck.language import nodes
 from policycheck.policy import Policy
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one version says about one example: outcome, clause, deadline (or why it cannot)."""
-
-    outcome: str
-    clause: str | None = None
-    deadline: str | None = None
-
-    def words(self) -> str:
-        """`refuse under a, deadline 2012-04-21`."""
-        text = self.outcome + (f" under {self.clause}" if self.clause else "")
-        return text + (f", deadline {self.deadline}" if self.deadline else "")
+from policycheck.toolkit.answers import Answer, changed_fields, declared_only
 
 
 @dataclass(frozen=True)
@@ -33,21 +21,20 @@ class Change:
     old: Answer
     new: Answer
 
-    def fields(self) -> list[str]:
-        """Which of outcome, clause and deadline changed."""
-        return [name for name in ("outcome", "clause", "deadline")
-                if getattr(self.old, name) != getattr(self.new, name)]  # fmt: skip
+    def fields(self) -> tuple[str, ...]:
+        """Which of outcome, clause, deadline, discretion, obligations, remedy, fees changed."""
+        return changed_fields(self.old, self.new)
 
 
 def answer(policy: Policy, example: nodes.Example) -> Answer:
-    """What `policy` decides for the facts (and proposal) of `example`."""
+    """What `policy` decides for the facts (and proposal) of `example`; a fact this version does
+    not declare is left out (it decides without it, as a request that did not say it)."""
+    facts = declared_only(example_facts(example), policy.compiled.schema)
     try:
-        decision = policy.evaluate(example_facts(example), example_proposal(example))
+        decision = policy.evaluate(facts, example_proposal(example))
     except FactsError as invalid:
         return Answer(f"invalid facts ({invalid.problems[0].fact})")
-    clause = decision.clause.id if decision.clause else None
-    deadline = decision.deadline.isoformat() if decision.deadline else None
-    return Answer(decision.outcome.value, clause, deadline)
+    return Answer.of(decision)
 
 
 def compare(old: Policy, new: Policy) -> tuple[list[Change], int]:
@@ -69,8 +56,11 @@ def render_changes(changes: list[Change], total: int, markdown: bool = False) ->
     """The changes as a table (plain text, or GitHub markdown)."""
     if not changes:
         return f"no example changes ({total} run against both versions)"
-    rows = [(c.example, c.origin, c.old.words(), c.new.words(), ", ".join(c.fields()))
-            for c in changes]  # fmt: skip
+    rows = []
+    for change in changes:
+        fields = change.fields()
+        rows.append((change.example, change.origin, change.old.words(fields),
+                     change.new.words(fields), ", ".join(fields)))  # fmt: skip
     head = ("example", "from", "old version", "new version", "changed")
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
