@@ -1,1 +1,1 @@
-"""The legal team's toolkit: a policy rendered for lawyers, and what an amendment changes."""
+"""The legal team's toolkit: a policy rendered for lawyers; what an amendment changes."""
