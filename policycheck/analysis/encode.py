@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -44,6 +43,7 @@ from policycheck.evaluation.limits import day_in_year
 from policycheck.evaluation.runtime import Node
 from policycheck.language import nodes
 from policycheck.language.money import Money
+from policycheck.language.symbols import Symbols
 
 MAX_OFFSET = 14 * 3600  # no zone is further than 14 hours from UTC
 
@@ -58,14 +58,6 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class LocalDay:
-    """The local day (in the policy's zone) of a date-time fact, as a day number."""
-
-    fact: str
-    day: Any  # z3 Int
-
-
 class Encoder:
     """Terms for the facts and compiled conditions of one policy, made once and shared by every
     question the analysis asks."""
@@ -74,12 +66,14 @@ class Encoder:
         self.policy = policy
         self.ctx = z3.Context()  # one per analysis: its own terms, answers and thread
         self.declared = {f.name: f for f in policy.rule_file.facts}
+        self.symbols = Symbols.of(policy.rule_file)
         self.strings: dict[str, int] = {}
         self.facts: dict[str, FactTerm] = {}
         self.opaque: dict[int, Opaque] = {}  # by node index
         self.deadlines: dict[str, Deadline] = {}  # by period (periods.opaque)
         self._by_text: dict[str, Opaque] = {}  # conditions of the same text: the same terms
-        self.local_days: dict[str, LocalDay] = {}
+        # the local day (in the policy's zone) of a date-time fact, as a day number (z3 Int)
+        self.local_days: dict[str, Any] = {}
         self.divisors: list[Any] = []  # known divisors are never zero (PC509 otherwise)
         self.fresh: dict[str, int] = {}  # texts made up for a model: each of its own index
         self._memo: dict[int, Tri] = {}
@@ -98,8 +92,9 @@ class Encoder:
         for calendar in policy.rule_file.calendars:  # a place in each region of a calendar
             if calendar.region_fact is not None and calendar.country is not None:
                 texts += region_samples(calendar.country)
-        # a text is one the file writes, a region's, or one of its own (`fresh_text`)
+        # a text is one the file writes, a region's, or one of its own (`text_of`)
         self.texts = sorted({self.string(text) for text in texts})
+        self._names = list(self.strings)  # by index; no string is added after this
         for decl in policy.rule_file.facts:
             self.fact(decl.name)
 
@@ -109,19 +104,19 @@ class Encoder:
         """The index of a string (an enum value or a text)."""
         return self.strings.setdefault(text, len(self.strings))
 
-    def strings_by_index(self) -> list[str]:
-        return list(self.strings)
+    def text_of(self, name: str, index: int) -> str:
+        """The string of an index the solver chose for the fact `name`: the file's, or one of
+        its own (`other postcode 12`)."""
+        if index < len(self._names):
+            return self._names[index]
+        text = f"other {name.rsplit('.', 1)[-1]} {index}"
+        self.fresh[text] = index
+        return text
 
     def index_of(self, text: str) -> int:
         """The index of a text of a request this analysis built."""
         found = self.strings.get(text)
         return found if found is not None else self.fresh[text]
-
-    def fresh_text(self, name: str, index: int) -> str:
-        """A text for an index no string of the file has: `other postcode 12`."""
-        text = f"other {name.rsplit('.', 1)[-1]} {index}"
-        self.fresh[text] = index
-        return text
 
     def fact(self, name: str) -> FactTerm:
         found = self.facts.get(name)
@@ -144,9 +139,8 @@ class Encoder:
         """The local day of the date-time fact `name` (its value checked by the evaluator)."""
         found = self.local_days.get(name)
         if found is None:
-            found = LocalDay(name, z3.Int(f"local day of {name}", self.ctx))
-            self.local_days[name] = found
-        return found.day
+            found = self.local_days[name] = z3.Int(f"local day of {name}", self.ctx)
+        return found
 
     def background(self) -> list[Any]:
         """What is always true of the terms made since the last call: every value in its range,
@@ -173,7 +167,7 @@ class Encoder:
         epoch_day = EPOCH.date().toordinal()
         for name in [n for n in self.local_days if ("local", n) not in self._said]:
             self._said.add(("local", name))
-            seconds, day = self.facts[name].value, self.local_days[name].day
+            seconds, day = self.facts[name].value, self.local_days[name]
             found.append(day >= epoch_day + (seconds - MAX_OFFSET) / DAY_SECONDS)
             found.append(day <= epoch_day + (seconds + MAX_OFFSET) / DAY_SECONDS)
         for text in [t for t in self._by_text if ("text", t) not in self._said]:
@@ -242,7 +236,7 @@ class Encoder:
             holds = COMPARE[expr.op](left[1], right[1])
             return Tri(z3.And(known, holds, self.ctx), z3.And(known, z3.Not(holds), self.ctx))
         if isinstance(expr, nodes.Member):
-            subject = self.operand(expr.operand, None)
+            subject = self.operand(expr.operand)
             values = [self.operand(v, expr.operand) for v in expr.values]
             if subject is None or any(v is None for v in values):
                 return self._opaque(node)
@@ -256,7 +250,7 @@ class Encoder:
 
     def between(self, node: Node, expr: nodes.Between) -> Tri:
         """`x between 1 november and 24 december`: exactly, as the window in every year."""
-        subject = self.operand(expr.subject, _A_DATE)
+        subject = self.operand(expr.subject, as_day=True)
         if subject is None:
             return self._opaque(node)
         known, day = subject
@@ -300,19 +294,22 @@ class Encoder:
 
     # -- operands ----------------------------------------------------------------------------
 
-    def operand(self, expr: nodes.Expr, other: nodes.Expr | None) -> tuple[Any, Any] | None:
-        """(known, value) of an operand or amount; None for one the encoding cannot write."""
+    def operand(
+        self, expr: nodes.Expr, other: nodes.Expr | None = None, as_day: bool = False
+    ) -> tuple[Any, Any] | None:
+        """(known, value) of an operand or amount; None for one the encoding cannot write. A
+        date-time compared with a date (or read `as_day`) is its local day, as compiled."""
         if isinstance(expr, nodes.Literal):
             return z3.BoolVal(True, self.ctx), self.literal(expr.value)
         if isinstance(expr, nodes.Ref):
             if expr.name not in self.declared:  # a bare enum value
                 return z3.BoolVal(True, self.ctx), z3.IntVal(self.string(expr.name), self.ctx)
             term = self.fact(expr.name)
-            if term.kind == "datetime" and self._kind(other) == "date":
+            if term.kind == "datetime" and (as_day or self._is_date(other)):
                 return term.known, self.local_day(expr.name)
             return term.known, term.value
         if isinstance(expr, nodes.Arith):
-            left, right = self.operand(expr.left, None), self.operand(expr.right, None)
+            left, right = self.operand(expr.left), self.operand(expr.right)
             if left is None or right is None:
                 return None
             known = z3.And(left[0], right[0], self.ctx)
@@ -325,15 +322,14 @@ class Encoder:
             self.divisors.append(z3.Implies(right[0], right[1] != 0))
             return known, left[1] / right[1]
         if isinstance(expr, nodes.Extreme):
-            items = [self.operand(item, None) for item in expr.items]
-            if any(item is None for item in items):
+            found = [self.operand(item) for item in expr.items]
+            items = [item for item in found if item is not None]
+            if len(items) != len(found):
                 return None
-            known = z3.And([item[0] for item in items if item is not None], self.ctx)
-            value = items[0][1] if items[0] is not None else None
-            for item in items[1:]:
-                assert item is not None
-                smaller = item[1] < value if expr.name == "min" else item[1] > value
-                value = z3.If(smaller, item[1], value)
+            known = z3.And([item[0] for item in items], self.ctx)
+            value = items[0][1]
+            for _, item in items[1:]:
+                value = z3.If(item < value if expr.name == "min" else item > value, item, value)
             return known, value
         return None
 
@@ -348,12 +344,8 @@ class Encoder:
             return z3.RealVal(str(value), self.ctx)
         return z3.IntVal(self.string(value), self.ctx)
 
-    def _kind(self, expr: nodes.Expr | None) -> str | None:
-        if isinstance(expr, nodes.Literal):
-            return "date" if isinstance(expr.value, date) else None
-        if isinstance(expr, nodes.Ref) and expr.name in self.declared:
-            return self.declared[expr.name].type.kind
-        return expr if isinstance(expr, str) else None
+    def _is_date(self, expr: nodes.Expr | None) -> bool:
+        return expr is not None and self.symbols.type_of(expr).kind == "date"
 
 
 @functools.cache
@@ -377,6 +369,3 @@ def region_samples(country: str) -> tuple[str, ...]:
             found.append(place)
         return tuple(found)
     return tuple(codes)
-
-
-_A_DATE: Any = "date"  # `between` reads a date-time subject by its local day

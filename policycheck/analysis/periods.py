@@ -112,8 +112,7 @@ def monotone_subject(node: Node) -> str | None:
     if not isinstance(expr.subject, nodes.Ref) or expr.subject.name not in node.facts:
         return None
     subject = expr.subject.name
-    anchors = [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
-    read = {ref.name for part in [*anchors, *_conditions(expr)] for ref in refs(part)}
+    read = {ref.name for part in [*_anchors(expr), *_conditions(expr)] for ref in refs(part)}
     return None if subject in read else subject
 
 
@@ -122,12 +121,17 @@ def monotone_anchors(node: Node) -> tuple[str, ...]:
     another limit): its last day never moves back when one of them moves on."""
     expr = node.expr
     assert isinstance(expr, nodes.Within | nodes.OnOrBefore)
-    anchors = [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
+    anchors = _anchors(expr)
     named = [a.name for a in anchors if isinstance(a, nodes.Ref)]
     if len(named) != len(anchors):
         return ()
     read = [ref.name for part in _conditions(expr) for ref in refs(part)]
     return tuple(n for n in dict.fromkeys(named) if n not in read and named.count(n) == 1)
+
+
+def _anchors(expr: nodes.Within | nodes.OnOrBefore) -> list[nodes.Expr]:
+    """The dates a period is counted from."""
+    return [expr.anchor] if isinstance(expr, nodes.Within) else list(expr.anchors)
 
 
 def _conditions(expr: nodes.Within | nodes.OnOrBefore) -> list[nodes.Expr]:

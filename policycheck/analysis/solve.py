@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -23,7 +23,8 @@ import z3
 from policycheck.analysis import periods
 from policycheck.analysis.encode import Encoder
 from policycheck.analysis.periods import Opaque
-from policycheck.analysis.terms import EPOCH, FactTerm, constant
+from policycheck.analysis.terms import EPOCH, FactTerm, constant, from_number
+from policycheck.evaluation.examples import request_json
 from policycheck.evaluation.explain import show
 from policycheck.evaluation.facts import FactValue
 from policycheck.evaluation.runtime import Node
@@ -52,14 +53,7 @@ class Request:
 
     def json(self) -> dict[str, Any]:
         """The nested JSON facts a client would send for this request."""
-        nested: dict[str, Any] = {}
-        for name, value in self.facts.items():
-            *sections, leaf = name.split(".")
-            branch = nested
-            for section in sections:
-                branch = branch.setdefault(section, {})
-            branch[leaf] = _json(value)
-        return nested
+        return request_json(self.facts)
 
 
 @dataclass
@@ -68,6 +62,18 @@ class Result:
     request: Request | None = None
     model: Any = None  # the z3 model of a found request
     why: str = ""  # for `unknown`: what ran out
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One question: its goal, the literal that switches it on, the conditions whose periods
+    are checked, and when its time runs out."""
+
+    goal: Any
+    selector: Any
+    checked: list[Opaque]
+    deadline: float
+    limit: int  # ms, as said in `unknown`
 
 
 @dataclass
@@ -93,7 +99,7 @@ class Prover:
     ) -> Result:
         """A request satisfying `goal`, a proof that there is none, or unknown. `reads`: the
         conditions the goal is made of (None: any), whose periods are checked."""
-        self._checked = (
+        checked = (
             list(self.encoder.opaque.values()) if reads is None else self.encoder.opaques_in(reads)
         )
         self.questions += 1
@@ -104,10 +110,11 @@ class Prover:
         limit = budget_ms if budget_ms is not None else self.timeout_ms
         deadline = time.monotonic() + limit / 1000
         try:
-            found = self._search(goal, selector, [self._recent()], deadline, limit)
+            search = _Search(goal, selector, checked, deadline, limit)
+            found = self._search(search, [self._recent()])
             if found.answer is Answer.FOUND:
                 return found
-            return self._search(goal, selector, [], deadline, limit)
+            return self._search(search, [])
         finally:
             self.solver.add(z3.Not(selector))  # this goal is never asked again
 
@@ -128,9 +135,11 @@ class Prover:
                 )
         return z3.And(found, self.encoder.ctx)
 
-    def _search(
-        self, goal: Any, selector: Any, prefer: list[Any], deadline: float, limit: int
-    ) -> Result:
+    def _search(self, search: _Search, prefer: list[Any]) -> Result:
+        """The request, the proof or `unknown`, the solver's models checked by the evaluator;
+        `prefer`: assumptions tried (dropped by the caller when they leave no request)."""
+        goal, selector, limit = search.goal, search.selector, search.limit
+        deadline = search.deadline
         pins: list[Any] = []  # the anchors of the last request: tried again once refined
         for _ in range(MAX_ROUNDS):
             left = int((deadline - time.monotonic()) * 1000)
@@ -153,7 +162,7 @@ class Prover:
             if model is None:
                 return Result(Answer.UNKNOWN, why="no amount with a finite decimal found")
             request = self.request(model)
-            learnt = self._refine(model, request, goal)
+            learnt = self._refine(model, request, goal, search.checked)
             if learnt is not None:
                 pins = self._pins(request, learnt)
                 continue
@@ -183,12 +192,9 @@ class Prover:
             assert amount is not None, "snapped before"
             return Money(term.currency, amount) if term.currency else amount
         number = found.as_long()
-        if term.kind == "date":
-            return date.fromordinal(number)
-        if term.kind == "datetime":
-            return EPOCH + timedelta(seconds=number)
-        names = self.encoder.strings_by_index()
-        return names[number] if number < len(names) else self.encoder.fresh_text(term.name, number)
+        if term.kind in ("date", "datetime"):
+            return from_number(term.kind, number)
+        return self.encoder.text_of(term.name, number)
 
     def _snap(self, model: Any, assumptions: list[Any], left_ms: int) -> Any:
         """The model, with every amount a finite decimal (the solver may pick 1/3)."""
@@ -218,7 +224,9 @@ class Prover:
 
     # -- checking the model with the evaluator ---------------------------------------------------
 
-    def _refine(self, model: Any, request: Request, goal: Any) -> list[Opaque] | None:
+    def _refine(
+        self, model: Any, request: Request, goal: Any, checked: list[Opaque]
+    ) -> list[Opaque] | None:
         """Whether the request really satisfies `goal`, with the evaluator's value of every
         period and local day the solver chose; when not, what the evaluator said of those the
         model got wrong becomes a lemma. The conditions learnt about (None: the request
@@ -230,11 +238,11 @@ class Prover:
             if not isinstance(value, datetime):
                 continue
             real_day = value.astimezone(self.encoder.policy.tz).date().toordinal()
-            pairs.append((local.day, z3.IntVal(real_day, self.encoder.ctx)))
-            if model.eval(local.day, model_completion=True).as_long() != real_day:
+            pairs.append((local, z3.IntVal(real_day, self.encoder.ctx)))
+            if model.eval(local, model_completion=True).as_long() != real_day:
                 wrong_days.append((name, real_day))
         wrong: list[tuple[Opaque, Any]] = []
-        for opaque in self._checked:
+        for opaque in checked:
             real = periods.evaluate(self.encoder, opaque.node, request.facts)
             true, false = real is True, real is False
             chosen = (self.holds(model, opaque.tri.true), self.holds(model, opaque.tri.false))
@@ -273,7 +281,7 @@ def _same_local_day(encoder: Encoder, name: str, day: int) -> Any:
     first = int((start.astimezone(UTC) - EPOCH).total_seconds())
     after = int((end.astimezone(UTC) - EPOCH).total_seconds())
     seconds = encoder.facts[name].value
-    local = encoder.local_days[name].day
+    local = encoder.local_days[name]
     inside = z3.And(seconds >= first, seconds < after, encoder.ctx)
     return z3.And(z3.Implies(inside, local == day), z3.Implies(local == day, inside), encoder.ctx)
 
@@ -291,15 +299,3 @@ def _decimal(value: Any) -> Decimal | None:
     while (fraction * 10**places).denominator != 1:
         places += 1
     return Decimal(int(fraction * 10**places)).scaleb(-places)
-
-
-def _json(value: FactValue) -> Any:
-    if isinstance(value, Money):
-        return {"value": str(value.value), "currency": value.currency}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value

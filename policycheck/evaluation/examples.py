@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,13 +29,19 @@ class ExampleResult:
 
 def example_facts(example: nodes.Example) -> dict[str, Any]:
     """The example's facts as the nested JSON a request would send (`unknown` as null)."""
+    return request_json({given.fact.name: given.value for given in example.given})
+
+
+def request_json(flat: Mapping[str, object]) -> dict[str, Any]:
+    """Flat facts (dotted names, a rule file's or the evaluator's values) as the nested JSON a
+    request would send: dates in ISO form, numbers as decimal strings, money as an object."""
     facts: dict[str, Any] = {}
-    for assignment in example.given:
-        *sections, leaf = assignment.fact.name.split(".")
+    for name, value in flat.items():
+        *sections, leaf = name.split(".")
         branch = facts
         for section in sections:
             branch = branch.setdefault(section, {})
-        branch[leaf] = _json(assignment.value)
+        branch[leaf] = _json(value)
     return facts
 
 

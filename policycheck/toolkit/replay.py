@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -72,24 +73,27 @@ def replay(
     cut = reading.batches(found, batch)
     workers = max(1, min(workers, len(cut)))
     done, places = 0, found.last_seq - found.first_seq + 1
-    if workers == 1:
-        _start(spec)
-        try:
-            tallies = map(_replay_batch, cut)
-            for part, tally in zip(cut, tallies, strict=True):
-                done += tally.read
-                if progress is not None:
-                    progress(done, (part.last - found.first_seq + 1) / places)
-                yield tally
-        finally:
-            _stop()
-        return
-    with _context().Pool(workers, initializer=_start, initargs=(spec,)) as pool:
-        for part, tally in zip(cut, pool.imap(_replay_batch, cut), strict=True):
+    with _mapper(spec, workers) as run:
+        for part, tally in zip(cut, run(_replay_batch, cut), strict=True):
             done += tally.read
             if progress is not None:
                 progress(done, (part.last - found.first_seq + 1) / places)
             yield tally
+
+
+@contextmanager
+def _mapper(spec: Replay, workers: int) -> Iterator[Callable[..., Iterator[Any]]]:
+    """How batches are replayed: in this process (one worker), or by a pool of `workers`
+    processes, each started with the two rule files loaded."""
+    if workers == 1:
+        _start(spec)
+        try:
+            yield map
+        finally:
+            _stop()
+        return
+    with _context().Pool(workers, initializer=_start, initargs=(spec,)) as pool:
+        yield pool.imap
 
 
 def cores() -> int:

@@ -15,6 +15,7 @@ import pytest
 
 from policycheck.analysis.findings import Analysis, Settings, analyse
 from policycheck.evaluation.decision import Outcome
+from policycheck.evaluation.examples import request_json
 from policycheck.language.diagnostics import Diagnostic
 from policycheck.language.source import Source
 from policycheck.policy import Policy, diagnose, load_source
@@ -35,17 +36,11 @@ def example_facts(diagnostic: Diagnostic, policy: Policy) -> dict[str, Any]:
     """The nested JSON facts of the first request a finding shows (`for example: a = 1, ...`)."""
     text = diagnostic.help.split("for example: ", 1)[1].split(";", 1)[0]
     kinds = {f.name: f.type.kind for f in policy.compiled.rule_file.facts}
-    facts: dict[str, Any] = {}
-    for name, shown in EXAMPLE.findall(text):
-        value: Any = (
-            {"true": True, "false": False}.get(shown, shown) if kinds[name] == "bool" else shown
-        )
-        *sections, leaf = name.split(".")
-        branch = facts
-        for section in sections:
-            branch = branch.setdefault(section, {})
-        branch[leaf] = value
-    return facts
+    flat: dict[str, object] = {
+        name: shown == "true" if kinds[name] == "bool" else shown
+        for name, shown in EXAMPLE.findall(text)
+    }
+    return request_json(flat)
 
 
 def codes(analysis: Analysis) -> list[str]:
